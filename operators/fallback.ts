@@ -1,0 +1,47 @@
+import { catchError, from, isObservable, of, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+
+/** A fallback: a constant, or a function of the error returning a value or an ObservableInput of one. */
+export type FallbackSource<F> = { value: F } | ((error: unknown) => F | ObservableInput<F>);
+
+/** Settings of {@link fallback}. */
+export interface FallbackConfig {
+  /** Which errors fall back; others pass through. @default every error */
+  when?: (error: unknown) => boolean;
+  /** Called when the fallback is used, e.g. to emit a `node.fellBack` event. */
+  onFallback?: (error: unknown) => void;
+}
+
+/**
+ * Replaces an error with a fallback value: a constant `{ value }`, or a function of the error that
+ * returns a value, a Promise or an Observable (e.g. a call to a cheaper model). The result type
+ * widens to `T | F`.
+ *
+ * ## Example
+ * ```ts
+ * import { fallback } from 'rx-orchestra/operators';
+ * summary$.pipe(fallback({ value: 'summary unavailable' }));
+ * opus$.pipe(fallback((error) => sonnet$));
+ * ```
+ */
+export function fallback<T, F>(source: FallbackSource<F>, config: FallbackConfig = {}): OperatorFunction<T, T | F> {
+  const { when = () => true, onFallback } = config;
+  return catchError((error: unknown) => {
+    if (!when(error)) throw error;
+    onFallback?.(error);
+    return fallbackValue(source, error);
+  });
+}
+
+/**
+ * The fallback for an error as an Observable of one value: `{ value }` as is, or the function's
+ * result (a value, a Promise or an Observable). Used by {@link fallback} and the executor.
+ */
+export function fallbackValue<F>(source: FallbackSource<F>, error: unknown): Observable<F> {
+  if (typeof source !== 'function') return of(source.value);
+  const result = source(error);
+  return isObservable(result) || isPromiseLike(result) ? from(result as ObservableInput<F>) : of(result as F);
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

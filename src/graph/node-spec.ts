@@ -1,0 +1,78 @@
+import type { ObservableInput, SchedulerLike } from 'rxjs';
+import type { RetryConfig } from '../../operators/retry.js';
+import type { NodeOutcome } from '../run/outcome.js';
+
+/**
+ * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
+ * - `'skip'` (default, as in seed 000): the node is skipped, and so are its dependents by the same rule;
+ * - `'fail'`: the whole run stops; in-flight nodes are cancelled and the rest skipped;
+ * - `'partial'`: the node runs anyway once all dependencies ended; `inputs` holds only the values
+ *   that exist, and `upstream` says how each dependency ended.
+ */
+export type UpstreamPolicy = 'skip' | 'fail' | 'partial';
+
+/** What a node's `run` receives. */
+export interface NodeContext<I, C = unknown> {
+  /** Values of the dependencies, by id (typed from their definitions). */
+  readonly inputs: I;
+  /** How each dependency ended; useful with `onUpstreamFailure: 'partial'`. */
+  readonly upstream: Readonly<Record<string, NodeOutcome>>;
+  /** Aborts when this attempt is cancelled: run unsubscribed, timeout, or the run failing. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  readonly nodeId: string;
+  readonly runId: string;
+  /** The run's user context (`execute(g, { context })`). */
+  readonly context: C;
+  /** The run's scheduler: use it for any timing in the node so tests run in virtual time. */
+  readonly scheduler: SchedulerLike;
+}
+
+/** Retry settings of a node: a number of retries, or a full {@link RetryConfig} (without hooks). */
+export type NodeRetry = number | Omit<RetryConfig, 'onRetry' | 'scheduler' | 'random'>;
+
+/** A node's fallback: a constant `{ value }` or a function of the final error. */
+export type NodeFallback<F> = { value: F } | ((error: unknown) => F | PromiseLike<F>);
+
+/**
+ * The definition of one node. `I` is the type of its inputs, `T` of its output, `F` of its fallback,
+ * `P` its upstream policy.
+ */
+export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
+  /** Ids of the nodes whose values this node needs. @default [] */
+  readonly deps?: readonly string[];
+  /**
+   * The work: returns an Observable, a Promise or an (async) iterable. The node's value is the
+   * last value emitted; unsubscribing cancels it and aborts `ctx.signal`.
+   */
+  readonly run: (ctx: NodeContext<P extends 'partial' ? Partial<I> : I, C>) => ObservableInput<T>;
+  /** Deadline per attempt in ms; `false` for none. @default 30000 (seed 000) */
+  readonly timeout?: number | false;
+  /** Retries with exponential backoff and jitter. @default 0 (no retries) */
+  readonly retry?: NodeRetry;
+  /** Value to use when every attempt failed or timed out; the node then ends `fellBack`. */
+  readonly fallback?: NodeFallback<F>;
+  /** See {@link UpstreamPolicy}. @default 'skip' */
+  readonly onUpstreamFailure?: P;
+  /** Expected duration (any unit, same for all nodes) for priority: longest remaining path first. @default 1 */
+  readonly estimate?: number;
+  /** Free-form labels (agent name, model, ...) carried into `run.started` for UIs. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/** A node as the executor sees it, types erased. */
+export interface NodeDefinition {
+  readonly id: string;
+  readonly deps: readonly string[];
+  readonly run: (ctx: NodeContext<Record<string, unknown>, unknown>) => ObservableInput<unknown>;
+  readonly timeout: number | false;
+  readonly retry: NodeRetry;
+  readonly fallback?: NodeFallback<unknown>;
+  readonly onUpstreamFailure: UpstreamPolicy;
+  readonly estimate: number;
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/** Default per-attempt deadline, from seed 000: LLM p99 latency (20-25 s) plus a buffer. */
+export const DEFAULT_NODE_TIMEOUT_MS = 30_000;

@@ -1,0 +1,40 @@
+/**
+ * rx-orchestra: multi-agent workflows as RxJS streams.
+ * @module
+ */
+export { graph, graphFromNodes, GraphBuilder } from './graph/builder.js';
+export { GraphError, isGraphError, type GraphErrorCode } from './graph/errors.js';
+export type { Graph } from './graph/graph.js';
+export {
+  DEFAULT_NODE_TIMEOUT_MS,
+  type NodeContext,
+  type NodeSpec,
+  type NodeDefinition,
+  type NodeFallback,
+  type NodeRetry,
+  type UpstreamPolicy,
+} from './graph/node-spec.js';
+export { execute, type ExecuteOptions, type RunStream } from './run/execute.js';
+export { collect, run, type RunResult } from './run/collect.js';
+export { shareRun, RunTracker, type SharedRun } from './run/share-run.js';
+export { NodeRunError, ExecuteOptionsError, type NodeRunErrorCode } from './run/errors.js';
+export { hasValue, errorInfo, outcomeOf, type NodeOutcome } from './run/outcome.js';
+export {
+  RunEventSchema,
+  ErrorInfoSchema,
+  SkipCauseSchema,
+  RunSummarySchema,
+  NodeStatusSchema,
+  RunStatusSchema,
+  isNodeEndEvent,
+  type RunEvent,
+  type RunEventType,
+  type EventOf,
+  type NodeEndEvent,
+  type ErrorInfo,
+  type SkipCause,
+  type NodeStatus,
+  type RunStatus,
+  type RunSummary,
+  type NodeView,
+} from './run/events.js';

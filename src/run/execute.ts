@@ -1,0 +1,57 @@
+import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Graph } from '../graph/graph.js';
+import type { RunEvent } from './events.js';
+import { ExecuteOptionsError } from './errors.js';
+import { RunLoop } from './run-loop.js';
+
+/** Options of one run. */
+export interface ExecuteOptions<C = unknown> {
+  /** At most this many node executions in flight. @default 4 (seed 000's semaphore) */
+  concurrency?: number;
+  /** Value passed to every node as `ctx.context`. */
+  context?: C;
+  /** Id carried by every event (the seed's trace id). @default a random UUID */
+  runId?: string;
+  /** Scheduler for all timing: deadlines, backoff, timestamps. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+  /** Random source in [0, 1) for retry jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** A run's event stream, remembering the graph's output types for {@link collect}. */
+export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { readonly __outputs?: O };
+
+/**
+ * Runs a graph: returns a cold Observable of {@link RunEvent}s. Subscribing starts the run;
+ * unsubscribing cancels it (in-flight nodes are unsubscribed and their AbortSignals abort; nothing
+ * starts afterwards). The stream ends with `run.completed` and completes; it does not error when
+ * nodes fail (their outcomes are events). Each subscription is a separate run: use `shareRun` to
+ * let several subscribers watch one run.
+ *
+ * ## Example
+ * ```ts
+ * import { execute } from 'rx-orchestra';
+ * execute(g, { concurrency: 4 }).subscribe((event) => console.log(event.type, 'nodeId' in event ? event.nodeId : ''));
+ * ```
+ * @throws {ExecuteOptionsError} at call time, for an invalid option (named by field)
+ */
+export function execute<O, C>(graph: Graph<O, C>, options: ExecuteOptions<C> = {}): RunStream<O> {
+  const concurrency = options.concurrency ?? 4;
+  if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
+    throw new ExecuteOptionsError('concurrency', `'concurrency' must be an integer >= 1 or Infinity, got ${String(concurrency)}`);
+  }
+  if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
+    throw new ExecuteOptionsError('runId', `'runId' must be a non-empty string`);
+  }
+  const settings = {
+    concurrency,
+    context: options.context as unknown,
+    scheduler: options.scheduler ?? asyncScheduler,
+    random: options.random ?? Math.random,
+  };
+  return new Observable<RunEvent>((subscriber) => {
+    const loop = new RunLoop(graph, { ...settings, runId: options.runId ?? crypto.randomUUID() }, subscriber);
+    loop.start();
+    return () => loop.cancel();
+  });
+}

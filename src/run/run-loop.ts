@@ -1,0 +1,266 @@
+import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import type { Graph } from '../graph/graph.js';
+import type { NodeDefinition } from '../graph/node-spec.js';
+import type { RetryInfo } from '../../operators/retry.js';
+import type { NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
+import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
+import { executeNode, type Settlement } from './node-execution.js';
+import { ReadyQueue } from './ready-queue.js';
+
+/** Settings of one run, resolved by `execute`. */
+export interface RunSettings {
+  runId: string;
+  concurrency: number;
+  context: unknown;
+  scheduler: SchedulerLike;
+  random: () => number;
+}
+
+/**
+ * The imperative heart of one run: a work-conserving list scheduler. It keeps, per node, the
+ * number of dependencies still running and the outcome; a ready queue by longest remaining path;
+ * and the subscriptions of in-flight nodes. Every state change is emitted as an event to the
+ * subscriber, timestamped by the scheduler. Re-entrant completions (nodes that finish
+ * synchronously) are flattened by a trampoline in {@link RunLoop.pump}.
+ */
+export class RunLoop {
+  readonly #graph: Graph<unknown, unknown>;
+  readonly #settings: RunSettings;
+  readonly #out: Subscriber<RunEvent>;
+  readonly #waitingOn: Int32Array;
+  readonly #outcomes: (NodeOutcome | undefined)[];
+  readonly #attempts: Int32Array;
+  readonly #startedAt: Float64Array;
+  readonly #ready: ReadyQueue;
+  readonly #running = new Map<number, Subscription>();
+  #settled = 0;
+  #startedRunAt = 0;
+  #failedNode: string | undefined;
+  #pumping = false;
+  #pumpAgain = false;
+  #done = false;
+
+  constructor(graph: Graph<unknown, unknown>, settings: RunSettings, out: Subscriber<RunEvent>) {
+    this.#graph = graph;
+    this.#settings = settings;
+    this.#out = out;
+    const n = graph.nodes.length;
+    this.#waitingOn = Int32Array.from(graph.depIndices, (deps) => deps.length);
+    this.#outcomes = new Array<NodeOutcome | undefined>(n).fill(undefined);
+    this.#attempts = new Int32Array(n);
+    this.#startedAt = new Float64Array(n);
+    this.#ready = new ReadyQueue(graph.rank);
+  }
+
+  start(): void {
+    this.#startedRunAt = this.#now();
+    this.#emit({
+      type: 'run.started',
+      runId: this.#settings.runId,
+      at: this.#startedRunAt,
+      concurrency: this.#settings.concurrency,
+      nodes: this.#graph.nodes.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta } } : { id, deps: [...deps] })),
+    });
+    this.#graph.depIndices.forEach((deps, i) => {
+      if (deps.length === 0) this.#enqueue(i);
+    });
+    this.pump();
+  }
+
+  /** Teardown on unsubscribe: stop everything, emit nothing more. */
+  cancel(): void {
+    this.#done = true;
+    this.#stopRunning();
+  }
+
+  /** Unsubscribes every in-flight node (which aborts its signal). */
+  #stopRunning(): void {
+    const running = [...this.#running.values()];
+    this.#running.clear();
+    for (const subscription of running) subscription.unsubscribe();
+  }
+
+  /** Starts ready nodes while slots are free. Re-entrant calls only flag another pass. */
+  pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        while (!this.#done && this.#running.size < this.#settings.concurrency && this.#ready.size > 0) {
+          this.#startNode(this.#ready.pop()!);
+        }
+      } while (this.#pumpAgain && !this.#done);
+    } finally {
+      this.#pumping = false;
+    }
+    if (!this.#done && this.#settled === this.#graph.nodes.length) this.#complete();
+  }
+
+  #startNode(i: number): void {
+    const node = this.#graph.nodes[i]!;
+    this.#startedAt[i] = this.#now();
+    const { inputs, upstream } = this.#inputsOf(i);
+    const { runId, context, scheduler, random } = this.#settings;
+    const hooks = {
+      attemptStarted: (attempt: number) => {
+        this.#attempts[i] = attempt;
+        this.#emit({ type: 'node.started', runId, nodeId: node.id, at: this.#now(), attempt });
+      },
+      retrying: ({ attempt, error, delayMs }: RetryInfo) =>
+        this.#emit({ type: 'node.retrying', runId, nodeId: node.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) }),
+    };
+    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler }, hooks, random, scheduler);
+    // Placeholder so a synchronous settlement can tell it ran inside subscribe.
+    const placeholder = { unsubscribe() {} } as Subscription;
+    this.#running.set(i, placeholder);
+    const subscription = execution.subscribe((settlement) => this.#onSettled(i, settlement));
+    if (this.#running.get(i) === placeholder) this.#running.set(i, subscription);
+  }
+
+  #onSettled(i: number, settlement: Settlement): void {
+    if (this.#done || this.#outcomes[i] !== undefined) return;
+    this.#running.delete(i);
+    this.#end(i, this.#outcomeOf(i, settlement));
+    this.pump();
+  }
+
+  #outcomeOf(i: number, settlement: Settlement): NodeOutcome {
+    const endedAt = this.#now();
+    const ran = { attempts: this.#attempts[i]!, startedAt: this.#startedAt[i]!, endedAt, durationMs: endedAt - this.#startedAt[i]! };
+    switch (settlement.status) {
+      case 'succeeded':
+        return { status: 'succeeded', value: settlement.value, ...ran };
+      case 'fellBack':
+        return { status: 'fellBack', value: settlement.value, reason: settlement.reason, error: errorInfo(settlement.error), ...ran };
+      case 'failed':
+        return { status: 'failed', error: errorInfo(settlement.error), ...ran };
+      case 'timedOut':
+        return { status: 'timedOut', timeoutMs: settlement.timeoutMs, error: errorInfo(settlement.error), ...ran };
+    }
+  }
+
+  /**
+   * Records a node's outcome, emits its end event, and releases its dependents: each is queued
+   * when its last dependency ends, or, when this one did not succeed, handled by its policy.
+   * Skips propagate through an explicit work list, so long chains do not grow the stack.
+   */
+  #end(first: number, firstOutcome: NodeOutcome): void {
+    const work: [number, NodeOutcome][] = [[first, firstOutcome]];
+    for (let item = work.pop(); item && !this.#done; item = work.pop()) {
+      const [i, outcome] = item;
+      this.#record(i, outcome);
+      const ok = hasValue(outcome);
+      for (const d of this.#graph.dependents[i]!) {
+        if (this.#outcomes[d] !== undefined) continue;
+        const remaining = --this.#waitingOn[d]!;
+        const policy = this.#graph.nodes[d]!.onUpstreamFailure;
+        if (!ok && policy === 'fail') {
+          this.#failRun(this.#graph.nodes[i]!.id);
+          return;
+        }
+        if (!ok && policy === 'skip') {
+          const skipped: NodeOutcome = { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() };
+          this.#outcomes[d] = skipped; // claim now so siblings do not queue it
+          work.push([d, skipped]);
+        } else if (remaining === 0) {
+          this.#enqueue(d);
+        }
+      }
+    }
+  }
+
+  #record(i: number, outcome: NodeOutcome): void {
+    this.#outcomes[i] = outcome;
+    this.#settled += 1;
+    const { runId } = this.#settings;
+    const nodeId = this.#graph.nodes[i]!.id;
+    const at = outcome.endedAt;
+    switch (outcome.status) {
+      case 'skipped':
+        this.#emit({ type: 'node.skipped', runId, nodeId, at, cause: outcome.cause });
+        return;
+      case 'succeeded': {
+        const { status: _, endedAt: _e, ...rest } = outcome;
+        this.#emit({ type: 'node.succeeded', runId, nodeId, at, ...rest });
+        return;
+      }
+      default: {
+        const { status, endedAt: _e, ...rest } = outcome;
+        this.#emit({ type: `node.${status}`, runId, nodeId, at, ...rest } as RunEvent);
+      }
+    }
+  }
+
+  /** Policy `fail`: cancel in-flight nodes, skip everything not yet ended, complete the run. */
+  #failRun(failedNode: string): void {
+    this.#failedNode = failedNode;
+    const running = new Set(this.#running.keys());
+    this.#stopRunning();
+    const at = this.#now();
+    this.#graph.nodes.forEach((_, i) => {
+      if (this.#outcomes[i] !== undefined) return;
+      const cause: SkipCause = { kind: 'runFailed', failedNode, wasRunning: running.has(i) };
+      this.#record(i, { status: 'skipped', cause, endedAt: at });
+    });
+    this.#complete();
+  }
+
+  #complete(): void {
+    if (this.#done) return;
+    this.#done = true;
+    const counts: Record<NodeStatus, number> = { succeeded: 0, failed: 0, timedOut: 0, skipped: 0, fellBack: 0 };
+    for (const outcome of this.#outcomes) counts[outcome!.status] += 1;
+    let attempts = 0;
+    let retries = 0;
+    for (const made of this.#attempts) {
+      attempts += made;
+      retries += Math.max(0, made - 1);
+    }
+    const status: RunStatus = this.#failedNode !== undefined ? 'failed' : counts.succeeded + counts.fellBack === this.#graph.nodes.length ? 'succeeded' : 'partial';
+    const at = this.#now();
+    this.#out.next({
+      type: 'run.completed',
+      runId: this.#settings.runId,
+      at,
+      summary: {
+        status,
+        counts,
+        makespanMs: at - this.#startedRunAt,
+        attempts,
+        retries,
+        ...(this.#failedNode !== undefined ? { failedNode: this.#failedNode } : {}),
+      },
+    });
+    this.#out.complete();
+  }
+
+  #enqueue(i: number): void {
+    this.#ready.push(i);
+    const { runId } = this.#settings;
+    this.#emit({ type: 'node.queued', runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), priority: this.#graph.rank[i]! });
+  }
+
+  #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
+    const inputs: Record<string, unknown> = {};
+    const upstream: Record<string, NodeOutcome> = {};
+    for (const d of this.#graph.depIndices[i]!) {
+      const dep: NodeDefinition = this.#graph.nodes[d]!;
+      const outcome = this.#outcomes[d]!;
+      upstream[dep.id] = outcome;
+      if (hasValue(outcome)) inputs[dep.id] = outcome.value;
+    }
+    return { inputs, upstream };
+  }
+
+  #emit(event: RunEvent): void {
+    if (!this.#done) this.#out.next(event);
+  }
+
+  #now(): number {
+    return this.#settings.scheduler.now();
+  }
+}
