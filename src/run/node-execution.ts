@@ -50,7 +50,8 @@ export function executeNode(
           ? { status: 'timedOut', error, timeoutMs: node.timeout }
           : { status: 'failed', error };
       if (!node.fallback) return of(failure);
-      return fallbackValue(node.fallback, error).pipe(
+      const fallback = node.fallback;
+      return defer(() => fallbackValue(fallback, error)).pipe(
         last(),
         map((value): Settlement => ({ status: 'fellBack', value, reason: failure.status as 'failed' | 'timedOut', error })),
         catchError((fallbackError: unknown) => of<Settlement>({ status: 'failed', error: fallbackError })),

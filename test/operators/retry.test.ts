@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { TestScheduler } from 'rxjs/testing';
+import { backoffDelay, isRetryable, retryWithBackoff, type RetryInfo } from 'rx-orchestra/operators';
+
+const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const fatal = Object.assign(new Error('unauthorized'), { retryable: false });
+
+describe('retryWithBackoff', () => {
+  it('resubscribes after exponentially growing waits: 10, 20, 40', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-#');
+      const retried = source.pipe(retryWithBackoff({ count: 3, initialDelay: 10, jitter: 0 }));
+      //                         try 1, wait 10, try 2, wait 20, try 3, wait 40, try 4 fails: give up
+      expectObservable(retried).toBe('-      10ms    -      20ms     -      40ms     -#');
+      expectSubscriptions(source.subscriptions).toBe(['^!', '11ms ^!', '32ms ^!', '73ms ^!']);
+    });
+  });
+
+  it('caps the delay at maxDelay', () => {
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, { initialDelay: 100, maxDelay: 500, jitter: 0 }))).toEqual([100, 200, 400, 500, 500]);
+  });
+
+  it('draws jitter below the backoff: delay in [d * (1 - jitter), d]', () => {
+    expect(backoffDelay(2, { initialDelay: 100, jitter: 0.5 }, () => 0)).toBe(200);
+    expect(backoffDelay(2, { initialDelay: 100, jitter: 0.5 }, () => 0.999)).toBeCloseTo(100.1);
+    expect(backoffDelay(2, { initialDelay: 100, jitter: 1 }, () => 0.5)).toBe(100);
+  });
+
+  it('waits the retry-after an error asks for when it is longer than the backoff', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const rateLimited = Object.assign(new Error('429'), { retryAfterMs: 7 });
+      const source = cold('-#', undefined, rateLimited);
+      const retried = source.pipe(retryWithBackoff({ count: 1, initialDelay: 2, jitter: 0 }));
+      //                         fails at 1, waits 7 (retry-after) instead of 2, fails again
+      expectObservable(retried).toBe('- 7ms -#', undefined, rateLimited);
+    });
+  });
+
+  it('does not retry an error that says retryable: false, nor one the predicate refuses', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, fatal);
+      expectObservable(source.pipe(retryWithBackoff(3))).toBe('--#', undefined, fatal);
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+      const other = cold('-#');
+      expectObservable(other.pipe(retryWithBackoff({ count: 3, retryIf: () => false }))).toBe('-#');
+    });
+    expect(isRetryable(fatal)).toBe(false);
+    expect(isRetryable(new Error('503'))).toBe(true);
+  });
+
+  it('reports each retry (attempt, error, delay) before waiting', () => {
+    const seen: RetryInfo[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-#');
+      const retried = source.pipe(retryWithBackoff({ count: 2, initialDelay: 5, jitter: 0, onRetry: (info) => seen.push(info) }));
+      expectObservable(retried).toBe('- 5ms - 10ms -#');
+    });
+    expect(seen.map(({ attempt, delayMs }) => [attempt, delayMs])).toEqual([[1, 5], [2, 10]]);
+  });
+
+  it('passes values through and stops retrying once the source completes', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a-|').pipe(retryWithBackoff(3))).toBe('-a-|');
+    });
+  });
+
+  it('rejects bad settings, naming the field', () => {
+    expect(() => retryWithBackoff({ count: -1 })).toThrow(/'count' must be an integer >= 0/);
+    expect(() => retryWithBackoff({ jitter: 2 })).toThrow(/'jitter' must be between 0 and 1/);
+  });
+});
