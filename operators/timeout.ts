@@ -67,22 +67,28 @@ export function timeout<T>(config: number | TimeoutConfig): MonoTypeOperatorFunc
   return (source) =>
     new Observable<T>((subscriber) => {
       let gap: Subscription | undefined;
+      let sawValue = false;
       const fail = (kind: TimeoutKind, ms: number) => () => subscriber.error(new TimeoutError(kind, ms));
       const armGap = (kind: TimeoutKind, ms: number | undefined) => {
         gap?.unsubscribe();
         gap = ms === undefined || ms === Infinity ? undefined : scheduler.schedule(fail(kind, ms), ms);
         if (gap) subscriber.add(gap);
       };
+      subscriber.add(
+        source.subscribe({
+          next: (value) => {
+            sawValue = true;
+            armGap('idle', idle);
+            subscriber.next(value);
+          },
+          error: (error) => subscriber.error(error),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      // Armed after subscribing, at the same scheduler time: a source that finished synchronously
+      // never creates a timer.
+      if (subscriber.closed) return;
       if (total !== undefined && total !== Infinity) subscriber.add(scheduler.schedule(fail('total', total), total));
-      armGap('first', first);
-      const inner = source.subscribe({
-        next: (value) => {
-          armGap('idle', idle);
-          subscriber.next(value);
-        },
-        error: (error) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-      subscriber.add(inner);
+      if (!sawValue) armGap('first', first);
     });
 }

@@ -38,11 +38,11 @@ export function executeNode(
   const oneAttempt = defer(() => {
     attempt += 1;
     hooks.attemptStarted(attempt);
-    return runAttempt(node, { ...context, attempt }, scheduler);
+    return runAttempt(node, context, attempt, scheduler);
   });
   const retryConfig = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
-  return oneAttempt.pipe(
-    retryWithBackoff({ ...retryConfig, onRetry: hooks.retrying, random, scheduler }),
+  const attempts = retryConfig.count === 0 ? oneAttempt : oneAttempt.pipe(retryWithBackoff({ ...retryConfig, onRetry: hooks.retrying, random, scheduler }));
+  return attempts.pipe(
     map((value): Settlement => ({ status: 'succeeded', value })),
     catchError((error: unknown) => {
       const failure: Settlement =
@@ -64,17 +64,13 @@ export function executeNode(
  * One attempt: subscribes to `node.run(ctx)`, keeps its last value, applies the deadline, and
  * aborts the attempt's signal if it is torn down before it finished on its own.
  */
-function runAttempt(
-  node: NodeDefinition,
-  context: Omit<NodeContext<Record<string, unknown>, unknown>, 'signal'>,
-  scheduler: SchedulerLike,
-): Observable<unknown> {
+function runAttempt(node: NodeDefinition, context: AttemptContext, attemptNumber: number, scheduler: SchedulerLike): Observable<unknown> {
   const attempt = new Observable<unknown>((subscriber) => {
-    const controller = new AbortController();
+    const attemptContext = new LazySignalContext(context, attemptNumber);
     let finished = false;
     let latest: unknown;
     let hasValue = false;
-    const work = node.run({ ...context, signal: controller.signal });
+    const work = node.run(attemptContext);
     let source: Observable<unknown>;
     try {
       source = from(work);
@@ -102,10 +98,46 @@ function runAttempt(
     });
     return () => {
       subscription.unsubscribe();
-      if (!finished) controller.abort();
+      if (!finished) attemptContext.abort();
     };
   });
   return node.timeout === false ? attempt : attempt.pipe(timeout({ total: node.timeout, scheduler }));
+}
+
+/**
+ * A node's context whose AbortController is only created when the node reads `signal` (most
+ * instant nodes never do; creating one costs more than the rest of a node's bookkeeping).
+ */
+class LazySignalContext implements NodeContext<Record<string, unknown>, unknown> {
+  #controller: AbortController | undefined;
+  readonly inputs: Record<string, unknown>;
+  readonly upstream: AttemptContext['upstream'];
+  readonly nodeId: string;
+  readonly runId: string;
+  readonly context: unknown;
+  readonly scheduler: SchedulerLike;
+
+  constructor(
+    base: AttemptContext,
+    readonly attempt: number,
+  ) {
+    ({ inputs: this.inputs, upstream: this.upstream, nodeId: this.nodeId, runId: this.runId, context: this.context, scheduler: this.scheduler } = base);
+  }
+
+  #aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(); // read after the attempt was torn down
+    }
+    return this.#controller.signal;
+  }
+
+  abort(): void {
+    this.#aborted = true;
+    this.#controller?.abort();
+  }
 }
 
 function describe(value: unknown): string {
