@@ -18,7 +18,8 @@ export const DEFAULT_BACKOFF: Required<BackoffConfig> = { initialDelay: 1000, fa
 
 /**
  * The delay before retry number `retry` (1-based): `min(maxDelay, initialDelay * factor^(retry-1))`,
- * then jittered with `random()` (a number in [0, 1)). Pure; pass your own `random` for determinism.
+ * then jittered with `random()` (a number in [0, 1)) and rounded to whole ms. Pure; pass your own
+ * `random` for determinism.
  *
  * ## Example
  * ```ts
@@ -29,7 +30,7 @@ export const DEFAULT_BACKOFF: Required<BackoffConfig> = { initialDelay: 1000, fa
 export function backoffDelay(retry: number, config: BackoffConfig = {}, random: () => number = Math.random): number {
   const { initialDelay, factor, maxDelay, jitter } = { ...DEFAULT_BACKOFF, ...config };
   const base = Math.min(maxDelay, initialDelay * factor ** Math.max(0, retry - 1));
-  return jitter === 0 ? base : base * (1 - jitter * random());
+  return jitter === 0 ? base : Math.round(base * (1 - jitter * random()));
 }
 
 /**

@@ -38,3 +38,4 @@ export {
   type RunSummary,
   type NodeView,
 } from './run/events.js';
+export * from './models/index.js';

@@ -2,14 +2,17 @@ import type { NodeDefinition, NodeSpec, UpstreamPolicy } from './node-spec.js';
 import { DEFAULT_NODE_TIMEOUT_MS } from './node-spec.js';
 import { compileGraph, type Graph } from './graph.js';
 
-/** Rejects, at compile time, an id that is already defined. */
-type NewId<Id extends string, O> = Id extends keyof O ? never : Id;
+/** Rejects, at compile time, an id that is already defined (unless ids are not known statically). */
+type NewId<Id extends string, O> = string extends keyof O ? Id : Id extends keyof O ? never : Id;
+
+/** The outputs of a graph with no nodes yet. */
+type NoNodes = Record<never, never>;
 
 /**
  * Builds a typed workflow node by node. Each node's `deps` may only name nodes defined before it,
  * and its `run` receives their outputs typed. `build()` validates and returns a {@link Graph}.
  */
-export class GraphBuilder<O extends Record<string, unknown> = {}, C = unknown> {
+export class GraphBuilder<O extends Record<string, unknown> = NoNodes, C = unknown> {
   readonly #nodes: readonly NodeDefinition[];
 
   /** @internal use {@link graph} */
@@ -61,8 +64,8 @@ export class GraphBuilder<O extends Record<string, unknown> = {}, C = unknown> {
  * const result = await collect(execute(g, { concurrency: 4 }));
  * ```
  */
-export function graph<C = unknown>(): GraphBuilder<{}, C> {
-  return new GraphBuilder<{}, C>();
+export function graph<C = unknown>(): GraphBuilder<NoNodes, C> {
+  return new GraphBuilder<NoNodes, C>();
 }
 
 /**

@@ -6,6 +6,10 @@ export const ErrorInfoSchema = z.object({
   message: z.string(),
   code: z.string().optional(),
   retryable: z.boolean().optional(),
+  /** HTTP status, when the error came from an HTTP call. */
+  status: z.number().int().optional(),
+  /** How long the failing service asked to wait (retry-after), in ms. */
+  retryAfterMs: z.number().optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
@@ -26,6 +30,8 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RunSummarySchema = z.object({
   status: RunStatusSchema,
+  /** Nodes in the graph. */
+  nodes: z.number().int(),
   counts: z.record(NodeStatusSchema, z.number().int()),
   /** Time from run start to completion, in scheduler ms. */
   makespanMs: z.number(),

@@ -36,12 +36,14 @@ export function outcomeOf(event: NodeEndEvent): NodeOutcome {
 /** Turns any thrown value into plain {@link ErrorInfo} for events and logs. */
 export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof Error) {
-    const { code, retryable } = error as { code?: unknown; retryable?: unknown };
+    const { code, retryable, status, retryAfterMs } = error as { code?: unknown; retryable?: unknown; status?: unknown; retryAfterMs?: unknown };
     return {
       name: error.name,
       message: error.message,
       ...(typeof code === 'string' ? { code } : {}),
       ...(typeof retryable === 'boolean' ? { retryable } : {}),
+      ...(typeof status === 'number' ? { status } : {}),
+      ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
     };
   }
   return { name: 'NonError', message: typeof error === 'string' ? error : safeString(error) };

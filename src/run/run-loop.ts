@@ -228,6 +228,7 @@ export class RunLoop {
       at,
       summary: {
         status,
+        nodes: this.#graph.nodes.length,
         counts,
         makespanMs: at - this.#startedRunAt,
         attempts,

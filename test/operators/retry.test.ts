@@ -22,7 +22,7 @@ describe('retryWithBackoff', () => {
 
   it('draws jitter below the backoff: delay in [d * (1 - jitter), d]', () => {
     expect(backoffDelay(2, { initialDelay: 100, jitter: 0.5 }, () => 0)).toBe(200);
-    expect(backoffDelay(2, { initialDelay: 100, jitter: 0.5 }, () => 0.999)).toBeCloseTo(100.1);
+    expect(backoffDelay(2, { initialDelay: 100, jitter: 0.5 }, () => 0.999)).toBe(100); // 100.1, whole ms
     expect(backoffDelay(2, { initialDelay: 100, jitter: 1 }, () => 0.5)).toBe(100);
   });
 
