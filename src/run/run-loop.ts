@@ -148,12 +148,11 @@ export class RunLoop {
    * when its last dependency ends, or, when this one did not succeed, handled by its policy.
    * Skips propagate through an explicit work list, so long chains do not grow the stack.
    */
-  #end(first: number, firstOutcome: NodeOutcome): void {
-    const work: [number, NodeOutcome][] = [[first, firstOutcome]];
-    for (let item = work.pop(); item && !this.#done; item = work.pop()) {
-      const [i, outcome] = item;
-      this.#record(i, outcome);
-      const ok = hasValue(outcome);
+  #end(first: number, outcome: NodeOutcome): void {
+    this.#record(first, outcome);
+    const ended = [first]; // nodes whose outcome is recorded and whose dependents are not yet released
+    for (let i = ended.pop(); i !== undefined && !this.#done; i = ended.pop()) {
+      const ok = hasValue(this.#outcomes[i]);
       for (const d of this.#graph.dependents[i]!) {
         if (this.#outcomes[d] !== undefined) continue;
         const remaining = --this.#waitingOn[d]!;
@@ -163,9 +162,8 @@ export class RunLoop {
           return;
         }
         if (!ok && policy === 'skip') {
-          const skipped: NodeOutcome = { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() };
-          this.#outcomes[d] = skipped; // claim now so siblings do not queue it
-          work.push([d, skipped]);
+          this.#record(d, { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() });
+          ended.push(d);
         } else if (remaining === 0) {
           this.#enqueue(d);
         }
