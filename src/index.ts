@@ -14,7 +14,7 @@ export {
   type NodeRetry,
   type UpstreamPolicy,
 } from './graph/node-spec.js';
-export { execute, type ExecuteOptions, type RunStream } from './run/execute.js';
+export { execute, type ExecuteOptions, type ExecuteArgs, type RunStream } from './run/execute.js';
 export { collect, run, type RunResult } from './run/collect.js';
 export { shareRun, RunTracker, type SharedRun } from './run/share-run.js';
 export { NodeRunError, ExecuteOptionsError, type NodeRunErrorCode } from './run/errors.js';

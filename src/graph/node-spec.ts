@@ -11,12 +11,15 @@ import type { NodeOutcome } from '../run/outcome.js';
  */
 export type UpstreamPolicy = 'skip' | 'fail' | 'partial';
 
-/** What a node's `run` receives. */
-export interface NodeContext<I, C = unknown> {
+/**
+ * What a node's `run` receives. `I` is the type of `inputs`, `C` of the run context, and `D` the
+ * dependencies' outputs by id (the same as `I` unless the node runs with partial inputs).
+ */
+export interface NodeContext<I, C = unknown, D = I> {
   /** Values of the dependencies, by id (typed from their definitions). */
   readonly inputs: I;
-  /** How each dependency ended; useful with `onUpstreamFailure: 'partial'`. */
-  readonly upstream: Readonly<Record<string, NodeOutcome>>;
+  /** How each dependency ended, by id; useful with `onUpstreamFailure: 'partial'`. */
+  readonly upstream: { readonly [K in keyof D]-?: NodeOutcome<D[K]> };
   /** Aborts when this attempt is cancelled: run unsubscribed, timeout, or the run failing. */
   readonly signal: AbortSignal;
   /** 1 for the first attempt, 2 for the first retry, ... */
@@ -46,7 +49,7 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
    * The work: returns an Observable, a Promise or an (async) iterable. The node's value is the
    * last value emitted; unsubscribing cancels it and aborts `ctx.signal`.
    */
-  readonly run: (ctx: NodeContext<P extends 'partial' ? Partial<I> : I, C>) => ObservableInput<T>;
+  readonly run: (ctx: NodeContext<P extends 'partial' ? Partial<I> : I, C, I>) => ObservableInput<T>;
   /** Deadline per attempt in ms; `false` for none. @default 30000 (seed 000) */
   readonly timeout?: number | false;
   /** Retries with exponential backoff and jitter. @default 0 (no retries) */

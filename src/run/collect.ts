@@ -3,7 +3,7 @@ import type { RunEvent, RunSummary } from './events.js';
 import { isNodeEndEvent } from './events.js';
 import { outcomeOf, type NodeOutcome } from './outcome.js';
 import type { Graph } from '../graph/graph.js';
-import { execute, type ExecuteOptions, type RunStream } from './execute.js';
+import { execute, type ExecuteArgs, type RunStream } from './execute.js';
 
 /** A finished run: every node's outcome, typed by node id, and the summary. */
 export interface RunResult<O = Record<string, unknown>> {
@@ -51,6 +51,6 @@ export async function collect<O = Record<string, unknown>>(run$: RunStream<O> | 
  * const result = await run(g, { concurrency: 2 });
  * ```
  */
-export function run<O, C>(graph: Graph<O, C>, options?: ExecuteOptions<C>): Promise<RunResult<O>> {
-  return collect(execute(graph, options));
+export function run<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): Promise<RunResult<O>> {
+  return collect(execute(graph, ...args));
 }

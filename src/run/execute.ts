@@ -18,6 +18,12 @@ export interface ExecuteOptions<C = unknown> {
   random?: () => number;
 }
 
+/**
+ * The options argument of `execute`/`run`: optional, unless the graph declares a context type
+ * (`graph<{ apiKey: string }>()`), in which case `context` is required.
+ */
+export type ExecuteArgs<C> = unknown extends C ? [options?: ExecuteOptions<C>] : [options: ExecuteOptions<C> & { context: C }];
+
 /** A run's event stream, remembering the graph's output types for {@link collect}. */
 export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { readonly __outputs?: O };
 
@@ -35,7 +41,8 @@ export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { re
  * ```
  * @throws {ExecuteOptionsError} at call time, for an invalid option (named by field)
  */
-export function execute<O, C>(graph: Graph<O, C>, options: ExecuteOptions<C> = {}): RunStream<O> {
+export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunStream<O> {
+  const options: ExecuteOptions<C> = args[0] ?? {};
   const concurrency = options.concurrency ?? 4;
   if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
     throw new ExecuteOptionsError('concurrency', `'concurrency' must be an integer >= 1 or Infinity, got ${String(concurrency)}`);

@@ -169,6 +169,10 @@ test('ctx.context is typed from graph<C>() and execute checks it', () => {
   execute(g, { context: { apiKey: 'k' } });
   // @ts-expect-error the context must match the graph's context type
   execute(g, { context: { apiKey: 1 } });
+  // @ts-expect-error a declared context is required
+  execute(g);
+  // @ts-expect-error a declared context is required
+  void run(g, { concurrency: 2 });
 
   graph().node('untyped', {
     run: ({ context }) => {
@@ -176,6 +180,23 @@ test('ctx.context is typed from graph<C>() and execute checks it', () => {
       return of(1);
     },
   });
+});
+
+test('ctx.upstream is typed by dependency: outcomes of their output types, nothing else', () => {
+  graph()
+    .node('n', { run: async () => 1 })
+    .node('s', { run: () => text('x') })
+    .node('join', {
+      deps: ['n', 's'],
+      onUpstreamFailure: 'partial',
+      run: ({ upstream }) => {
+        expectTypeOf(upstream.n).toEqualTypeOf<NodeOutcome<number>>();
+        expectTypeOf(upstream.s).toEqualTypeOf<NodeOutcome<string>>();
+        // @ts-expect-error not a dependency
+        void upstream.other;
+        return of(upstream.n.status);
+      },
+    });
 });
 
 test('graphFromNodes gives an untyped graph', async () => {
