@@ -4,8 +4,7 @@
  * profile and seed, so a run is repeatable. Used by the `npm start` demo and its test.
  */
 import type { SchedulerLike } from 'rxjs';
-import { graph, type Graph, type NodeContext } from '../src/index.js';
-import { simulatedModel, type Completion, type LatencyProfile } from '../src/index.js';
+import { graph, simulatedModel, type Completion, type Graph, type LatencyProfile, type NodeContext } from 'rx-orchestra';
 
 /** One sub-agent: what it is asked to do and how fast it usually answers. */
 interface SubAgentProfile {

@@ -8,8 +8,7 @@
  * (backoff included) on the critical path and drops it to 52–74 %. `SEED=5 npm start` shows a retry.
  */
 import { tap } from 'rxjs';
-import { collect, execute, type RunSummary } from '../src/index.js';
-import { seededRandom, type Completion } from '../src/index.js';
+import { collect, execute, seededRandom, type Completion, type RunSummary } from 'rx-orchestra';
 import { buildMetaOrchestrator } from './meta-orchestrator-graph.js';
 import { progressPrinter } from './lib/progress.js';
 import { formatTable } from './lib/table.js';
