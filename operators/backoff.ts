@@ -1,3 +1,5 @@
+import { OperatorConfigError } from './errors.js';
+
 /** How long to wait before retry number `n`: exponential, capped, with jitter. */
 export interface BackoffConfig {
   /** Delay before the first retry, in ms. @default 1000 */
@@ -40,7 +42,7 @@ export function backoffDelay(retry: number, config: BackoffConfig = {}, random: 
 export function checkBackoffConfig(config: BackoffConfig, where: string): void {
   const { initialDelay, factor, maxDelay, jitter } = config;
   const bad = (field: string, value: unknown, rule: string) =>
-    new RangeError(`${where}: '${field}' must be ${rule}, got ${String(value)}`);
+    new OperatorConfigError(field, `${where}: '${field}' must be ${rule}, got ${String(value)}`);
   if (initialDelay !== undefined && !(initialDelay >= 0)) throw bad('initialDelay', initialDelay, '>= 0');
   if (factor !== undefined && !(factor >= 1)) throw bad('factor', factor, '>= 1');
   if (maxDelay !== undefined && !(maxDelay >= 0)) throw bad('maxDelay', maxDelay, '>= 0');

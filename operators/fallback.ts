@@ -1,7 +1,10 @@
-import { catchError, from, isObservable, of, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { Observable, catchError, from, isObservable, of, type ObservableInput, type OperatorFunction } from 'rxjs';
 
-/** A fallback: a constant, or a function of the error returning a value or an ObservableInput of one. */
-export type FallbackSource<F> = { value: F } | ((error: unknown) => F | ObservableInput<F>);
+/**
+ * A fallback: a constant `{ value }`, or a function of the error returning a value, a Promise or an
+ * Observable. The function also gets an AbortSignal that aborts if the fallback is cancelled.
+ */
+export type FallbackSource<F> = { value: F } | ((error: unknown, signal: AbortSignal) => F | PromiseLike<F> | Observable<F>);
 
 /** Settings of {@link fallback}. */
 export interface FallbackConfig {
@@ -38,8 +41,27 @@ export function fallback<T, F>(source: FallbackSource<F>, config: FallbackConfig
  */
 export function fallbackValue<F>(source: FallbackSource<F>, error: unknown): Observable<F> {
   if (typeof source !== 'function') return of(source.value);
-  const result = source(error);
-  return isObservable(result) || isPromiseLike(result) ? from(result as ObservableInput<F>) : of(result as F);
+  return new Observable<F>((subscriber) => {
+    const controller = new AbortController();
+    const result = source(error, controller.signal);
+    const value = isObservable(result) || isPromiseLike(result) ? from(result as ObservableInput<F>) : of(result as F);
+    let finished = false;
+    const inner = value.subscribe({
+      next: (v) => subscriber.next(v),
+      error: (e: unknown) => {
+        finished = true;
+        subscriber.error(e);
+      },
+      complete: () => {
+        finished = true;
+        subscriber.complete();
+      },
+    });
+    return () => {
+      inner.unsubscribe();
+      if (!finished) controller.abort();
+    };
+  });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

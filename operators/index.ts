@@ -7,3 +7,4 @@ export { timeout, TimeoutError, isTimeoutError, type TimeoutConfig, type Timeout
 export { retryWithBackoff, isRetryable, retryAfterOf, type RetryConfig, type RetryInfo } from './retry.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffConfig } from './backoff.js';
 export { fallback, fallbackValue, type FallbackConfig, type FallbackSource } from './fallback.js';
+export { OperatorConfigError, isOperatorConfigError } from './errors.js';

@@ -1,5 +1,6 @@
 import { asyncScheduler, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { backoffDelay, checkBackoffConfig, type BackoffConfig } from './backoff.js';
+import { OperatorConfigError } from './errors.js';
 
 /** What {@link retryWithBackoff} reports before each retry. */
 export interface RetryInfo {
@@ -28,12 +29,26 @@ export interface RetryConfig extends BackoffConfig {
   scheduler?: SchedulerLike;
 }
 
+/** HTTP statuses worth another attempt: timeout, conflict, rate limit, server errors, overload. */
+const RETRYABLE_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
+
 /**
- * The default retry predicate: an error is retryable unless it says `retryable: false`
- * (as typed errors for 400/401/403 or programming mistakes do).
+ * The default retry predicate. An error that says `retryable` is taken at its word; otherwise one
+ * with an HTTP `status` is retryable for 408, 409, 429 and 5xx (so 400, 401, 403, 404, 413 and 422
+ * are not), and any other error is retryable.
+ *
+ * ## Example
+ * ```ts
+ * import { isRetryable } from 'rx-orchestra/operators';
+ * isRetryable(Object.assign(new Error('bad request'), { status: 400 })); // false
+ * isRetryable(new Error('socket hang up')); // true
+ * ```
  */
 export function isRetryable(error: unknown): boolean {
-  return !(typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false);
+  if (typeof error !== 'object' || error === null) return true;
+  const { retryable, status } = error as { retryable?: unknown; status?: unknown };
+  if (typeof retryable === 'boolean') return retryable;
+  return typeof status === 'number' ? RETRYABLE_STATUS(status) : true;
 }
 
 /** The `retryAfterMs` an error asks for (e.g. from a 429's `retry-after` header), if any. */
@@ -78,7 +93,7 @@ export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoType
 export function checkRetryConfig(config: RetryConfig, where: string): void {
   const { count } = config;
   if (count !== undefined && !(Number.isInteger(count) && count >= 0)) {
-    throw new RangeError(`${where}: 'count' must be an integer >= 0, got ${String(count)}`);
+    throw new OperatorConfigError('count', `${where}: 'count' must be an integer >= 0, got ${String(count)}`);
   }
   checkBackoffConfig(config, where);
 }

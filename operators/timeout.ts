@@ -1,3 +1,4 @@
+import { OperatorConfigError } from './errors.js';
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 
 /** Which clock ran out: the whole operation, the wait for the first value, or the gap between two values. */
@@ -42,6 +43,8 @@ export interface TimeoutConfig {
   idle?: number;
   /** Scheduler for the deadlines; a virtual one in marble tests. @default asyncScheduler */
   scheduler?: SchedulerLike;
+  /** Makes the error to raise. @default `new TimeoutError(kind, ms)` */
+  with?: (kind: TimeoutKind, ms: number) => unknown;
 }
 
 /**
@@ -58,17 +61,18 @@ export interface TimeoutConfig {
  * @param config a total deadline in ms, or a {@link TimeoutConfig}
  */
 export function timeout<T>(config: number | TimeoutConfig): MonoTypeOperatorFunction<T> {
-  const { total, first, idle, scheduler = asyncScheduler } = typeof config === 'number' ? { total: config } : config;
+  const { total, first, idle, scheduler = asyncScheduler, with: makeError = (kind: TimeoutKind, ms: number) => new TimeoutError(kind, ms) } =
+    typeof config === 'number' ? { total: config } : config;
   for (const [field, value] of Object.entries({ total, first, idle })) {
     if (value !== undefined && !(value >= 0)) {
-      throw new RangeError(`timeout: '${field}' must be a number of ms >= 0, got ${String(value)}`);
+      throw new OperatorConfigError(field, `timeout: '${field}' must be a number of ms >= 0, got ${String(value)}`);
     }
   }
   return (source) =>
     new Observable<T>((subscriber) => {
       let gap: Subscription | undefined;
       let sawValue = false;
-      const fail = (kind: TimeoutKind, ms: number) => () => subscriber.error(new TimeoutError(kind, ms));
+      const fail = (kind: TimeoutKind, ms: number) => () => subscriber.error(makeError(kind, ms));
       const armGap = (kind: TimeoutKind, ms: number | undefined) => {
         gap?.unsubscribe();
         gap = ms === undefined || ms === Infinity ? undefined : scheduler.schedule(fail(kind, ms), ms);

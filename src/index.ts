@@ -16,8 +16,18 @@ export {
 } from './graph/node-spec.js';
 export { execute, type ExecuteOptions, type ExecuteArgs, type RunStream } from './run/execute.js';
 export { collect, run, type RunResult } from './run/collect.js';
-export { shareRun, RunTracker, type SharedRun } from './run/share-run.js';
-export { NodeRunError, ExecuteOptionsError, type NodeRunErrorCode } from './run/errors.js';
+export { shareRun, type SharedRun } from './run/share-run.js';
+export { RunTracker } from './run/run-tracker.js';
+export {
+  NodeRunError,
+  NodeDeadlineError,
+  ExecuteOptionsError,
+  RunIncompleteError,
+  isNodeRunError,
+  isExecuteOptionsError,
+  isRunIncompleteError,
+  type NodeRunErrorCode,
+} from './run/errors.js';
 export { hasValue, errorInfo, outcomeOf, type NodeOutcome } from './run/outcome.js';
 export {
   RunEventSchema,
@@ -39,3 +49,12 @@ export {
   type NodeView,
 } from './run/events.js';
 export * from './models/index.js';
+export { llm, type LlmNodeOptions } from './nodes/llm.js';
+export { defaultModel } from './nodes/default-model.js';
+export { LlmNodeError, isLlmNodeError, type LlmNodeErrorCode } from './nodes/errors.js';
+export { parseStructured, jsonSchemaOf } from './nodes/structured-output.js';
+export { anthropicModel, defaultClaudeModelId, MissingApiKeyError, type AnthropicModelOptions } from './models/anthropic/anthropic-model.js';
+export { classifyAnthropicError } from './models/anthropic/classify-error.js';
+export { rateLimitOf, retryAfterMsOf } from './models/anthropic/headers.js';
+export { ModelCallError, isModelCallError, type ModelErrorCode } from './models/model-error.js';
+export { CLAUDE_PRICES, priceOf, costUsd, UnknownModelPriceError, type ModelPrice, type PriceTable } from './models/pricing.js';

@@ -1,7 +1,5 @@
 import type { NodeDefinition } from './node-spec.js';
-import { GraphError } from './errors.js';
-import { validateShape } from './validate.js';
-import { checkRetryConfig } from '../../operators/retry.js';
+import { checkNodeSettings, validateShape } from './validate.js';
 import { remainingPathLengths, topologicalOrder } from './priority.js';
 
 declare const outputsBrand: unique symbol;
@@ -40,24 +38,4 @@ export function compileGraph<O, C>(nodes: readonly NodeDefinition[]): Graph<O, C
   const order = topologicalOrder(depIndices, dependents);
   const rank = remainingPathLengths(order, dependents, nodes.map((n) => n.estimate));
   return Object.freeze({ nodes: Object.freeze([...nodes]), indexOf, depIndices, dependents, rank });
-}
-
-function checkNodeSettings(node: NodeDefinition): void {
-  const bad = (field: string, message: string) =>
-    new GraphError('INVALID_NODE', `node '${node.id}': ${message}`, { nodeId: node.id, field });
-  if (typeof node.run !== 'function') throw bad('run', `'run' must be a function`);
-  if (node.timeout !== false && !(node.timeout > 0)) {
-    throw bad('timeout', `'timeout' must be a number of ms > 0 or false, got ${String(node.timeout)}`);
-  }
-  if (!(node.estimate >= 0 && Number.isFinite(node.estimate))) {
-    throw bad('estimate', `'estimate' must be a finite number >= 0, got ${String(node.estimate)}`);
-  }
-  if (!['skip', 'fail', 'partial'].includes(node.onUpstreamFailure)) {
-    throw bad('onUpstreamFailure', `'onUpstreamFailure' must be 'skip', 'fail' or 'partial', got '${String(node.onUpstreamFailure)}'`);
-  }
-  try {
-    checkRetryConfig(typeof node.retry === 'number' ? { count: node.retry } : node.retry, 'retry');
-  } catch (error) {
-    throw bad('retry', (error as Error).message);
-  }
 }

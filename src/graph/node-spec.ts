@@ -1,6 +1,9 @@
 import type { ObservableInput, SchedulerLike } from 'rxjs';
 import type { RetryConfig } from '../../operators/retry.js';
+import type { FallbackSource } from '../../operators/fallback.js';
 import type { NodeOutcome } from '../run/outcome.js';
+import type { NodeReport } from '../run/events.js';
+import type { Model } from '../models/model.js';
 
 /**
  * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
@@ -30,13 +33,24 @@ export interface NodeContext<I, C = unknown, D = I> {
   readonly context: C;
   /** The run's scheduler: use it for any timing in the node so tests run in virtual time. */
   readonly scheduler: SchedulerLike;
+  /** The run's model provider (`execute(g, { model })`), if one was given. */
+  readonly model: Model | undefined;
+  /**
+   * Reports progress on the run's stream: `node.token` for streamed text, `node.usage` for a
+   * model call's tokens and cost (added up in the run summary). Ignored once the attempt ended.
+   */
+  emit(report: NodeReport): void;
 }
 
 /** Retry settings of a node: a number of retries, or a full {@link RetryConfig} (without hooks). */
 export type NodeRetry = number | Omit<RetryConfig, 'onRetry' | 'scheduler' | 'random'>;
 
-/** A node's fallback: a constant `{ value }` or a function of the final error. */
-export type NodeFallback<F> = { value: F } | ((error: unknown) => F | PromiseLike<F>);
+/**
+ * A node's fallback: a constant `{ value }`, or a function of the final error (and an AbortSignal)
+ * returning a value, a Promise or an Observable, e.g. a call to a cheaper model. A fallback call
+ * runs under the node's deadline too.
+ */
+export type NodeFallback<F> = FallbackSource<F>;
 
 /**
  * The definition of one node. `I` is the type of its inputs, `T` of its output, `F` of its fallback,

@@ -1,4 +1,6 @@
 import { GraphError } from './errors.js';
+import type { NodeDefinition } from './node-spec.js';
+import { checkRetryConfig } from '../../operators/retry.js';
 
 /** The shape validation needs: an id and the ids it depends on. */
 export interface NodeShape {
@@ -69,4 +71,25 @@ export function findCycle(nodes: readonly NodeShape[]): string[] | undefined {
     }
   }
   return undefined;
+}
+
+/** Throws an `INVALID_NODE` {@link GraphError} naming the node and the field of a bad setting. Pure. */
+export function checkNodeSettings(node: NodeDefinition): void {
+  const bad = (field: string, message: string) =>
+    new GraphError('INVALID_NODE', `node '${node.id}': ${message}`, { nodeId: node.id, field });
+  if (typeof node.run !== 'function') throw bad('run', `'run' must be a function`);
+  if (node.timeout !== false && !(node.timeout > 0)) {
+    throw bad('timeout', `'timeout' must be a number of ms > 0 or false, got ${String(node.timeout)}`);
+  }
+  if (!(node.estimate >= 0 && Number.isFinite(node.estimate))) {
+    throw bad('estimate', `'estimate' must be a finite number >= 0, got ${String(node.estimate)}`);
+  }
+  if (!['skip', 'fail', 'partial'].includes(node.onUpstreamFailure)) {
+    throw bad('onUpstreamFailure', `'onUpstreamFailure' must be 'skip', 'fail' or 'partial', got '${String(node.onUpstreamFailure)}'`);
+  }
+  try {
+    checkRetryConfig(typeof node.retry === 'number' ? { count: node.retry } : node.retry, 'retry');
+  } catch (error) {
+    throw bad('retry', (error as Error).message);
+  }
 }

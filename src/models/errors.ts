@@ -1,12 +1,40 @@
-/** What went wrong in a simulated call: a transient overload (529) or a malformed request (400). */
-export type SimulatedModelErrorCode = 'OVERLOADED' | 'INVALID_REQUEST';
-
-const STATUS: Record<SimulatedModelErrorCode, number> = { OVERLOADED: 529, INVALID_REQUEST: 400 };
+import type { RateLimitSnapshot } from './model.js';
 
 /**
- * An error of the simulated provider, shaped like the API's own: an HTTP-like `status`, a `code`,
- * and `retryable` (true for `OVERLOADED`, the 529 the real API returns under load; false for a
- * request that can never succeed). The executor's retry layer reads `retryable`.
+ * What went wrong in a simulated call, named like the real API's errors:
+ * - `OVERLOADED` (529), `SERVER_ERROR` (500), `RATE_LIMITED` (429, with `retryAfterMs`) and
+ *   `CONNECTION_DROPPED` (a stream cut after some text; no HTTP status) are transient: retryable;
+ * - `INVALID_REQUEST` (400) and `REQUEST_TOO_LARGE` (413: more input tokens than the
+ *   input-tokens-per-minute limit can ever admit) can never succeed: not retryable.
+ */
+export type SimulatedModelErrorCode = 'OVERLOADED' | 'SERVER_ERROR' | 'RATE_LIMITED' | 'CONNECTION_DROPPED' | 'INVALID_REQUEST' | 'REQUEST_TOO_LARGE';
+
+const STATUS: Record<SimulatedModelErrorCode, number | undefined> = {
+  OVERLOADED: 529,
+  SERVER_ERROR: 500,
+  RATE_LIMITED: 429,
+  CONNECTION_DROPPED: undefined,
+  INVALID_REQUEST: 400,
+  REQUEST_TOO_LARGE: 413,
+};
+
+const RETRYABLE: ReadonlySet<SimulatedModelErrorCode> = new Set(['OVERLOADED', 'SERVER_ERROR', 'RATE_LIMITED', 'CONNECTION_DROPPED']);
+
+/** Context a {@link SimulatedModelError} may carry besides its code. */
+export interface SimulatedModelErrorDetails {
+  /** For `RATE_LIMITED`: how long to wait before the quota admits the call, in ms (whole seconds, like `retry-after`). */
+  retryAfterMs?: number;
+  /** The quota state when the call was refused (only with a `quota`). */
+  rateLimit?: RateLimitSnapshot;
+  /** The simulated request id, as a real response's `request-id` header. */
+  requestId?: string;
+}
+
+/**
+ * An error of the simulated provider, shaped like the API's own: an HTTP-like `status` (undefined
+ * for a dropped connection), a `code`, `retryable` (true for the transient codes, see
+ * {@link SimulatedModelErrorCode}) and, for a 429, `retryAfterMs`. The executor's retry layer reads
+ * `retryable` and `retryAfterMs`.
  *
  * ## Example
  * ```ts
@@ -18,17 +46,27 @@ const STATUS: Record<SimulatedModelErrorCode, number> = { OVERLOADED: 529, INVAL
  */
 export class SimulatedModelError extends Error {
   override readonly name = 'SimulatedModelError';
-  /** HTTP-like status: 529 for `OVERLOADED`, 400 for `INVALID_REQUEST`. */
-  readonly status: number;
+  /** HTTP-like status: 529, 500, 429, 400 or 413; undefined for `CONNECTION_DROPPED`. */
+  readonly status: number | undefined;
   /** Whether another attempt may succeed. */
   readonly retryable: boolean;
+  /** For `RATE_LIMITED`: the wait the simulated `retry-after` asks for, in ms. */
+  readonly retryAfterMs?: number;
+  /** The quota state when a `RATE_LIMITED` call was refused by the simulated quota. */
+  readonly rateLimit?: RateLimitSnapshot;
+  /** The simulated request id. */
+  readonly requestId?: string;
   constructor(
     readonly code: SimulatedModelErrorCode,
     message: string,
+    details: SimulatedModelErrorDetails = {},
   ) {
     super(message);
     this.status = STATUS[code];
-    this.retryable = code === 'OVERLOADED';
+    this.retryable = RETRYABLE.has(code);
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.rateLimit !== undefined) this.rateLimit = details.rateLimit;
+    if (details.requestId !== undefined) this.requestId = details.requestId;
   }
 }
 
@@ -42,7 +80,7 @@ export class SimulatedModelError extends Error {
  * ```
  */
 export function isSimulatedModelError(error: unknown): error is SimulatedModelError {
-  return error instanceof SimulatedModelError || (error instanceof Error && error.name === 'SimulatedModelError' && 'status' in error);
+  return error instanceof SimulatedModelError || (error instanceof Error && error.name === 'SimulatedModelError' && 'code' in error && 'retryable' in error);
 }
 
 /**

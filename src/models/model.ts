@@ -1,17 +1,52 @@
 import type { Observable } from 'rxjs';
 
-/** One request to a model: a user prompt, an optional system prompt and an output cap. */
+/** One earlier turn of a conversation. */
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** One request to a model. */
 export interface CompletionRequest {
+  /** The user's message (the last user turn). */
   prompt: string;
   system?: string;
-  /** Upper bound on output tokens. @default provider-specific */
+  /** Upper bound on output tokens. @default provider-specific (1024) */
   maxTokens?: number;
+  /** Sampling temperature, 0..1. @default provider-specific */
+  temperature?: number;
+  /** Model id for this call, overriding the provider's default (e.g. 'claude-haiku-4-5'). */
+  model?: string;
+  /** Earlier turns, sent before `prompt` (used e.g. to feed back a validation error). */
+  history?: readonly ChatTurn[];
+  /** Ask for JSON matching this JSON Schema (structured output). */
+  jsonSchema?: Record<string, unknown>;
 }
 
 /** Tokens billed for one call. */
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens written to the prompt cache. @default 0 */
+  cacheCreationInputTokens?: number;
+  /** Input tokens read from the prompt cache. @default 0 */
+  cacheReadInputTokens?: number;
+}
+
+/** One limit of a provider's quota, as its response headers report it. */
+export interface RateLimitWindow {
+  limit?: number;
+  remaining?: number;
+  /** When the bucket is full again, in ms since the epoch. */
+  resetAt?: number;
+}
+
+/** What a response said about the provider's quota (`anthropic-ratelimit-*` headers). */
+export interface RateLimitSnapshot {
+  requests?: RateLimitWindow;
+  tokens?: RateLimitWindow;
+  inputTokens?: RateLimitWindow;
+  outputTokens?: RateLimitWindow;
 }
 
 /** A model's answer to one {@link CompletionRequest}. */
@@ -22,12 +57,22 @@ export interface Completion {
   latencyMs: number;
   /** Which model answered. */
   model: string;
+  /** Why generation stopped ('end_turn', 'max_tokens', ...), when the provider says. */
+  stopReason?: string;
+  /** Quota state from the response headers, when the provider sends them. */
+  rateLimit?: RateLimitSnapshot;
+  /** The provider's request id, for support tickets and logs. */
+  requestId?: string;
 }
 
+/** What a streaming call emits: text as it arrives, then the whole completion, once, last. */
+export type ModelEvent = { type: 'text'; text: string } | { type: 'completion'; completion: Completion };
+
 /**
- * What every model provider offers (the simulated one now, Claude later): a cold Observable per
- * call that emits one {@link Completion} and completes. Subscribing sends the request;
- * unsubscribing, or aborting `signal`, cancels it.
+ * What every model provider offers (simulated, Claude): cold Observables per call. Subscribing
+ * sends the request; unsubscribing, or aborting `signal`, cancels it (for HTTP providers, the
+ * request is aborted). `stream` emits text deltas then the completion; `complete` only the
+ * completion.
  *
  * ## Example
  * ```ts
@@ -37,5 +82,8 @@ export interface Completion {
  * ```
  */
 export interface Model {
+  /** The provider's default model id. */
+  readonly model: string;
   complete(request: CompletionRequest, signal?: AbortSignal): Observable<Completion>;
+  stream(request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent>;
 }

@@ -1,7 +1,12 @@
-import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
-import type { Completion, CompletionRequest, Model } from './model.js';
+import { Observable, asyncScheduler, map, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
+import type { Completion, CompletionRequest, Model, ModelEvent } from './model.js';
 import { ModelAbortError, ModelOptionsError, SimulatedModelError } from './errors.js';
 import { checkLatencyProfile, logNormalLatency, seededRandom, type LatencyProfile } from './random.js';
+import { pickFault, resolveFaults, type FaultKind, type SimulatedFaults } from './simulated/faults.js';
+import { QuotaBuckets, checkQuota, type QuotaBucketName, type SimulatedQuota } from './simulated/quota-buckets.js';
+import { capReply, defaultReply, inputTokensOf, requestProblem } from './simulated/request.js';
+import { dropPoint, replyTimeline, tokensBy, type ReplyTimeline } from './simulated/timeline.js';
+import type { EnumPicker } from './simulated/json-schema-sample.js';
 
 /** Settings of {@link simulatedModel}. Every field is optional. */
 export interface SimulatedModelOptions {
@@ -10,128 +15,256 @@ export interface SimulatedModelOptions {
    * whole call; with it, the time to the first token. @default { medianMs: 1200, p95Ms: 2500 }
    */
   latency?: LatencyProfile;
-  /** Seed of the model's own random source: same seed, same latencies and faults. @default 1 */
+  /** Seed of the model's own random sources: same seed, same latencies, faults and picks. @default 1 */
   seed?: number;
   /**
-   * Share of calls, 0..1, that fail with a retryable `OVERLOADED` (529) {@link SimulatedModelError}.
-   * The failure arrives after a quarter of the call's drawn latency. @default 0
+   * Share of calls, 0..1, that fail with a retryable `OVERLOADED` (529) {@link SimulatedModelError},
+   * after a quarter of the call's drawn latency. Shorthand for `faults.overloaded`. @default 0
    */
   failureRate?: number;
-  /** When set, generating the output adds `outputTokens / outputTokensPerSecond` to the latency. @default undefined */
+  /** Transient failures to inject, as shares of the calls (see {@link SimulatedFaults}). @default none */
+  faults?: SimulatedFaults;
+  /**
+   * When set, the text is generated at this rate after the first token: a stream emits it token by
+   * token, and the call takes `outputTokens / outputTokensPerSecond` s longer. Without it, the whole
+   * text arrives at the end of the latency. @default undefined
+   */
   outputTokensPerSecond?: number;
-  /** Scheduler for the latency: virtual inside `TestScheduler.run`. @default asyncScheduler */
+  /**
+   * Per-minute request, input-token and output-token limits, enforced like the real API's (429
+   * with `retryAfterMs`) and reported in every completion's `rateLimit`. @default unlimited
+   */
+  quota?: SimulatedQuota;
+  /**
+   * Scripts the reply text: called once per admitted call with the request and the call's index
+   * (0 for the first call this model admits; refused calls do not count, retries do). Without it,
+   * the reply is JSON conforming to `request.jsonSchema` when there is one, else
+   * `"[sim] <the prompt's first words>…"`. The text is still cut to `maxTokens`.
+   * @default undefined
+   */
+  respond?: (request: CompletionRequest, call: number) => string;
+  /** Scheduler for every delay and for the quota's clock: virtual inside `TestScheduler.run`. @default asyncScheduler */
   scheduler?: SchedulerLike;
-  /** The name reported in `Completion.model`. @default 'simulated' */
+  /** The default model id, reported in `Completion.model` when a request names none. @default 'simulated' */
   model?: string;
 }
 
 /** A {@link Model} that answers offline after a simulated latency. */
 export interface SimulatedModel extends Model {
-  /** The name it reports in `Completion.model`. */
+  /** The default model id it reports in `Completion.model`. */
   readonly model: string;
 }
 
 const DEFAULT_LATENCY: LatencyProfile = { medianMs: 1200, p95Ms: 2500 };
-const DEFAULT_MAX_TOKENS = 1024;
-/** An overloaded API sheds load quickly: a failing call errors after this share of its latency. */
+/** An overloaded or failing API sheds load quickly: such a call errors after this share of its latency. */
 const FAILURE_LATENCY_SHARE = 0.25;
-const WORDS_IN_ANSWER = 8;
+/** A 429 comes back before any work is done: after this many ms. */
+const REJECT_LATENCY_MS = 20;
+/** An injected 429 asks to wait 1 to this many whole seconds. */
+const INJECTED_RETRY_AFTER_MAX_S = 10;
+
+const BUCKET_LABEL: Record<QuotaBucketName, string> = { requests: 'requests', inputTokens: 'input tokens', outputTokens: 'output tokens' };
+
+/** How a call plays out: the text it sends and when, and how it ends. */
+interface CallPlan extends ReplyTimeline {
+  /** Undefined for a successful call. */
+  error?: () => SimulatedModelError;
+  /** Only for a successful call. */
+  completion?: (now: number) => Completion;
+}
 
 /**
- * A simulated LLM provider for offline demos and tests. Each `complete` call is a cold Observable:
- * on subscription it draws a latency (log-normal, from its own seeded random source), waits it on
- * the scheduler, then emits one {@link Completion} whose text is derived from the prompt
- * (`"[sim] <first words>…"`) and completes. Input tokens are estimated as `ceil(chars / 4)`.
- * Unsubscribing cancels the wait; an aborted `signal` errors with a {@link ModelAbortError}; a
- * share `failureRate` of calls errors with a retryable `OVERLOADED` {@link SimulatedModelError}.
- * Every call draws the same random numbers whatever `failureRate` is, so changing the fault rate
- * does not change the latencies.
+ * A simulated LLM provider for offline demos and tests. Each call is a cold Observable: on
+ * subscription it checks the request (a bad one gets a `INVALID_REQUEST` 400 at once), asks the
+ * `quota` for room (none: a `RATE_LIMITED` 429 after 20 ms, with `retryAfterMs`), draws a latency
+ * (log-normal, from its own seeded random source) and maybe a fault, then plays the call out on the
+ * scheduler: `stream` emits `{ type: 'text' }` deltas as the text is generated and finally
+ * `{ type: 'completion' }`; `complete` emits only the {@link Completion}. Input tokens are estimated
+ * as `ceil(chars / 4)` over the prompt, system prompt and history; output tokens the same way.
+ *
+ * Unsubscribing cancels the call (its output tokens so far are still charged to the quota); an
+ * aborted `signal` errors with a {@link ModelAbortError}. Every admitted call draws the same
+ * random numbers whatever the fault shares, quota or reply are, so changing them does not move
+ * the latencies; refused calls draw nothing.
  *
  * ## Example
  * ```ts
  * import { graph, simulatedModel } from 'rx-orchestra';
- * const model = simulatedModel({ latency: { medianMs: 1200, p95Ms: 2500 }, seed: 7, failureRate: 0.05 });
+ * const model = simulatedModel({
+ *   latency: { medianMs: 1200, p95Ms: 2500 }, seed: 7, outputTokensPerSecond: 80,
+ *   faults: { overloaded: 0.05, dropped: 0.02 }, quota: { requestsPerMinute: 50, outputTokensPerMinute: 8000 },
+ * });
  * const g = graph()
  *   .node('research', { run: ({ signal }) => model.complete({ prompt: 'Research X' }, signal), retry: 2 })
  *   .build();
+ * model.stream({ prompt: 'Tell me a story' }).subscribe((event) => event.type === 'text' && process.stdout.write(event.text));
  * ```
  * @throws {ModelOptionsError} at call time, for an invalid option (named by field)
  */
 export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedModel {
-  const { latency = DEFAULT_LATENCY, seed = 1, failureRate = 0, outputTokensPerSecond, scheduler = asyncScheduler, model = 'simulated' } = options;
-  checkLatencyProfile(latency, 'simulatedModel');
-  if (!(typeof failureRate === 'number' && failureRate >= 0 && failureRate <= 1)) {
-    throw new ModelOptionsError('failureRate', `simulatedModel: 'failureRate' must be a number between 0 and 1, got ${String(failureRate)}`);
+  const { latency = DEFAULT_LATENCY, seed = 1, outputTokensPerSecond, scheduler = asyncScheduler, model = 'simulated', respond, quota } = options;
+  const where = 'simulatedModel';
+  checkLatencyProfile(latency, where);
+  const rates = resolveFaults(options.failureRate, options.faults, where);
+  if (outputTokensPerSecond !== undefined && !(typeof outputTokensPerSecond === 'number' && outputTokensPerSecond > 0 && Number.isFinite(outputTokensPerSecond))) {
+    throw new ModelOptionsError('outputTokensPerSecond', `${where}: 'outputTokensPerSecond' must be a finite number > 0, got ${String(outputTokensPerSecond)}`);
   }
-  if (outputTokensPerSecond !== undefined && !(outputTokensPerSecond > 0 && Number.isFinite(outputTokensPerSecond))) {
-    throw new ModelOptionsError('outputTokensPerSecond', `simulatedModel: 'outputTokensPerSecond' must be a finite number > 0, got ${String(outputTokensPerSecond)}`);
-  }
-  const random = seededRandom(seed);
+  checkQuota(quota, where);
+  if (respond !== undefined && typeof respond !== 'function') throw new ModelOptionsError('respond', `${where}: 'respond' must be a function, got ${typeof respond}`);
+  if (!(typeof model === 'string' && model.length > 0)) throw new ModelOptionsError('model', `${where}: 'model' must be a non-empty string, got ${JSON.stringify(model)}`);
 
-  const complete = (request: CompletionRequest, signal?: AbortSignal): Observable<Completion> =>
-    new Observable<Completion>((subscriber) => {
+  // Two streams: the first keeps the draws of earlier versions (fault, then latency), the second
+  // holds what was added since (fault details, structured-output picks), so old seeds replay.
+  const random = seededRandom(seed);
+  const extra = seededRandom((seed ^ 0x9e3779b9) | 0);
+  // Created on first use, so that its clock starts on the scheduler the calls run on.
+  let buckets: QuotaBuckets | undefined;
+  let admitted = 0;
+  let requests = 0;
+
+  /** Plans an admitted call: all its draws happen here, in a fixed order. */
+  const planCall = (request: CompletionRequest, requestId: string, inputTokens: number): CallPlan => {
+    const call = admitted++;
+    const faultDraw = random();
+    const firstTokenMs = logNormalLatency(latency, random);
+    const detailDraw = extra();
+    const pickSeed = Math.floor(extra() * 2 ** 32);
+    const pickEnum: EnumPicker = request.temperature === 0 ? () => 0 : pickFrom(seededRandom(pickSeed));
+    const reply = respond ? respond(request, call) : defaultReply(request, pickEnum);
+    if (typeof reply !== 'string') throw new ModelOptionsError('respond', `${where}: 'respond' must return a string, got ${typeof reply} (call ${call})`);
+    const { text, outputTokens, stopReason } = capReply(reply, request.maxTokens);
+    const modelId = request.model ?? model;
+    const timeline = replyTimeline(text, firstTokenMs, outputTokensPerSecond);
+    const fault = pickFault(rates, faultDraw);
+    if (fault === undefined) {
+      return {
+        ...timeline,
+        completion: (now) => ({
+          text,
+          usage: { inputTokens, outputTokens, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+          latencyMs: timeline.endMs,
+          model: modelId,
+          stopReason,
+          requestId,
+          ...(buckets ? { rateLimit: buckets.snapshot(now) } : {}),
+        }),
+      };
+    }
+    return faultPlan(fault, { modelId, requestId, text, outputTokens, firstTokenMs, detailDraw, latencyMs: timeline.endMs });
+  };
+
+  const faultPlan = (fault: FaultKind, call: { modelId: string; requestId: string; text: string; outputTokens: number; firstTokenMs: number; detailDraw: number; latencyMs: number }): CallPlan => {
+    const { modelId, requestId } = call;
+    const quick = Math.max(1, Math.round(call.latencyMs * FAILURE_LATENCY_SHARE));
+    switch (fault) {
+      case 'overloaded':
+        return { chunks: [], endMs: quick, error: () => new SimulatedModelError('OVERLOADED', `${modelId} is overloaded (simulated 529); try again`, { requestId }) };
+      case 'serverError':
+        return { chunks: [], endMs: quick, error: () => new SimulatedModelError('SERVER_ERROR', `${modelId} had an internal error (simulated 500); try again`, { requestId }) };
+      case 'rateLimited': {
+        const retryAfterMs = (1 + Math.floor(call.detailDraw * INJECTED_RETRY_AFTER_MAX_S)) * 1000;
+        const rateLimit = buckets?.snapshot(scheduler.now());
+        return {
+          chunks: [],
+          endMs: REJECT_LATENCY_MS,
+          error: () => new SimulatedModelError('RATE_LIMITED', `${modelId} is rate limited (simulated 429); retry after ${retryAfterMs / 1000} s`, { requestId, retryAfterMs, ...(rateLimit ? { rateLimit } : {}) }),
+        };
+      }
+      case 'dropped': {
+        const sent = dropPoint(call.outputTokens, call.detailDraw);
+        const timeline = replyTimeline(call.text, call.firstTokenMs, outputTokensPerSecond, sent);
+        return {
+          ...timeline,
+          error: () => new SimulatedModelError('CONNECTION_DROPPED', `${modelId}: the connection dropped after ${sent} of ${call.outputTokens} output tokens (simulated)`, { requestId }),
+        };
+      }
+    }
+  };
+
+  const call = (request: CompletionRequest, signal: AbortSignal | undefined, streaming: boolean): Observable<ModelEvent> =>
+    new Observable<ModelEvent>((subscriber) => {
       if (signal?.aborted) {
         subscriber.error(new ModelAbortError(signal.reason));
         return;
       }
+      const requestId = `req_sim_${++requests}`;
       const invalid = requestProblem(request);
       if (invalid) {
-        subscriber.error(new SimulatedModelError('INVALID_REQUEST', `simulatedModel: ${invalid}`));
+        subscriber.error(new SimulatedModelError('INVALID_REQUEST', `${where}: ${invalid}`, { requestId }));
         return;
       }
-      const fails = random() < failureRate;
-      const firstTokenMs = logNormalLatency(latency, random);
-      const { text, outputTokens } = answer(request);
-      const generationMs = outputTokensPerSecond === undefined ? 0 : (outputTokens / outputTokensPerSecond) * 1000;
-      const latencyMs = Math.max(1, Math.round(firstTokenMs + generationMs));
-      const onAbort = () => {
-        reply.unsubscribe();
-        subscriber.error(new ModelAbortError(signal?.reason));
-      };
-      const reply = scheduler.schedule(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          if (fails) {
-            subscriber.error(new SimulatedModelError('OVERLOADED', `${model} is overloaded (simulated 529); try again`));
-            return;
-          }
-          const inputTokens = estimateTokens(request.prompt) + estimateTokens(request.system ?? '');
-          subscriber.next({ text, usage: { inputTokens, outputTokens }, latencyMs, model });
-          subscriber.complete();
-        },
-        fails ? Math.max(1, Math.round(latencyMs * FAILURE_LATENCY_SHARE)) : latencyMs,
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      return () => {
-        reply.unsubscribe();
-        signal?.removeEventListener('abort', onAbort);
-      };
+      const start = scheduler.now();
+      const inputTokens = inputTokensOf(request);
+      if (quota) buckets ??= new QuotaBuckets(quota, start);
+      const verdict = buckets?.admit(inputTokens, start) ?? { admitted: true as const };
+      let plan: CallPlan;
+      if (verdict.admitted) {
+        plan = planCall(request, requestId, inputTokens);
+      } else if (verdict.tooLarge) {
+        const limit = buckets?.limitOf('inputTokens');
+        subscriber.error(new SimulatedModelError('REQUEST_TOO_LARGE', `${request.model ?? model}: ${inputTokens} input tokens can never fit the limit of ${limit} input tokens per minute (simulated 413)`, { requestId }));
+        return;
+      } else {
+        const { bucket, retryAfterMs } = verdict;
+        const rateLimit = buckets!.snapshot(start);
+        const message = `${request.model ?? model}: over the limit of ${buckets!.limitOf(bucket)} ${BUCKET_LABEL[bucket]} per minute (simulated 429); retry after ${retryAfterMs / 1000} s`;
+        plan = { chunks: [], endMs: REJECT_LATENCY_MS, error: () => new SimulatedModelError('RATE_LIMITED', message, { retryAfterMs, rateLimit, requestId }) };
+      }
+      return play(plan, start, streaming, subscriber, signal);
     });
 
-  return { model, complete };
+  /** Runs a plan on the scheduler: text chunks (when streaming), then the end. Returns the teardown. */
+  const play = (plan: CallPlan, start: number, streaming: boolean, subscriber: Subscriber<ModelEvent>, signal: AbortSignal | undefined) => {
+    const chunks = streaming ? plan.chunks : [];
+    let settled = false;
+    /** Charges the output tokens generated `elapsedMs` into the call, once. */
+    const settle = (elapsedMs: number, now: number) => {
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      buckets?.chargeOutput(tokensBy(plan, elapsedMs), now);
+    };
+    const onAbort = () => subscriber.error(new ModelAbortError(signal?.reason));
+    let next = 0;
+    const firstAt = chunks[0]?.atMs ?? plan.endMs;
+    const action = scheduler.schedule(
+      function (this: SchedulerAction<number>, due = firstAt) {
+        while (next < chunks.length && chunks[next]!.atMs <= due && !subscriber.closed) subscriber.next({ type: 'text', text: chunks[next++]!.text });
+        if (subscriber.closed) return;
+        const upcoming = chunks[next]?.atMs ?? plan.endMs;
+        if (upcoming > due) {
+          this.schedule(upcoming, upcoming - due);
+          return;
+        }
+        const now = scheduler.now();
+        settle(plan.endMs, now);
+        if (plan.error) {
+          subscriber.error(plan.error());
+          return;
+        }
+        subscriber.next({ type: 'completion', completion: plan.completion!(now) });
+        subscriber.complete();
+      },
+      firstAt,
+      firstAt,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
+      action.unsubscribe();
+      if (!settled) {
+        const now = scheduler.now();
+        settle(now - start, now);
+      }
+    };
+  };
+
+  return {
+    model,
+    stream: (request, signal) => call(request, signal, true),
+    complete: (request, signal) => call(request, signal, false).pipe(map((event) => (event as Extract<ModelEvent, { type: 'completion' }>).completion)),
+  };
 }
 
-/** Tokens in a text, estimated the usual way for English: a token per 4 characters. */
-function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
-/** The deterministic answer to a request: its first words, cut to `maxTokens`. */
-function answer(request: CompletionRequest): { text: string; outputTokens: number } {
-  const words = request.prompt.trim().split(/\s+/).filter(Boolean);
-  const full = `[sim] ${words.slice(0, WORDS_IN_ANSWER).join(' ')}${words.length > WORDS_IN_ANSWER ? '…' : ''}`;
-  const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
-  const text = full.length > maxTokens * 4 ? full.slice(0, maxTokens * 4) : full;
-  return { text, outputTokens: estimateTokens(text) };
-}
-
-/** What is wrong with a request, as the API's 400 would say; undefined when it is fine. */
-function requestProblem(request: CompletionRequest): string | undefined {
-  if (typeof request?.prompt !== 'string') return `'prompt' must be a string, got ${typeof request?.prompt}`;
-  if (request.system !== undefined && typeof request.system !== 'string') return `'system' must be a string, got ${typeof request.system}`;
-  const { maxTokens } = request;
-  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0)) {
-    return `'maxTokens' must be an integer > 0, got ${String(maxTokens)}`;
-  }
-  return undefined;
+/** An enum picker drawing from `random`. */
+function pickFrom(random: () => number): EnumPicker {
+  return (count) => Math.floor(random() * count);
 }

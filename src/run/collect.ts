@@ -4,6 +4,7 @@ import { isNodeEndEvent } from './events.js';
 import { outcomeOf, type NodeOutcome } from './outcome.js';
 import type { Graph } from '../graph/graph.js';
 import { execute, type ExecuteArgs, type RunStream } from './execute.js';
+import { RunIncompleteError } from './errors.js';
 
 /** A finished run: every node's outcome, typed by node id, and the summary. */
 export interface RunResult<O = Record<string, unknown>> {
@@ -14,8 +15,9 @@ export interface RunResult<O = Record<string, unknown>> {
 
 /**
  * Runs a stream of run events to the end and resolves with the {@link RunResult}. Rejects only if
- * the stream errors or ends without `run.completed` (it was cut short); failed nodes are outcomes,
- * not rejections.
+ * the stream errors, or ends without `run.completed` (a `RunIncompleteError`); failed nodes are
+ * outcomes, not rejections. Works on a shared run's late subscription too (it starts from the
+ * `run.snapshot`).
  *
  * ## Example
  * ```ts
@@ -31,14 +33,20 @@ export async function collect<O = Record<string, unknown>>(run$: RunStream<O> | 
         (acc, event) => {
           if (isNodeEndEvent(event)) acc.outcomes[event.nodeId] = outcomeOf(event);
           else if (event.type === 'run.completed') acc.summary = event.summary;
-          else if (event.type === 'run.snapshot' || event.type === 'run.started') acc.runId = event.runId;
+          else if (event.type === 'run.started') acc.runId = event.runId;
+          else if (event.type === 'run.snapshot') {
+            // A late subscriber to a shared run: start from the state so far.
+            acc.runId = event.runId;
+            for (const end of event.ended) acc.outcomes[end.nodeId] = outcomeOf(end);
+            if (event.summary) acc.summary = event.summary;
+          }
           return acc;
         },
         { runId: '', outcomes: {} as Record<string, NodeOutcome>, summary: undefined as RunSummary | undefined },
       ),
     ),
   );
-  if (!partial.summary) throw new Error('collect: the run ended without a run.completed event (was it cut short?)');
+  if (!partial.summary) throw new RunIncompleteError('collect: the run ended without a run.completed event (was it cut short?)');
   return partial as RunResult<O>;
 }
 

@@ -1,3 +1,5 @@
+import { TimeoutError } from '../../operators/timeout.js';
+
 /** What went wrong running a node, as opposed to what the node's own work threw. */
 export type NodeRunErrorCode = 'NO_VALUE' | 'INVALID_RESULT';
 
@@ -28,4 +30,40 @@ export class ExecuteOptionsError extends Error {
   ) {
     super(`execute: ${message}`);
   }
+}
+
+/**
+ * A node's own deadline passed (its `timeout` per attempt). A {@link TimeoutError} (code
+ * `TIMEOUT`, retryable), told apart from timeouts inside the node's work by its class.
+ */
+export class NodeDeadlineError extends TimeoutError {
+  constructor(
+    readonly nodeId: string,
+    ms: number,
+  ) {
+    super('total', ms);
+    this.message = `node '${nodeId}' did not complete within ${ms} ms`;
+  }
+}
+
+/** A run's event stream ended without `run.completed`: it was cancelled or cut short. */
+export class RunIncompleteError extends Error {
+  override readonly name = 'RunIncompleteError';
+  readonly code = 'RUN_INCOMPLETE' as const;
+  readonly retryable = false;
+}
+
+/** True for a {@link NodeRunError}, also one from another copy of this package. */
+export function isNodeRunError(error: unknown): error is NodeRunError {
+  return error instanceof NodeRunError || (error instanceof Error && error.name === 'NodeRunError' && 'code' in error);
+}
+
+/** True for an {@link ExecuteOptionsError}, also one from another copy of this package. */
+export function isExecuteOptionsError(error: unknown): error is ExecuteOptionsError {
+  return error instanceof ExecuteOptionsError || (error instanceof Error && error.name === 'ExecuteOptionsError' && 'code' in error);
+}
+
+/** True for a {@link RunIncompleteError}, also one from another copy of this package. */
+export function isRunIncompleteError(error: unknown): error is RunIncompleteError {
+  return error instanceof RunIncompleteError || (error instanceof Error && error.name === 'RunIncompleteError' && 'code' in error);
 }

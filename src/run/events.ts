@@ -11,6 +11,7 @@ export const ErrorInfoSchema = z.object({
   /** How long the failing service asked to wait (retry-after), in ms. */
   retryAfterMs: z.number().optional(),
 });
+/** An error as it travels in events: name, message, and code/retryable/status/retryAfterMs when known. */
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 /** Why a node was skipped: an upstream did not succeed, or the run stopped (policy `fail`). */
@@ -18,16 +19,57 @@ export const SkipCauseSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upstream'), upstream: z.string() }),
   z.object({ kind: z.literal('runFailed'), failedNode: z.string(), wasRunning: z.boolean() }),
 ]);
+/** Why a node was skipped: `{ kind: 'upstream', upstream }` or `{ kind: 'runFailed', failedNode, wasRunning }`. */
 export type SkipCause = z.infer<typeof SkipCauseSchema>;
 
 /** The five ways a node ends. */
 export const NodeStatusSchema = z.enum(['succeeded', 'failed', 'timedOut', 'skipped', 'fellBack']);
+/** How a node ended: `succeeded | failed | timedOut | skipped | fellBack`. */
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
 
 /** How a run ended: every node ok; some nodes not ok but the run went on; stopped by a `fail` policy. */
 export const RunStatusSchema = z.enum(['succeeded', 'partial', 'failed']);
+/** How a run ended: `succeeded` (every node has a value), `partial`, or `failed` (stopped by a `fail` policy). */
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/** Tokens of one model call, as reported by the provider. */
+export const TokenUsageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheCreationInputTokens: z.number().int().optional(),
+  cacheReadInputTokens: z.number().int().optional(),
+});
+
+/** Calls, tokens and cost added up (per node, per model, or for the whole run). */
+export const UsageTotalsSchema = z.object({
+  calls: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheCreationInputTokens: z.number().int(),
+  cacheReadInputTokens: z.number().int(),
+  costUsd: z.number(),
+});
+export type UsageTotals = z.infer<typeof UsageTotalsSchema>;
+
+/** A run's spend: in total, by node id and by model id. */
+export const RunUsageSchema = z.object({
+  total: UsageTotalsSchema,
+  byNode: z.record(z.string(), UsageTotalsSchema),
+  byModel: z.record(z.string(), UsageTotalsSchema),
+});
+export type RunUsage = z.infer<typeof RunUsageSchema>;
+
+const RateLimitWindowSchema = z.object({ limit: z.number().optional(), remaining: z.number().optional(), resetAt: z.number().optional() });
+
+/** Quota state a provider reported with a response (`anthropic-ratelimit-*` headers). */
+export const RateLimitSnapshotSchema = z.object({
+  requests: RateLimitWindowSchema.optional(),
+  tokens: RateLimitWindowSchema.optional(),
+  inputTokens: RateLimitWindowSchema.optional(),
+  outputTokens: RateLimitWindowSchema.optional(),
+});
+
+/** Zod schema of `run.completed`'s summary. */
 export const RunSummarySchema = z.object({
   status: RunStatusSchema,
   /** Nodes in the graph. */
@@ -40,13 +82,26 @@ export const RunSummarySchema = z.object({
   retries: z.number().int(),
   /** The node whose failure stopped the run (status `failed`). */
   failedNode: z.string().optional(),
+  /** Model calls, tokens and cost, from the nodes' `node.usage` reports. */
+  usage: RunUsageSchema,
 });
+/**
+ * The summary of a completed run: status, node counts by status, makespan (scheduler ms),
+ * attempts and retries, the node that stopped a failed run, and model usage and cost.
+ *
+ * ## Example
+ * ```ts
+ * const { summary } = await run(g);
+ * console.log(summary.status, summary.makespanMs, summary.usage.total.costUsd);
+ * ```
+ */
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 const base = { runId: z.string(), at: z.number() };
 const nodeBase = { ...base, nodeId: z.string() };
 const ended = { attempts: z.number().int(), startedAt: z.number(), durationMs: z.number() };
 
+/** A node as `run.started` describes it: id, dependencies and its `meta` labels. */
 export const NodeInfoSchema = z.object({
   id: z.string(),
   deps: z.array(z.string()),
@@ -59,8 +114,28 @@ export const NodeViewSchema = z.object({
   attempts: z.number().int(),
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
+  /** Input + output tokens of the node's model calls so far. */
+  tokens: z.number().optional(),
+  costUsd: z.number().optional(),
 });
+/** One node's state in a `run.snapshot`: lifecycle state, attempts, times, tokens and cost so far. */
 export type NodeView = z.infer<typeof NodeViewSchema>;
+
+/** Zod schema of the events that end a node (one per node per run). */
+export const NodeEndEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('node.succeeded'), ...nodeBase, ...ended, value: z.unknown() }),
+  z.object({ type: z.literal('node.failed'), ...nodeBase, ...ended, error: ErrorInfoSchema }),
+  z.object({ type: z.literal('node.timedOut'), ...nodeBase, ...ended, timeoutMs: z.number(), error: ErrorInfoSchema }),
+  z.object({
+    type: z.literal('node.fellBack'),
+    ...nodeBase,
+    ...ended,
+    value: z.unknown(),
+    reason: z.enum(['failed', 'timedOut']),
+    error: ErrorInfoSchema,
+  }),
+  z.object({ type: z.literal('node.skipped'), ...nodeBase, cause: SkipCauseSchema }),
+]);
 
 /**
  * Zod schema of every event on a run's stream: validate events that crossed a socket with
@@ -84,24 +159,25 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     delayMs: z.number(),
     error: ErrorInfoSchema,
   }),
-  z.object({ type: z.literal('node.succeeded'), ...nodeBase, ...ended, value: z.unknown() }),
-  z.object({ type: z.literal('node.failed'), ...nodeBase, ...ended, error: ErrorInfoSchema }),
-  z.object({ type: z.literal('node.timedOut'), ...nodeBase, ...ended, timeoutMs: z.number(), error: ErrorInfoSchema }),
+  z.object({ type: z.literal('node.token'), ...nodeBase, attempt: z.number().int(), text: z.string() }),
   z.object({
-    type: z.literal('node.fellBack'),
+    type: z.literal('node.usage'),
     ...nodeBase,
-    ...ended,
-    value: z.unknown(),
-    reason: z.enum(['failed', 'timedOut']),
-    error: ErrorInfoSchema,
+    attempt: z.number().int(),
+    model: z.string(),
+    usage: TokenUsageSchema,
+    costUsd: z.number(),
+    rateLimit: RateLimitSnapshotSchema.optional(),
   }),
-  z.object({ type: z.literal('node.skipped'), ...nodeBase, cause: SkipCauseSchema }),
+  ...NodeEndEventSchema.options,
   z.object({ type: z.literal('run.completed'), ...base, summary: RunSummarySchema }),
   z.object({
     type: z.literal('run.snapshot'),
     ...base,
     nodes: z.array(NodeInfoSchema),
     states: z.record(z.string(), NodeViewSchema),
+    /** The end event of every node that has ended so far. */
+    ended: z.array(NodeEndEventSchema),
     /** Present once the run has completed. */
     summary: RunSummarySchema.optional(),
   }),
@@ -114,7 +190,7 @@ export type RunEventType = RunEvent['type'];
 /** The event of one type, e.g. `EventOf<'node.retrying'>`. */
 export type EventOf<K extends RunEventType> = Extract<RunEvent, { type: K }>;
 /** The events that end a node. */
-export type NodeEndEvent = EventOf<'node.succeeded' | 'node.failed' | 'node.timedOut' | 'node.fellBack' | 'node.skipped'>;
+export type NodeEndEvent = z.infer<typeof NodeEndEventSchema>;
 
 /** Maps an end event's type to the node status it means. */
 export const STATUS_OF_END_EVENT = {
@@ -124,6 +200,14 @@ export const STATUS_OF_END_EVENT = {
   'node.fellBack': 'fellBack',
   'node.skipped': 'skipped',
 } as const satisfies Record<NodeEndEvent['type'], NodeStatus>;
+
+/**
+ * What a node may report while it runs (`ctx.emit`): streamed text and the usage of a model call.
+ * The executor adds `runId`, `nodeId`, `attempt` and `at`.
+ */
+export type NodeReport =
+  | { type: 'node.token'; text: string }
+  | Omit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>;
 
 /** True when the event ends a node. */
 export function isNodeEndEvent(event: RunEvent): event is NodeEndEvent {

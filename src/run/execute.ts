@@ -3,6 +3,7 @@ import type { Graph } from '../graph/graph.js';
 import type { RunEvent } from './events.js';
 import { ExecuteOptionsError } from './errors.js';
 import { RunLoop } from './run-loop.js';
+import type { Model } from '../models/model.js';
 
 /** Options of one run. */
 export interface ExecuteOptions<C = unknown> {
@@ -16,6 +17,8 @@ export interface ExecuteOptions<C = unknown> {
   scheduler?: SchedulerLike;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
+  /** The run's model provider, given to every node as `ctx.model` (e.g. one Claude client per run). */
+  model?: Model;
 }
 
 /**
@@ -55,10 +58,11 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
     context: options.context as unknown,
     scheduler: options.scheduler ?? asyncScheduler,
     random: options.random ?? Math.random,
+    model: options.model,
   };
   return new Observable<RunEvent>((subscriber) => {
     const loop = new RunLoop(graph, { ...settings, runId: options.runId ?? crypto.randomUUID() }, subscriber);
+    subscriber.add(() => loop.cancel()); // before start: a consumer may unsubscribe on run.started
     loop.start();
-    return () => loop.cancel();
   });
 }

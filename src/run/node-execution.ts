@@ -1,9 +1,10 @@
-import { Observable, catchError, defer, from, last, map, of, type SchedulerLike } from 'rxjs';
+import { Observable, catchError, defer, from, last, map, of, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import type { NodeContext, NodeDefinition } from '../graph/node-spec.js';
-import { timeout, isTimeoutError } from '../../operators/timeout.js';
+import { timeout } from '../../operators/timeout.js';
 import { retryWithBackoff, type RetryInfo } from '../../operators/retry.js';
 import { fallbackValue } from '../../operators/fallback.js';
-import { NodeRunError } from './errors.js';
+import { NodeDeadlineError, NodeRunError } from './errors.js';
+import type { NodeReport } from './events.js';
 
 /** How one node's execution ended (before the executor adds ids and timestamps). */
 export type Settlement =
@@ -16,10 +17,11 @@ export type Settlement =
 export interface ExecutionHooks {
   attemptStarted(attempt: number): void;
   retrying(info: RetryInfo): void;
+  report(attempt: number, report: NodeReport): void;
 }
 
 /** The parts of a node's context that do not change between attempts. */
-export type AttemptContext = Omit<NodeContext<Record<string, unknown>, unknown>, 'signal' | 'attempt'>;
+export type AttemptContext = Omit<NodeContext<Record<string, unknown>, unknown>, 'signal' | 'attempt' | 'emit'>;
 
 /**
  * One node's whole execution as a cold Observable that emits exactly one {@link Settlement} and
@@ -38,7 +40,7 @@ export function executeNode(
   const oneAttempt = defer(() => {
     attempt += 1;
     hooks.attemptStarted(attempt);
-    return runAttempt(node, context, attempt, scheduler);
+    return runAttempt(node, context, attempt, hooks, scheduler);
   });
   const retryConfig = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
   const attempts = retryConfig.count === 0 ? oneAttempt : oneAttempt.pipe(retryWithBackoff({ ...retryConfig, onRetry: hooks.retrying, random, scheduler }));
@@ -46,12 +48,13 @@ export function executeNode(
     map((value): Settlement => ({ status: 'succeeded', value })),
     catchError((error: unknown) => {
       const failure: Settlement =
-        isTimeoutError(error) && node.timeout !== false
+        error instanceof NodeDeadlineError && node.timeout !== false
           ? { status: 'timedOut', error, timeoutMs: node.timeout }
           : { status: 'failed', error };
       if (!node.fallback) return of(failure);
       const fallback = node.fallback;
       return defer(() => fallbackValue(fallback, error)).pipe(
+        withDeadline(node, scheduler),
         last(),
         map((value): Settlement => ({ status: 'fellBack', value, reason: failure.status as 'failed' | 'timedOut', error })),
         catchError((fallbackError: unknown) => of<Settlement>({ status: 'failed', error: fallbackError })),
@@ -64,16 +67,22 @@ export function executeNode(
  * One attempt: subscribes to `node.run(ctx)`, keeps its last value, applies the deadline, and
  * aborts the attempt's signal if it is torn down before it finished on its own.
  */
-function runAttempt(node: NodeDefinition, context: AttemptContext, attemptNumber: number, scheduler: SchedulerLike): Observable<unknown> {
+function runAttempt(
+  node: NodeDefinition,
+  context: AttemptContext,
+  attemptNumber: number,
+  hooks: ExecutionHooks,
+  scheduler: SchedulerLike,
+): Observable<unknown> {
   const attempt = new Observable<unknown>((subscriber) => {
-    const attemptContext = new LazySignalContext(context, attemptNumber);
+    const attemptContext = new AttemptContextImpl(context, attemptNumber, hooks);
     let finished = false;
     let latest: unknown;
     let hasValue = false;
     const work = node.run(attemptContext);
     let source: Observable<unknown>;
     try {
-      source = from(work);
+      source = typeof work === 'string' ? of(work) : from(work); // a string is one value, not its characters
     } catch {
       throw new NodeRunError('INVALID_RESULT', node.id, `node '${node.id}': run returned ${describe(work)}, not an Observable, Promise or iterable`);
     }
@@ -98,33 +107,59 @@ function runAttempt(node: NodeDefinition, context: AttemptContext, attemptNumber
     });
     return () => {
       subscription.unsubscribe();
-      if (!finished) attemptContext.abort();
+      attemptContext.end(!finished);
     };
   });
-  return node.timeout === false ? attempt : attempt.pipe(timeout({ total: node.timeout, scheduler }));
+  return attempt.pipe(withDeadline(node, scheduler));
+}
+
+/** The node's per-attempt deadline (none when `timeout: false`), raising a {@link NodeDeadlineError}. */
+function withDeadline<T>(node: NodeDefinition, scheduler: SchedulerLike): MonoTypeOperatorFunction<T> {
+  const ms = node.timeout;
+  return ms === false ? (source) => source : timeout<T>({ total: ms, scheduler, with: () => new NodeDeadlineError(node.id, ms) });
 }
 
 /**
- * A node's context whose AbortController is only created when the node reads `signal` (most
- * instant nodes never do; creating one costs more than the rest of a node's bookkeeping).
+ * One attempt's context. Its AbortController is only created when the node reads `signal` (most
+ * instant nodes never do; creating one costs more than the rest of a node's bookkeeping), and its
+ * `emit` goes quiet once the attempt ended.
  */
-class LazySignalContext implements NodeContext<Record<string, unknown>, unknown> {
+class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown> {
   #controller: AbortController | undefined;
+  #aborted = false;
+  #ended = false;
+  readonly #hooks: ExecutionHooks;
   readonly inputs: Record<string, unknown>;
   readonly upstream: AttemptContext['upstream'];
   readonly nodeId: string;
   readonly runId: string;
   readonly context: unknown;
   readonly scheduler: SchedulerLike;
+  readonly model: AttemptContext['model'];
 
   constructor(
     base: AttemptContext,
     readonly attempt: number,
+    hooks: ExecutionHooks,
   ) {
-    ({ inputs: this.inputs, upstream: this.upstream, nodeId: this.nodeId, runId: this.runId, context: this.context, scheduler: this.scheduler } = base);
+    ({ inputs: this.inputs, upstream: this.upstream, nodeId: this.nodeId, runId: this.runId, context: this.context, scheduler: this.scheduler, model: this.model } = base);
+    this.#hooks = hooks;
   }
 
-  #aborted = false;
+  #emit: ((report: NodeReport) => void) | undefined;
+
+  /** Bound on first read, so `({ emit }) => emit(...)` works. */
+  get emit(): (report: NodeReport) => void {
+    return (this.#emit ??= (report) => {
+      if (!this.#ended) this.#hooks.report(this.attempt, report);
+    });
+  }
+
+  /** The attempt is over; `cancelled` when it was torn down before it finished on its own. */
+  end(cancelled: boolean): void {
+    this.#ended = true;
+    if (cancelled) this.#abort();
+  }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
@@ -134,7 +169,7 @@ class LazySignalContext implements NodeContext<Record<string, unknown>, unknown>
     return this.#controller.signal;
   }
 
-  abort(): void {
+  #abort(): void {
     this.#aborted = true;
     this.#controller?.abort();
   }

@@ -2,16 +2,19 @@ import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
 import type { NodeDefinition } from '../graph/node-spec.js';
 import type { RetryInfo } from '../../operators/retry.js';
-import type { NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
+import type { NodeReport, NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
 import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
 import { executeNode, type Settlement } from './node-execution.js';
 import { ReadyQueue } from './ready-queue.js';
+import { UsageLedger } from './usage-ledger.js';
+import type { Model } from '../models/model.js';
 
 /** Settings of one run, resolved by `execute`. */
 export interface RunSettings {
   runId: string;
   concurrency: number;
   context: unknown;
+  model: Model | undefined;
   scheduler: SchedulerLike;
   random: () => number;
 }
@@ -33,6 +36,9 @@ export class RunLoop {
   readonly #startedAt: Float64Array;
   readonly #ready: ReadyQueue;
   readonly #running = new Map<number, Subscription>();
+  readonly #usage = new UsageLedger();
+  /** For a node skipped because of an upstream: the node whose failure started the chain. */
+  readonly #rootCause: string[] = [];
   #settled = 0;
   #startedRunAt = 0;
   #failedNode: string | undefined;
@@ -104,8 +110,12 @@ export class RunLoop {
     const node = this.#graph.nodes[i]!;
     this.#startedAt[i] = this.#now();
     const { inputs, upstream } = this.#inputsOf(i);
-    const { runId, context, scheduler, random } = this.#settings;
+    const { runId, context, scheduler, random, model } = this.#settings;
     const hooks = {
+      report: (attempt: number, report: NodeReport) => {
+        if (report.type === 'node.usage') this.#usage.add(node.id, report.model, report.usage, report.costUsd);
+        this.#emit({ ...report, runId, nodeId: node.id, at: this.#now(), attempt } as RunEvent);
+      },
       attemptStarted: (attempt: number) => {
         this.#attempts[i] = attempt;
         this.#emit({ type: 'node.started', runId, nodeId: node.id, at: this.#now(), attempt });
@@ -113,12 +123,14 @@ export class RunLoop {
       retrying: ({ attempt, error, delayMs }: RetryInfo) =>
         this.#emit({ type: 'node.retrying', runId, nodeId: node.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) }),
     };
-    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler }, hooks, random, scheduler);
-    // Placeholder so a synchronous settlement can tell it ran inside subscribe.
+    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler);
+    // A placeholder marks the node running while subscribe runs: it may settle synchronously,
+    // or the run may be cancelled or failed from inside it (by a consumer of node.started).
     const placeholder = { unsubscribe() {} } as Subscription;
     this.#running.set(i, placeholder);
     const subscription = execution.subscribe((settlement) => this.#onSettled(i, settlement));
     if (this.#running.get(i) === placeholder) this.#running.set(i, subscription);
+    else subscription.unsubscribe(); // settled (already closed) or stopped meanwhile: tear it down
   }
 
   #onSettled(i: number, settlement: Settlement): void {
@@ -158,11 +170,12 @@ export class RunLoop {
         const remaining = --this.#waitingOn[d]!;
         const policy = this.#graph.nodes[d]!.onUpstreamFailure;
         if (!ok && policy === 'fail') {
-          this.#failRun(this.#graph.nodes[i]!.id);
+          this.#failRun(this.#rootCause[i] ?? this.#graph.nodes[i]!.id);
           return;
         }
         if (!ok && policy === 'skip') {
           this.#record(d, { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() });
+          this.#rootCause[d] = this.#rootCause[i] ?? this.#graph.nodes[i]!.id;
           ended.push(d);
         } else if (remaining === 0) {
           this.#enqueue(d);
@@ -231,6 +244,7 @@ export class RunLoop {
         makespanMs: at - this.#startedRunAt,
         attempts,
         retries,
+        usage: this.#usage.totals(),
         ...(this.#failedNode !== undefined ? { failedNode: this.#failedNode } : {}),
       },
     });

@@ -4,3 +4,21 @@
  */
 export { scriptedAgent, ScriptExhaustedError, type ScriptStep, type ScriptedAgent, type ScriptedAgentOptions, type CallRecord } from './scripted-agent.js';
 export { eventTimeline, type TimelineEntry } from './timeline.js';
+export {
+  startFakeAnthropic,
+  type FakeAnthropic,
+  type FakeAnthropicOptions,
+  type FakeRequest,
+  type FakeRequestBody,
+} from './fake-anthropic/server.js';
+export {
+  DEFAULT_REPLY_TEXT,
+  type Reply,
+  type ReplyBase,
+  type TextReply,
+  type ErrorReply,
+  type MidStreamErrorReply,
+  type DropConnectionReply,
+  type FakeUsage,
+  type FakeErrorStatus,
+} from './fake-anthropic/replies.js';

@@ -1,17 +1,8 @@
 import { graphFromNodes, type Graph, type NodeContext } from '../../src/index.js';
 import type { ObservableInput } from 'rxjs';
 
-/** mulberry32: a small, fast, seeded PRNG returning numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded PRNG: the library's own (mulberry32). */
+export { seededRandom as prng } from '../../src/models/random.js';
 
 export interface LayeredDag {
   /** Node ids and their dependencies, layer by layer. */

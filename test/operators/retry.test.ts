@@ -69,3 +69,13 @@ describe('retryWithBackoff', () => {
     expect(() => retryWithBackoff({ jitter: 2 })).toThrow(/'jitter' must be between 0 and 1/);
   });
 });
+
+describe('isRetryable by HTTP status', () => {
+  it('retries 408, 409, 429 and 5xx; not 400, 401, 403, 404, 413, 422; an explicit retryable wins', () => {
+    const withStatus = (status: number, extra = {}) => Object.assign(new Error(String(status)), { status }, extra);
+    expect([408, 409, 429, 500, 503, 529].map((s) => isRetryable(withStatus(s)))).toEqual([true, true, true, true, true, true]);
+    expect([400, 401, 403, 404, 413, 422].map((s) => isRetryable(withStatus(s)))).toEqual([false, false, false, false, false, false]);
+    expect(isRetryable(withStatus(400, { retryable: true }))).toBe(true);
+    expect(isRetryable(withStatus(503, { retryable: false }))).toBe(false);
+  });
+});

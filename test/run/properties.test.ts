@@ -637,7 +637,18 @@ function checkRunFailure(sample: Sample, observed: Observed): void {
     }
   });
   same(trace.completed.at, failedAt, () => 'run.completed when the run failed');
-  const culprit = sample.nodes.filter((m) => m.policy === 'fail' && m.deps.includes(failed!.index) && skippedByFailure.has(m.id));
+  // failedNode is the root failure (failed or timed out, never a skip), reached by the 'fail' node
+  // directly or through a chain of upstream skips that it started.
+  ensure(failedEnd.event.type !== 'node.skipped', () => `failedNode ${failedNode} is a skipped node, not the root failure`);
+  const chain = new Set<number>([failed!.index]);
+  for (const m of sample.nodes) {
+    const end = trace.nodes[m.index]!.ends[0]?.event;
+    if (end?.type === 'node.skipped' && end.cause.kind === 'upstream') {
+      const upstream = sample.nodes.find((u) => u.id === (end.cause as { upstream: string }).upstream)!;
+      if (chain.has(upstream.index)) chain.add(m.index);
+    }
+  }
+  const culprit = sample.nodes.filter((m) => m.policy === 'fail' && m.deps.some((d) => chain.has(d)) && skippedByFailure.has(m.id));
   expect(culprit.length, `no fail-policy dependent of ${failedNode} was pending`).toBeGreaterThan(0);
 }
 

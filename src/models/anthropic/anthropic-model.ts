@@ -1,0 +1,126 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { Observable, asyncScheduler, filter, map, type SchedulerLike } from 'rxjs';
+import type { Completion, CompletionRequest, Model, ModelEvent } from '../model.js';
+import { classifyAnthropicError } from './classify-error.js';
+import { rateLimitOf } from './headers.js';
+
+/** Settings of {@link anthropicModel}. Every field is optional. */
+export interface AnthropicModelOptions {
+  /** API key. @default process.env.ANTHROPIC_API_KEY */
+  apiKey?: string;
+  /** API address, e.g. a local fake server's. @default the SDK's (https://api.anthropic.com or ANTHROPIC_BASE_URL) */
+  baseURL?: string;
+  /** Default model id. @default process.env.RX_ORCHESTRA_MODEL, else 'claude-sonnet-4-5' */
+  model?: string;
+  /** Default output cap when a request sets none. @default 1024 */
+  maxTokens?: number;
+  /** Your own client; its retries are turned off (rx-orchestra's retry operator is the one retry layer). */
+  client?: Anthropic;
+  /** Scheduler for `latencyMs`. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+/** No API key where a real Claude call is needed. */
+export class MissingApiKeyError extends Error {
+  override readonly name = 'MissingApiKeyError';
+  readonly code = 'MISSING_API_KEY' as const;
+  readonly retryable = false;
+  constructor() {
+    super('anthropicModel: no API key: set ANTHROPIC_API_KEY or pass { apiKey } (offline, use simulatedModel())');
+  }
+}
+
+/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment, else Sonnet 4.5. */
+export function defaultClaudeModelId(): string {
+  return process.env.RX_ORCHESTRA_MODEL ?? 'claude-sonnet-4-5';
+}
+
+/**
+ * Claude as a {@link Model}, over the official `@anthropic-ai/sdk` with streaming. Each call is a
+ * cold Observable: subscribing sends the request; text deltas arrive as `{ type: 'text' }`; the
+ * completion (text, usage with cache tokens, stop reason, request id and the
+ * `anthropic-ratelimit-*` quota state) comes last. Unsubscribing aborts the HTTP request. The
+ * SDK's own retries are off; errors become typed {@link ModelCallError}s that say whether to retry
+ * and how long the API asked to wait. A missing API key fails here, before any call.
+ *
+ * ## Example
+ * ```ts
+ * import { anthropicModel, execute } from 'rx-orchestra';
+ * const claude = anthropicModel({ model: 'claude-haiku-4-5' });
+ * execute(g, { model: claude });
+ * ```
+ * @throws {MissingApiKeyError} when no key is given or found and no client is passed
+ */
+export function anthropicModel(options: AnthropicModelOptions = {}): Model {
+  const { model = defaultClaudeModelId(), maxTokens = 1024, scheduler = asyncScheduler } = options;
+  const client = clientFor(options);
+
+  const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> =>
+    new Observable<ModelEvent>((subscriber) => {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(signal?.reason);
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const startedAt = scheduler.now();
+      const messageStream = client.messages.stream(toParams(request, model, maxTokens), { signal: controller.signal });
+      messageStream.on('text', (text) => subscriber.next({ type: 'text', text }));
+      messageStream.finalMessage().then(
+        (message) => {
+          const completion: Completion = {
+            text: message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
+            usage: {
+              inputTokens: message.usage.input_tokens,
+              outputTokens: message.usage.output_tokens,
+              cacheCreationInputTokens: message.usage.cache_creation_input_tokens ?? 0,
+              cacheReadInputTokens: message.usage.cache_read_input_tokens ?? 0,
+            },
+            latencyMs: scheduler.now() - startedAt,
+            model: message.model,
+            ...(message.stop_reason ? { stopReason: message.stop_reason } : {}),
+            ...withRateLimit(messageStream.response?.headers),
+            ...(messageStream.request_id ? { requestId: messageStream.request_id } : {}),
+          };
+          subscriber.next({ type: 'completion', completion });
+          subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(classifyAnthropicError(error, scheduler.now())),
+      );
+      return () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!messageStream.ended) controller.abort(); // unsubscribed mid-call: stop the HTTP request
+      };
+    });
+
+  return {
+    model,
+    stream,
+    complete: (request, signal) =>
+      stream(request, signal).pipe(
+        filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
+        map((event) => event.completion),
+      ),
+  };
+}
+
+function clientFor({ client, apiKey, baseURL }: AnthropicModelOptions): Anthropic {
+  if (client) return client.withOptions({ maxRetries: 0 });
+  const key = apiKey ?? process.env.ANTHROPIC_API_KEY;
+  if (!key) throw new MissingApiKeyError();
+  return new Anthropic({ apiKey: key, maxRetries: 0, ...(baseURL ? { baseURL } : {}) });
+}
+
+function toParams(request: CompletionRequest, model: string, maxTokens: number): Anthropic.MessageStreamParams {
+  return {
+    model: request.model ?? model,
+    max_tokens: request.maxTokens ?? maxTokens,
+    messages: [...(request.history ?? []), { role: 'user', content: request.prompt }],
+    ...(request.system !== undefined ? { system: request.system } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.jsonSchema ? { output_config: { format: { type: 'json_schema', schema: request.jsonSchema } } } : {}),
+  };
+}
+
+function withRateLimit(headers: Headers | undefined): Pick<Completion, 'rateLimit'> {
+  const rateLimit = rateLimitOf(headers);
+  return rateLimit ? { rateLimit } : {};
+}

@@ -1,0 +1,57 @@
+/** What went wrong with a model call, by cause. */
+export type ModelErrorCode =
+  | 'RATE_LIMITED'
+  | 'OVERLOADED'
+  | 'SERVER_ERROR'
+  | 'CONNECTION'
+  | 'TIMEOUT'
+  | 'BAD_REQUEST'
+  | 'AUTHENTICATION'
+  | 'PERMISSION'
+  | 'NOT_FOUND'
+  | 'REQUEST_TOO_LARGE'
+  | 'ABORTED'
+  | 'API_ERROR';
+
+/** Codes worth another attempt: quota, overload, server trouble, the network. */
+const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT']);
+
+/**
+ * A failed model call, classified: `code` names the cause, `retryable` says whether the retry
+ * operator should try again, and `retryAfterMs` how long the provider asked to wait (it is honoured
+ * when longer than the backoff). Never carries the API key or request headers.
+ *
+ * ## Example
+ * ```ts
+ * import { isModelCallError } from 'rx-orchestra';
+ * if (isModelCallError(error) && error.code === 'RATE_LIMITED') console.log('wait', error.retryAfterMs);
+ * ```
+ */
+export class ModelCallError extends Error {
+  override readonly name = 'ModelCallError';
+  readonly retryable: boolean;
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; requestId?: string; provider?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.retryable = RETRYABLE.has(code);
+  }
+  /** HTTP status, when there was a response. */
+  get status(): number | undefined {
+    return this.details.status;
+  }
+  /** How long the provider asked to wait before retrying, in ms. */
+  get retryAfterMs(): number | undefined {
+    return this.details.retryAfterMs;
+  }
+  get requestId(): string | undefined {
+    return this.details.requestId;
+  }
+}
+
+/** True for a {@link ModelCallError}, also one from another copy of this package. */
+export function isModelCallError(error: unknown): error is ModelCallError {
+  return error instanceof ModelCallError || (error instanceof Error && error.name === 'ModelCallError' && 'code' in error);
+}

@@ -1,0 +1,85 @@
+import type { TokenUsage } from './model.js';
+
+/** A model's prices in USD per million tokens. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  /** Writing to the prompt cache (5-minute TTL). @default 1.25 x inputPerMTok */
+  cacheWritePerMTok?: number;
+  /** Reading from the prompt cache. @default 0.1 x inputPerMTok */
+  cacheReadPerMTok?: number;
+}
+
+/** Prices by model id. A dated id (`claude-sonnet-4-5-20250929`) matches its undated prefix. */
+export type PriceTable = Readonly<Record<string, ModelPrice>>;
+
+/**
+ * List prices of current Claude models (USD per million input / output tokens), plus a free
+ * `simulated` model for offline runs. Extend it: `{ ...CLAUDE_PRICES, 'my-model': { ... } }`.
+ */
+export const CLAUDE_PRICES: PriceTable = Object.freeze({
+  'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25 },
+  'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 },
+  'claude-opus-4-1': { inputPerMTok: 15, outputPerMTok: 75 },
+  'claude-opus-4': { inputPerMTok: 15, outputPerMTok: 75 },
+  'claude-sonnet-4': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-3-7-sonnet': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-3-5-haiku': { inputPerMTok: 0.8, outputPerMTok: 4 },
+  'claude-3-haiku': { inputPerMTok: 0.25, outputPerMTok: 1.25 },
+  simulated: { inputPerMTok: 0, outputPerMTok: 0 },
+});
+
+/** A model with no price in the table: its cost cannot be computed or estimated. */
+export class UnknownModelPriceError extends Error {
+  override readonly name = 'UnknownModelPriceError';
+  readonly code = 'UNKNOWN_MODEL_PRICE' as const;
+  readonly retryable = false;
+  constructor(
+    readonly model: string,
+    readonly nodeId?: string,
+  ) {
+    super(`${nodeId ? `node '${nodeId}': ` : ''}no price for model '${model}'; add it to the price table (prices: { '${model}': { inputPerMTok, outputPerMTok } })`);
+  }
+}
+
+/**
+ * The price of a model: an exact match, else the longest id in the table that the model id
+ * starts with (so dated ids find their family). Throws {@link UnknownModelPriceError}.
+ *
+ * ## Example
+ * ```ts
+ * import { priceOf } from 'rx-orchestra';
+ * priceOf('claude-haiku-4-5-20251001'); // { inputPerMTok: 1, outputPerMTok: 5 }
+ * ```
+ */
+export function priceOf(model: string, table: PriceTable = CLAUDE_PRICES, nodeId?: string): ModelPrice {
+  const exact = table[model];
+  if (exact) return exact;
+  let best: string | undefined;
+  for (const id of Object.keys(table)) {
+    if (model.startsWith(`${id}-`) && (!best || id.length > best.length)) best = id;
+  }
+  if (best) return table[best]!;
+  throw new UnknownModelPriceError(model, nodeId);
+}
+
+/**
+ * The cost of one call in USD: input, output, cache writes and cache reads at their prices.
+ *
+ * ## Example
+ * ```ts
+ * import { costUsd, priceOf } from 'rx-orchestra';
+ * costUsd({ inputTokens: 1_000_000, outputTokens: 100_000 }, priceOf('claude-sonnet-4-5')); // 4.5
+ * ```
+ */
+export function costUsd(usage: TokenUsage, price: ModelPrice): number {
+  const { inputPerMTok, outputPerMTok, cacheWritePerMTok = inputPerMTok * 1.25, cacheReadPerMTok = inputPerMTok * 0.1 } = price;
+  return (
+    (usage.inputTokens * inputPerMTok +
+      usage.outputTokens * outputPerMTok +
+      (usage.cacheCreationInputTokens ?? 0) * cacheWritePerMTok +
+      (usage.cacheReadInputTokens ?? 0) * cacheReadPerMTok) /
+    1_000_000
+  );
+}

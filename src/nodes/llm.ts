@@ -1,0 +1,132 @@
+import { defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import type { z } from 'zod';
+import type { NodeContext } from '../graph/node-spec.js';
+import type { CompletionRequest, Model, ModelEvent } from '../models/model.js';
+import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
+import { timeout } from '../../operators/timeout.js';
+import { defaultModel } from './default-model.js';
+import { LlmNodeError } from './errors.js';
+import { jsonSchemaOf, parseStructured, repairPrompt } from './structured-output.js';
+
+/** Settings of an LLM node ({@link llm}). Only `prompt` is required. */
+export interface LlmNodeOptions<I, T> {
+  /** Builds the user message from the node's typed inputs (seed 000's `prompt_fn`). */
+  prompt: (inputs: I, ctx: NodeContext<I>) => string;
+  system?: string;
+  /** Model id for this node. @default the provider's default model */
+  model?: string;
+  /** Output cap. @default the provider's (1024) */
+  maxTokens?: number;
+  /** Sampling temperature, 0..1. @default the provider's */
+  temperature?: number;
+  /**
+   * A zod v4 schema for structured output: Claude is asked for this JSON shape
+   * (`output_config.format`), and the answer is validated; the node's value is the parsed object.
+   */
+  schema?: z.ZodType<T>;
+  /** How often invalid structured output is sent back with the validation errors. @default 2 */
+  repairs?: number;
+  /** Fail (retryably) when the first streamed text takes longer than this, in ms. @default none */
+  firstTokenTimeout?: number;
+  /** Fail (retryably) when the stream sends nothing for this long, in ms. @default none */
+  idleTimeout?: number;
+  /** Model provider for this node. @default the run's (`execute(g, { model })`), else {@link defaultModel} */
+  provider?: Model;
+  /** Prices for cost accounting. @default CLAUDE_PRICES */
+  prices?: PriceTable;
+}
+
+/**
+ * Makes a node a model call: use the result as a node's `run`. The prompt is built from the
+ * node's typed inputs; text streams onto the run's event stream as `node.token`; each call reports
+ * `node.usage` (tokens and USD cost, added up in the run summary); unsubscribing (timeout,
+ * cancellation) aborts the call. With a `schema`, the value is the validated object, and invalid
+ * output is fed back up to `repairs` times before the node fails with an `INVALID_OUTPUT`
+ * {@link LlmNodeError} carrying the raw text. A missing provider, a throwing prompt function, an
+ * unpriced model or a schema JSON Schema cannot express fail before any token is spent.
+ *
+ * ## Example
+ * ```ts
+ * import { graph, llm } from 'rx-orchestra';
+ * import { z } from 'zod';
+ * const g = graph()
+ *   .node('research', { run: llm({ prompt: () => 'Three facts about RxJS schedulers', model: 'claude-haiku-4-5' }), retry: 3 })
+ *   .node('outline', {
+ *     deps: ['research'],
+ *     run: llm({ prompt: ({ research }) => `Outline an article from:\n${research}`, schema: z.object({ sections: z.array(z.string()) }) }),
+ *   })
+ *   .build();
+ * ```
+ */
+export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOptions<I, T>): (ctx: NodeContext<I, unknown, unknown>) => Observable<T> {
+  const { schema, repairs = 2, prices = CLAUDE_PRICES } = options;
+  let jsonSchema: Record<string, unknown> | undefined;
+
+  return (ctx) =>
+    defer(() => {
+      const provider = options.provider ?? ctx.model ?? defaultModel();
+      const modelId = options.model ?? provider.model;
+      const price = priceOf(modelId, prices, ctx.nodeId);
+      if (schema && !jsonSchema) {
+        try {
+          jsonSchema = jsonSchemaOf(schema);
+        } catch (error) {
+          throw new LlmNodeError('SCHEMA_UNSUPPORTED', ctx.nodeId, `its output schema cannot be expressed as JSON Schema: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      let prompt: string;
+      try {
+        prompt = options.prompt(ctx.inputs, ctx as NodeContext<I>);
+      } catch (error) {
+        throw new LlmNodeError('PROMPT_FAILED', ctx.nodeId, `its prompt function threw: ${(error as Error).message}`, { cause: error });
+      }
+      const request: CompletionRequest = {
+        prompt,
+        ...(options.system !== undefined ? { system: options.system } : {}),
+        ...(options.model !== undefined ? { model: options.model } : {}),
+        ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(jsonSchema ? { jsonSchema } : {}),
+      };
+      const call = (req: CompletionRequest) => {
+        const events = provider.stream(req, ctx.signal);
+        const watched =
+          options.firstTokenTimeout !== undefined || options.idleTimeout !== undefined
+            ? events.pipe(timeout<ModelEvent>({ first: options.firstTokenTimeout, idle: options.idleTimeout, scheduler: ctx.scheduler }))
+            : events;
+        return watched.pipe(
+          tap((event) => {
+            if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });
+          }),
+          filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
+          map(({ completion }) => {
+            ctx.emit({
+              type: 'node.usage',
+              model: modelId,
+              usage: completion.usage,
+              costUsd: costUsd(completion.usage, price),
+              ...(completion.rateLimit ? { rateLimit: completion.rateLimit } : {}),
+            });
+            return completion.text;
+          }),
+        );
+      };
+      if (!schema) return call(request) as Observable<T>;
+      const answer = (req: CompletionRequest, repairsLeft: number): Observable<T> =>
+        call(req).pipe(
+          mergeMap((text) => {
+            const parsed = parseStructured(text, schema);
+            if (parsed.ok) return of(parsed.value);
+            if (repairsLeft === 0) {
+              throw new LlmNodeError('INVALID_OUTPUT', ctx.nodeId, `output did not match its schema after ${repairs} repair(s): ${parsed.issues.join('; ')}`, {
+                rawText: text,
+                issues: parsed.issues,
+              });
+            }
+            const history = [...(req.history ?? []), { role: 'user' as const, content: req.prompt }, { role: 'assistant' as const, content: text }];
+            return answer({ ...req, history, prompt: repairPrompt(parsed.issues) }, repairsLeft - 1);
+          }),
+        );
+      return answer(request, repairs);
+    });
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** A structured answer that parsed, or why it did not. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: string[] };
+
+/**
+ * Parses a model's text as JSON and validates it with a zod schema. Tolerates a ```json fence
+ * around the JSON. Pure.
+ *
+ * ## Example
+ * ```ts
+ * parseStructured('{"n": 1}', z.object({ n: z.number() })); // { ok: true, value: { n: 1 } }
+ * ```
+ */
+export function parseStructured<T>(text: string, schema: z.ZodType<T>): ParseResult<T> {
+  const json = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (error) {
+    return { ok: false, issues: [`not valid JSON: ${(error as Error).message}`] };
+  }
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, issues: result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`) };
+}
+
+/**
+ * The JSON Schema to ask the model for, from a zod v4 schema (`z.toJSONSchema`). Throws zod's
+ * error for types JSON Schema cannot express (dates, transforms, ...).
+ */
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { io: 'output' }) as Record<string, unknown>;
+  return jsonSchema;
+}
+
+/** The follow-up turn that feeds validation problems back to the model. */
+export function repairPrompt(issues: readonly string[]): string {
+  return `Your previous reply did not match the required JSON schema:\n${issues.map((i) => `- ${i}`).join('\n')}\nReply again with only the corrected JSON.`;
+}
