@@ -1,24 +1,26 @@
 import type { RateLimitSnapshot } from './model.js';
+import type { ModelErrorCode } from './model-error.js';
 
 /**
- * What went wrong in a simulated call, named like the real API's errors:
+ * What went wrong in a simulated call, with the same codes as the Claude adapter's
+ * `ModelCallError`, so policies (retry, circuit breakers) treat both providers alike:
  * - `OVERLOADED` (529), `SERVER_ERROR` (500), `RATE_LIMITED` (429, with `retryAfterMs`) and
- *   `CONNECTION_DROPPED` (a stream cut after some text; no HTTP status) are transient: retryable;
- * - `INVALID_REQUEST` (400) and `REQUEST_TOO_LARGE` (413: more input tokens than the
+ *   `CONNECTION` (a stream cut after some text; no HTTP status) are transient: retryable;
+ * - `BAD_REQUEST` (400) and `REQUEST_TOO_LARGE` (413: more input tokens than the
  *   input-tokens-per-minute limit can ever admit) can never succeed: not retryable.
  */
-export type SimulatedModelErrorCode = 'OVERLOADED' | 'SERVER_ERROR' | 'RATE_LIMITED' | 'CONNECTION_DROPPED' | 'INVALID_REQUEST' | 'REQUEST_TOO_LARGE';
+export type SimulatedModelErrorCode = Extract<ModelErrorCode, 'OVERLOADED' | 'SERVER_ERROR' | 'RATE_LIMITED' | 'CONNECTION' | 'BAD_REQUEST' | 'REQUEST_TOO_LARGE'>;
 
 const STATUS: Record<SimulatedModelErrorCode, number | undefined> = {
   OVERLOADED: 529,
   SERVER_ERROR: 500,
   RATE_LIMITED: 429,
-  CONNECTION_DROPPED: undefined,
-  INVALID_REQUEST: 400,
+  CONNECTION: undefined,
+  BAD_REQUEST: 400,
   REQUEST_TOO_LARGE: 413,
 };
 
-const RETRYABLE: ReadonlySet<SimulatedModelErrorCode> = new Set(['OVERLOADED', 'SERVER_ERROR', 'RATE_LIMITED', 'CONNECTION_DROPPED']);
+const RETRYABLE: ReadonlySet<SimulatedModelErrorCode> = new Set(['OVERLOADED', 'SERVER_ERROR', 'RATE_LIMITED', 'CONNECTION']);
 
 /** Context a {@link SimulatedModelError} may carry besides its code. */
 export interface SimulatedModelErrorDetails {
@@ -46,7 +48,7 @@ export interface SimulatedModelErrorDetails {
  */
 export class SimulatedModelError extends Error {
   override readonly name = 'SimulatedModelError';
-  /** HTTP-like status: 529, 500, 429, 400 or 413; undefined for `CONNECTION_DROPPED`. */
+  /** HTTP-like status: 529, 500, 429, 400 or 413; undefined for `CONNECTION`. */
   readonly status: number | undefined;
   /** Whether another attempt may succeed. */
   readonly retryable: boolean;

@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, map, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
+import { Observable, asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
 import type { Completion, CompletionRequest, Model, ModelEvent } from './model.js';
 import { ModelAbortError, ModelOptionsError, SimulatedModelError } from './errors.js';
 import { checkLatencyProfile, logNormalLatency, seededRandom, type LatencyProfile } from './random.js';
@@ -75,7 +75,7 @@ interface CallPlan extends ReplyTimeline {
 
 /**
  * A simulated LLM provider for offline demos and tests. Each call is a cold Observable: on
- * subscription it checks the request (a bad one gets a `INVALID_REQUEST` 400 at once), asks the
+ * subscription it checks the request (a bad one gets an `BAD_REQUEST` 400 at once), asks the
  * `quota` for room (none: a `RATE_LIMITED` 429 after 20 ms, with `retryAfterMs`), draws a latency
  * (log-normal, from its own seeded random source) and maybe a fault, then plays the call out on the
  * scheduler: `stream` emits `{ type: 'text' }` deltas as the text is generated and finally
@@ -129,16 +129,17 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
     const firstTokenMs = logNormalLatency(latency, random);
     const detailDraw = extra();
     const pickSeed = Math.floor(extra() * 2 ** 32);
-    const pickEnum: EnumPicker = request.temperature === 0 ? () => 0 : pickFrom(seededRandom(pickSeed));
+    const pickEnum: EnumPicker = request.temperature === 0 || request.jsonSchema === undefined ? () => 0 : pickFrom(seededRandom(pickSeed));
     const reply = respond ? respond(request, call) : defaultReply(request, pickEnum);
     if (typeof reply !== 'string') throw new ModelOptionsError('respond', `${where}: 'respond' must return a string, got ${typeof reply} (call ${call})`);
     const { text, outputTokens, stopReason } = capReply(reply, request.maxTokens);
     const modelId = request.model ?? model;
-    const timeline = replyTimeline(text, firstTokenMs, outputTokensPerSecond);
+    const timeline = replyTimeline(text, outputTokens, firstTokenMs, outputTokensPerSecond);
     const fault = pickFault(rates, faultDraw);
     if (fault === undefined) {
       return {
-        ...timeline,
+        chunks: timeline.chunks,
+        endMs: timeline.endMs,
         completion: (now) => ({
           text,
           usage: { inputTokens, outputTokens, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
@@ -158,31 +159,32 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
     const quick = Math.max(1, Math.round(call.latencyMs * FAILURE_LATENCY_SHARE));
     switch (fault) {
       case 'overloaded':
-        return { chunks: [], endMs: quick, error: () => new SimulatedModelError('OVERLOADED', `${modelId} is overloaded (simulated 529); try again`, { requestId }) };
+        return { chunks: noChunks, endMs: quick, error: () => new SimulatedModelError('OVERLOADED', `${modelId} is overloaded (simulated 529); try again`, { requestId }) };
       case 'serverError':
-        return { chunks: [], endMs: quick, error: () => new SimulatedModelError('SERVER_ERROR', `${modelId} had an internal error (simulated 500); try again`, { requestId }) };
+        return { chunks: noChunks, endMs: quick, error: () => new SimulatedModelError('SERVER_ERROR', `${modelId} had an internal error (simulated 500); try again`, { requestId }) };
       case 'rateLimited': {
         const retryAfterMs = (1 + Math.floor(call.detailDraw * INJECTED_RETRY_AFTER_MAX_S)) * 1000;
         const rateLimit = buckets?.snapshot(scheduler.now());
         return {
-          chunks: [],
+          chunks: noChunks,
           endMs: REJECT_LATENCY_MS,
           error: () => new SimulatedModelError('RATE_LIMITED', `${modelId} is rate limited (simulated 429); retry after ${retryAfterMs / 1000} s`, { requestId, retryAfterMs, ...(rateLimit ? { rateLimit } : {}) }),
         };
       }
       case 'dropped': {
         const sent = dropPoint(call.outputTokens, call.detailDraw);
-        const timeline = replyTimeline(call.text, call.firstTokenMs, outputTokensPerSecond, sent);
+        const timeline = replyTimeline(call.text, call.outputTokens, call.firstTokenMs, outputTokensPerSecond, sent);
         return {
-          ...timeline,
-          error: () => new SimulatedModelError('CONNECTION_DROPPED', `${modelId}: the connection dropped after ${sent} of ${call.outputTokens} output tokens (simulated)`, { requestId }),
+          chunks: timeline.chunks,
+          endMs: timeline.endMs,
+          error: () => new SimulatedModelError('CONNECTION', `${modelId}: the connection dropped after ${sent} of ${call.outputTokens} output tokens (simulated)`, { requestId }),
         };
       }
     }
   };
 
-  const call = (request: CompletionRequest, signal: AbortSignal | undefined, streaming: boolean): Observable<ModelEvent> =>
-    new Observable<ModelEvent>((subscriber) => {
+  const call = <T>(request: CompletionRequest, signal: AbortSignal | undefined, output: Output<T>): Observable<T> =>
+    new Observable<T>((subscriber) => {
       if (signal?.aborted) {
         subscriber.error(new ModelAbortError(signal.reason));
         return;
@@ -190,7 +192,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
       const requestId = `req_sim_${++requests}`;
       const invalid = requestProblem(request);
       if (invalid) {
-        subscriber.error(new SimulatedModelError('INVALID_REQUEST', `${where}: ${invalid}`, { requestId }));
+        subscriber.error(new SimulatedModelError('BAD_REQUEST', `${where}: ${invalid}`, { requestId }));
         return;
       }
       const start = scheduler.now();
@@ -208,27 +210,28 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
         const { bucket, retryAfterMs } = verdict;
         const rateLimit = buckets!.snapshot(start);
         const message = `${request.model ?? model}: over the limit of ${buckets!.limitOf(bucket)} ${BUCKET_LABEL[bucket]} per minute (simulated 429); retry after ${retryAfterMs / 1000} s`;
-        plan = { chunks: [], endMs: REJECT_LATENCY_MS, error: () => new SimulatedModelError('RATE_LIMITED', message, { retryAfterMs, rateLimit, requestId }) };
+        plan = { chunks: noChunks, endMs: REJECT_LATENCY_MS, error: () => new SimulatedModelError('RATE_LIMITED', message, { retryAfterMs, rateLimit, requestId }) };
       }
-      return play(plan, start, streaming, subscriber, signal);
+      return play(plan, start, output, subscriber, signal);
     });
 
   /** Runs a plan on the scheduler: text chunks (when streaming), then the end. Returns the teardown. */
-  const play = (plan: CallPlan, start: number, streaming: boolean, subscriber: Subscriber<ModelEvent>, signal: AbortSignal | undefined) => {
-    const chunks = streaming ? plan.chunks : [];
+  const play = <T>(plan: CallPlan, start: number, output: Output<T>, subscriber: Subscriber<T>, signal: AbortSignal | undefined) => {
+    const { text } = output;
+    const chunks = text ? plan.chunks() : [];
     let settled = false;
     /** Charges the output tokens generated `elapsedMs` into the call, once. */
     const settle = (elapsedMs: number, now: number) => {
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      buckets?.chargeOutput(tokensBy(plan, elapsedMs), now);
+      if (buckets) buckets.chargeOutput(tokensBy(plan, elapsedMs), now);
     };
     const onAbort = () => subscriber.error(new ModelAbortError(signal?.reason));
     let next = 0;
     const firstAt = chunks[0]?.atMs ?? plan.endMs;
     const action = scheduler.schedule(
       function (this: SchedulerAction<number>, due = firstAt) {
-        while (next < chunks.length && chunks[next]!.atMs <= due && !subscriber.closed) subscriber.next({ type: 'text', text: chunks[next++]!.text });
+        while (next < chunks.length && chunks[next]!.atMs <= due && !subscriber.closed) subscriber.next(text!(chunks[next++]!.text));
         if (subscriber.closed) return;
         const upcoming = chunks[next]?.atMs ?? plan.endMs;
         if (upcoming > due) {
@@ -241,7 +244,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
           subscriber.error(plan.error());
           return;
         }
-        subscriber.next({ type: 'completion', completion: plan.completion!(now) });
+        subscriber.next(output.completion(plan.completion!(now)));
         subscriber.complete();
       },
       firstAt,
@@ -259,10 +262,20 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
 
   return {
     model,
-    stream: (request, signal) => call(request, signal, true),
-    complete: (request, signal) => call(request, signal, false).pipe(map((event) => (event as Extract<ModelEvent, { type: 'completion' }>).completion)),
+    stream: (request, signal) => call(request, signal, STREAM_OUTPUT),
+    complete: (request, signal) => call(request, signal, COMPLETE_OUTPUT),
   };
 }
+
+/** What a call emits: text deltas (streaming only) and the completion. */
+interface Output<T> {
+  text?: (text: string) => T;
+  completion: (completion: Completion) => T;
+}
+const STREAM_OUTPUT: Output<ModelEvent> = { text: (text) => ({ type: 'text', text }), completion: (completion) => ({ type: 'completion', completion }) };
+const COMPLETE_OUTPUT: Output<Completion> = { completion: (completion) => completion };
+
+const noChunks = () => [];
 
 /** An enum picker drawing from `random`. */
 function pickFrom(random: () => number): EnumPicker {

@@ -53,10 +53,10 @@ describe('simulatedModel fault injection', () => {
     expect(runCalls({ latency: FIXED, faults: { rateLimited: 1 }, seed: 2 }, 200).map((call) => retryAfterOf(call.error))).toEqual(waits);
   });
 
-  it('drops a stream after part of its text: the text so far, then CONNECTION_DROPPED (no HTTP status)', () => {
+  it('drops a stream after part of its text: the text so far, then CONNECTION (no HTTP status)', () => {
     testScheduler().run(({ expectObservable }) => {
       const model = simulatedModel({ latency: FIXED, outputTokensPerSecond: 10, faults: { dropped: 1 }, seed: 2 });
-      const dropped = expect.objectContaining({ code: 'CONNECTION_DROPPED', status: undefined, retryable: true, message: expect.stringContaining('after 2 of 4 output tokens') });
+      const dropped = expect.objectContaining({ code: 'CONNECTION', status: undefined, retryable: true, message: expect.stringContaining('after 2 of 4 output tokens') });
       // seed 2 cuts this answer after 2 of its 4 tokens: the third one would have come at 1200
       expectObservable(model.stream(HI)).toBe('1000ms a 99ms b 99ms #', { a: { type: 'text', text: '[sim' }, b: { type: 'text', text: '] hi' } }, dropped);
     });
@@ -67,7 +67,7 @@ describe('simulatedModel fault injection', () => {
     const completed = runCalls({ latency: FIXED, outputTokensPerSecond: 10, faults: { dropped: 1 }, seed: 3 }, 100);
     for (const [i, call] of streamed.entries()) {
       const text = call.events.map((event) => (event.type === 'text' ? event.text : '')).join('');
-      expect(call.error).toMatchObject({ code: 'CONNECTION_DROPPED' });
+      expect(call.error).toMatchObject({ code: 'CONNECTION' });
       expect('[sim] hi there'.startsWith(text) && text.length >= 4 && text.length < 14).toBe(true);
       expect(call.at).toBe(1_000 + (text.length / 4) * 100);
       expect(completed[i]!.at).toBe(call.at);
@@ -87,7 +87,7 @@ describe('simulatedModel fault injection', () => {
     expect(share('OVERLOADED')).toBeCloseTo(0.1, 1);
     expect(share('SERVER_ERROR')).toBeCloseTo(0.15, 1);
     expect(share('RATE_LIMITED')).toBeCloseTo(0.05, 1);
-    expect(share('CONNECTION_DROPPED')).toBeCloseTo(0.2, 1);
+    expect(share('CONNECTION')).toBeCloseTo(0.2, 1);
     expect(share('ok')).toBeCloseTo(0.5, 1);
   });
 

@@ -167,11 +167,11 @@ describe('simulatedModel', () => {
     });
   });
 
-  it('answers a malformed request with a non-retryable INVALID_REQUEST (400)', () => {
+  it('answers a malformed request with a non-retryable BAD_REQUEST (400)', () => {
     testScheduler().run(({ flush }) => {
       const call = record(simulatedModel().complete({ prompt: 'hi', maxTokens: 0 }));
       flush();
-      expect(call.error).toMatchObject({ code: 'INVALID_REQUEST', status: 400, retryable: false });
+      expect(call.error).toMatchObject({ code: 'BAD_REQUEST', status: 400, retryable: false });
       expect(call.at).toBe(0);
     });
   });
@@ -330,9 +330,9 @@ describe('simulatedModel requests', () => {
     [{ prompt: 'hi', history: 'earlier' }, 'history'],
     [{ prompt: 'hi', jsonSchema: [] }, 'jsonSchema'],
     [{ prompt: 42 }, 'prompt'],
-  ])('answers %j with a non-retryable INVALID_REQUEST naming %s, at once', (request, field) => {
+  ])('answers %j with a non-retryable BAD_REQUEST naming %s, at once', (request, field) => {
     const call = answer(request as unknown as CompletionRequest);
-    expect(call.error).toMatchObject({ code: 'INVALID_REQUEST', status: 400, retryable: false, message: expect.stringContaining(`'${field}'`) });
+    expect(call.error).toMatchObject({ code: 'BAD_REQUEST', status: 400, retryable: false, message: expect.stringContaining(`'${field}'`) });
     expect(call.at).toBe(0);
   });
 

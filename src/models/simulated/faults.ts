@@ -6,7 +6,7 @@ import { ModelOptionsError } from '../errors.js';
  * - `overloaded`: 529 `OVERLOADED`, after a quarter of the call's latency;
  * - `serverError`: 500 `SERVER_ERROR`, after a quarter of the call's latency;
  * - `rateLimited`: 429 `RATE_LIMITED` after 20 ms, with a `retryAfterMs` of 1 to 10 whole seconds;
- * - `dropped`: `CONNECTION_DROPPED`, the stream errors after part of the text (at least one token
+ * - `dropped`: `CONNECTION`, the stream errors after part of the text (at least one token
  *   when the answer has two or more).
  */
 export interface SimulatedFaults {

@@ -32,7 +32,7 @@ export function defaultReply(request: CompletionRequest, pickEnum: EnumPicker): 
 export function capReply(text: string, maxTokens = DEFAULT_MAX_TOKENS): { text: string; outputTokens: number; stopReason: 'end_turn' | 'max_tokens' } {
   const cut = text.length > maxTokens * CHARS_PER_TOKEN;
   const sent = cut ? text.slice(0, maxTokens * CHARS_PER_TOKEN) : text;
-  return { text: sent, outputTokens: tokenPieces(sent).length, stopReason: cut ? 'max_tokens' : 'end_turn' };
+  return { text: sent, outputTokens: countPieces(sent), stopReason: cut ? 'max_tokens' : 'end_turn' };
 }
 
 /**
@@ -43,12 +43,23 @@ export function capReply(text: string, maxTokens = DEFAULT_MAX_TOKENS): { text: 
 export function tokenPieces(text: string): string[] {
   const pieces: string[] = [];
   for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + CHARS_PER_TOKEN);
-    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
+    const end = pieceEnd(text, start);
     pieces.push(text.slice(start, end));
     start = end;
   }
   return pieces;
+}
+
+/** How many pieces {@link tokenPieces} makes, without making them. */
+function countPieces(text: string): number {
+  let count = 0;
+  for (let start = 0; start < text.length; start = pieceEnd(text, start)) count++;
+  return count;
+}
+
+function pieceEnd(text: string, start: number): number {
+  const end = Math.min(text.length, start + CHARS_PER_TOKEN);
+  return end < text.length && isHighSurrogate(text.charCodeAt(end - 1)) ? end + 1 : end;
 }
 
 function isHighSurrogate(code: number): boolean {
