@@ -4,7 +4,7 @@
  * profile and seed, so a run is repeatable. Used by the `npm start` demo and its test.
  */
 import type { SchedulerLike } from 'rxjs';
-import { graph, simulatedModel, type Completion, type Graph, type LatencyProfile, type NodeContext } from 'rx-orchestra';
+import { graph, llm, simulatedModel, type Graph, type LatencyProfile, type Model } from 'rx-orchestra';
 
 /** One sub-agent: what it is asked to do and how fast it usually answers. */
 interface SubAgentProfile {
@@ -41,12 +41,20 @@ export interface MetaOrchestratorOptions {
   scheduler?: SchedulerLike;
   /** The user's question. */
   query?: string;
+  /** A real provider (e.g. `anthropicModel()`): when given, every node calls it instead of a simulated model. */
+  claude?: Model;
 }
 
-type SubAgentOutputs = { [K in SubAgentId]: Completion };
+/** Sub-agents run on Haiku, the synthesis on Sonnet (simulated offline, at the same prices). */
+export const SUB_AGENT_MODEL = 'claude-haiku-4-5';
+export const SYNTHESIS_MODEL = 'claude-sonnet-4-6';
+
+type Outputs = { [K in SubAgentId | 'synthesize']: string };
 
 /**
- * Builds the meta-orchestrator graph with fresh models: build one per run to replay the same draws.
+ * Builds the meta-orchestrator graph. Offline, each agent gets a fresh simulated model with its own
+ * latency profile and seed (build one graph per run to replay the same draws); with `claude`, every
+ * node calls Claude.
  *
  * ## Example
  * ```ts
@@ -54,20 +62,20 @@ type SubAgentOutputs = { [K in SubAgentId]: Completion };
  * const { summary } = await run(g, { concurrency: 6 });
  * ```
  */
-export function buildMetaOrchestrator(options: MetaOrchestratorOptions = {}): Graph<SubAgentOutputs & { synthesize: Completion }> {
-  const { seed = 2, failureRate = 0.1, scheduler, query = 'Should we move our payment service from REST polling to event streaming?' } = options;
+export function buildMetaOrchestrator(options: MetaOrchestratorOptions = {}): Graph<Outputs> {
+  const { seed = 2, failureRate = 0.1, scheduler, claude, query = 'Should we move our payment service from REST polling to event streaming?' } = options;
   const subAgent = (id: SubAgentId, index: number) => {
     const { system, task, latency } = SUB_AGENTS[id];
-    const model = simulatedModel({ latency, failureRate, seed: seed * 100 + index, scheduler, model: `sim-${id}` });
+    const provider = claude ?? simulatedModel({ latency, failureRate, seed: seed * 100 + index, scheduler, model: SUB_AGENT_MODEL });
     return {
-      run: ({ signal }: NodeContext<unknown>) => model.complete({ system, prompt: `${task}: ${query}`, maxTokens: 512 }, signal),
+      run: llm({ system, prompt: () => `${task}: ${query}`, maxTokens: 512, model: SUB_AGENT_MODEL, provider }),
       retry: SUB_AGENT_RETRIES,
-      timeout: SUB_AGENT_TIMEOUT_MS,
+      timeout: claude ? 60_000 : SUB_AGENT_TIMEOUT_MS,
       estimate: latency.medianMs,
-      meta: { agent: id, model: model.model },
+      meta: { agent: id, model: SUB_AGENT_MODEL },
     };
   };
-  const synthesizer = simulatedModel({ latency: SYNTHESIS_LATENCY, seed: seed * 100 + 99, scheduler, model: 'sim-synthesizer' });
+  const synthesizer = claude ?? simulatedModel({ latency: SYNTHESIS_LATENCY, seed: seed * 100 + 99, scheduler, model: SYNTHESIS_MODEL });
   return graph()
     .node('web_search', subAgent('web_search', 0))
     .node('code_analysis', subAgent('code_analysis', 1))
@@ -77,17 +85,15 @@ export function buildMetaOrchestrator(options: MetaOrchestratorOptions = {}): Gr
     .node('context_summary', subAgent('context_summary', 5))
     .node('synthesize', {
       deps: SUB_AGENT_IDS,
-      run: ({ inputs, signal }) =>
-        synthesizer.complete(
-          {
-            system: 'You are the meta-orchestrator. Merge the sub-agent reports into one answer.',
-            prompt: `Question: ${query}\n${SUB_AGENT_IDS.map((id) => `## ${id}\n${inputs[id].text}`).join('\n')}`,
-          },
-          signal,
-        ),
-      timeout: 10_000,
+      run: llm({
+        system: 'You are the meta-orchestrator. Merge the sub-agent reports into one answer.',
+        prompt: (inputs) => `Question: ${query}\n${SUB_AGENT_IDS.map((id) => `## ${id}\n${inputs[id]}`).join('\n')}`,
+        model: SYNTHESIS_MODEL,
+        provider: synthesizer,
+      }),
+      timeout: claude ? 120_000 : 10_000,
       estimate: SYNTHESIS_LATENCY.medianMs,
-      meta: { agent: 'meta-orchestrator', model: synthesizer.model },
+      meta: { agent: 'meta-orchestrator', model: SYNTHESIS_MODEL },
     })
     .build();
 }

@@ -14,10 +14,14 @@ export interface ModelPrice {
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 /**
- * List prices of current Claude models (USD per million input / output tokens), plus a free
- * `simulated` model for offline runs. Extend it: `{ ...CLAUDE_PRICES, 'my-model': { ... } }`.
+ * List prices of Claude models (USD per million input / output tokens), plus a free `simulated`
+ * model for offline runs. Models released after this table was written have no entry (a call to one
+ * fails early with `UNKNOWN_MODEL_PRICE` rather than guessing): extend it,
+ * `{ ...CLAUDE_PRICES, 'my-model': { inputPerMTok, outputPerMTok } }`, and pass it as `llm({ prices })`.
  */
 export const CLAUDE_PRICES: PriceTable = Object.freeze({
+  'claude-opus-4-6': { inputPerMTok: 5, outputPerMTok: 25 },
+  'claude-sonnet-4-6': { inputPerMTok: 3, outputPerMTok: 15 },
   'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25 },
   'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15 },
   'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 },

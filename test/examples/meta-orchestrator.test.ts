@@ -15,7 +15,7 @@ async function runVirtually(concurrency: number, seed = 28, failureRate?: number
   const latencyOf = (id: string) => {
     const outcome = outcomes[id];
     if (outcome?.status !== 'succeeded') throw new Error(`${id} did not succeed: ${outcome?.status}`);
-    return (outcome.value as { latencyMs: number }).latencyMs;
+    return outcome.durationMs; // one attempt: the model's latency
   };
   return { outcomes, summary, events, subAgentLatencies: SUB_AGENT_IDS.map(latencyOf), synthesisLatency: latencyOf('synthesize') };
 }
@@ -63,6 +63,7 @@ describe('examples/meta-orchestrator (seed 002)', () => {
     const retried = outcomes.context_summary!;
     expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(summary.makespanMs).toBe(('durationMs' in retried ? retried.durationMs : NaN) + synthesisLatency);
-    expect(summary.makespanMs).toBeGreaterThan(Math.max(...subAgentLatencies) + synthesisLatency);
+    // the retry (failed attempt + backoff + second attempt) made context_summary the slowest sub-agent
+    expect(Math.max(...subAgentLatencies)).toBe('durationMs' in retried ? retried.durationMs : NaN);
   });
 });

@@ -24,7 +24,7 @@ let claude: Model;
 
 beforeEach(async () => {
   server = await startFakeAnthropic();
-  claude = anthropicModel({ apiKey: API_KEY, baseURL: server.baseURL, model: 'claude-sonnet-4-5' });
+  claude = anthropicModel({ apiKey: API_KEY, baseURL: server.baseURL, model: 'claude-sonnet-4-6' });
 });
 afterEach(() => server.close());
 
@@ -40,17 +40,17 @@ describe('Claude node: streaming, usage and cost', () => {
     const events = await runAll(g);
     expect(events.filter((e) => e.type === 'node.token').map((e) => (e as { text: string }).text)).toEqual(['Schedulers ', 'own ', 'time.']);
     expect(events.find((e) => e.type === 'node.succeeded')).toMatchObject({ value: 'Schedulers own time.' });
-    // Sonnet 4.5: $3 in, $15 out, cache write 1.25x, cache read 0.1x per MTok
+    // Sonnet 4.6: $3 in, $15 out, cache write 1.25x, cache read 0.1x per MTok
     const cost = (1000 * 3 + 200 * 15 + 100 * 3.75 + 400 * 0.3) / 1e6;
     const usage = events.find((e) => e.type === 'node.usage');
     expect(usage).toMatchObject({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       usage: { inputTokens: 1000, outputTokens: 200, cacheCreationInputTokens: 100, cacheReadInputTokens: 400 },
       rateLimit: { requests: { limit: expect.any(Number), remaining: expect.any(Number), resetAt: expect.any(Number) } },
     });
     expect((usage as { costUsd: number }).costUsd).toBeCloseTo(cost, 12);
     const body = server.requests[0]!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ model: 'claude-sonnet-4-5', system: 'Be brief.', max_tokens: 300, temperature: 0.2, stream: true });
+    expect(body).toMatchObject({ model: 'claude-sonnet-4-6', system: 'Be brief.', max_tokens: 300, temperature: 0.2, stream: true });
     expect(body.messages).toEqual([{ role: 'user', content: 'Three facts about schedulers' }]);
   });
 
@@ -66,7 +66,7 @@ describe('Claude node: streaming, usage and cost', () => {
     const { usage } = result.summary;
     expect(usage.total).toMatchObject({ calls: 2, inputTokens: 30, outputTokens: 13 });
     expect(usage.byNode.research).toMatchObject({ calls: 1, inputTokens: 10, costUsd: (10 * 1 + 5 * 5) / 1e6 });
-    expect(Object.keys(usage.byModel).sort()).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
+    expect(Object.keys(usage.byModel).sort()).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-6']);
     expect(usage.total.costUsd).toBeCloseTo((10 + 25 + 20 * 3 + 8 * 15) / 1e6, 12);
   });
 });

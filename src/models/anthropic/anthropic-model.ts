@@ -10,7 +10,7 @@ export interface AnthropicModelOptions {
   apiKey?: string;
   /** API address, e.g. a local fake server's. @default the SDK's (https://api.anthropic.com or ANTHROPIC_BASE_URL) */
   baseURL?: string;
-  /** Default model id. @default process.env.RX_ORCHESTRA_MODEL, else 'claude-sonnet-4-5' */
+  /** Default model id. @default process.env.RX_ORCHESTRA_MODEL, else 'claude-sonnet-4-6' */
   model?: string;
   /** Default output cap when a request sets none. @default 1024 */
   maxTokens?: number;
@@ -30,9 +30,9 @@ export class MissingApiKeyError extends Error {
   }
 }
 
-/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment, else Sonnet 4.5. */
+/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment, else Sonnet 4.6 (Sonnet 4.5 retires on 2026-11-30). */
 export function defaultClaudeModelId(): string {
-  return process.env.RX_ORCHESTRA_MODEL ?? 'claude-sonnet-4-5';
+  return process.env.RX_ORCHESTRA_MODEL ?? 'claude-sonnet-4-6';
 }
 
 /**

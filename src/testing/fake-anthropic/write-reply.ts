@@ -39,7 +39,7 @@ export interface ReplyTarget {
   onDrop: () => void;
 }
 
-const DEFAULT_MODEL = 'claude-sonnet-4-5';
+const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 /** Waits `ms`; false if the connection closed first. */
 const wait = async (ms: number | undefined, closed: AbortSignal): Promise<boolean> => {
