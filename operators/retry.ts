@@ -1,6 +1,7 @@
-import { asyncScheduler, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { backoffDelay, checkBackoffConfig, type BackoffConfig } from './backoff.js';
 import { OperatorConfigError } from './errors.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /** What {@link retryWithBackoff} reports before each retry. */
 export interface RetryInfo {
@@ -12,6 +13,22 @@ export interface RetryInfo {
   delayMs: number;
 }
 
+/**
+ * Why {@link retryWithBackoff} stopped retrying: the shared {@link RetryBudget} refused the retry,
+ * `retryIf` said the error is not worth another attempt, or all `count` retries were used.
+ */
+export type GiveUpReason = 'budget' | 'notRetryable' | 'exhausted';
+
+/** What {@link retryWithBackoff} reports when it gives up and rethrows the last error. */
+export interface GiveUpInfo {
+  /** The attempt that failed last (1 = the first subscription). */
+  attempt: number;
+  /** The error it failed with; the operator rethrows it. */
+  error: unknown;
+  /** Why there is no further attempt. */
+  reason: GiveUpReason;
+}
+
 /** Settings of {@link retryWithBackoff}. Every field is optional. */
 export interface RetryConfig extends BackoffConfig {
   /** Retries after the first attempt (so at most `count + 1` attempts). @default 3 */
@@ -21,8 +38,22 @@ export interface RetryConfig extends BackoffConfig {
    * except errors that carry `retryable: false`.
    */
   retryIf?: (error: unknown, attempt: number) => boolean;
-  /** Called before each retry, e.g. to emit a `node.retrying` event. */
+  /** Called before each retry, e.g. to emit a `node.retrying` event. @default undefined */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Called once when the operator gives up and rethrows the last error, with the reason, e.g. to
+   * emit an event. Not called when the source completes or the subscriber unsubscribes.
+   * @default undefined
+   */
+  onGiveUp?: (info: GiveUpInfo) => void;
+  /**
+   * A {@link RetryBudget} shared by all the calls of a run (from `createRetryBudget`). Each
+   * subscription records one call; each retry must be granted by `budget.tryRetry()`, and when it is
+   * refused the operator gives up at once with the last error (reason `'budget'`). Errors that are
+   * not retryable, and the last failure after `count` retries, never consume the budget.
+   * @default undefined (no budget: only `count` limits retries)
+   */
+  budget?: RetryBudget;
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: () => number;
   /** Scheduler for the waits. @default asyncScheduler */
@@ -60,30 +91,47 @@ export function retryAfterOf(error: unknown): number | undefined {
 /**
  * Resubscribes to the source after an error, waiting an exponentially growing, jittered delay;
  * honours an error's `retryAfterMs` when it is longer than the backoff. Gives up (rethrows the
- * last error) after `count` retries or when `retryIf` says no.
+ * last error, after telling `onGiveUp` why) after `count` retries, when `retryIf` says no, or when
+ * the shared `budget` refuses the retry.
  *
  * ## Example
  * ```ts
- * import { retryWithBackoff } from 'rx-orchestra/operators';
+ * import { createRetryBudget, retryWithBackoff } from 'rx-orchestra/operators';
  * callModel$.pipe(retryWithBackoff({ count: 3, initialDelay: 1000, maxDelay: 8000 }));
  * flaky$.pipe(retryWithBackoff(2)); // two retries, default backoff
+ *
+ * const budget = createRetryBudget(); // one per run: retries <= max(10, 20 % of calls)
+ * callModel$.pipe(retryWithBackoff({ count: 3, budget, onGiveUp: ({ reason }) => log(reason) }));
  * ```
  * @param config a retry count, or a {@link RetryConfig}
  */
 export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoTypeOperatorFunction<T> {
   const options: RetryConfig = typeof config === 'number' ? { count: config } : config;
   checkRetryConfig(options, 'retryWithBackoff');
-  const { count = 3, retryIf = isRetryable, onRetry, random = Math.random, scheduler = asyncScheduler } = options;
-  if (count === 0) return (source) => source;
-  return retry({
-    count,
-    delay: (error: unknown, retryCount: number) => {
-      if (!retryIf(error, retryCount)) return throwError(() => error);
-      const delayMs = Math.max(backoffDelay(retryCount, options, random), retryAfterOf(error) ?? 0);
-      onRetry?.({ attempt: retryCount, error, delayMs });
+  const { count = 3, retryIf = isRetryable, onRetry, onGiveUp, budget, random = Math.random, scheduler = asyncScheduler } = options;
+  if (count === 0 && !onGiveUp && !budget) return (source) => source;
+  // rxjs' retry gets no count: the delay function sees every failure, so the last one (count
+  // exhausted) is reported to onGiveUp too. `attempt` is the failed attempt, 1-based.
+  const retrying = retry<T>({
+    delay: (error: unknown, attempt: number) => {
+      const reason: GiveUpReason | undefined =
+        attempt > count ? 'exhausted' : !retryIf(error, attempt) ? 'notRetryable' : budget && !budget.tryRetry() ? 'budget' : undefined;
+      if (reason) {
+        onGiveUp?.({ attempt, error, reason });
+        return throwError(() => error);
+      }
+      const delayMs = Math.max(backoffDelay(attempt, options, random), retryAfterOf(error) ?? 0);
+      onRetry?.({ attempt, error, delayMs });
       return timer(delayMs, scheduler);
     },
   });
+  if (!budget) return retrying;
+  // One call per subscription of the operator; retry's resubscriptions happen inside the defer.
+  return (source) =>
+    defer(() => {
+      budget.recordAttempt();
+      return source.pipe(retrying);
+    });
 }
 
 /**
@@ -94,6 +142,10 @@ export function checkRetryConfig(config: RetryConfig, where: string): void {
   const { count } = config;
   if (count !== undefined && !(Number.isInteger(count) && count >= 0)) {
     throw new OperatorConfigError('count', `${where}: 'count' must be an integer >= 0, got ${String(count)}`);
+  }
+  const { budget } = config;
+  if (budget !== undefined && (typeof budget !== 'object' || budget === null || typeof budget.tryRetry !== 'function' || typeof budget.recordAttempt !== 'function')) {
+    throw new OperatorConfigError('budget', `${where}: 'budget' must be a RetryBudget (from createRetryBudget), got ${String(budget)}`);
   }
   checkBackoffConfig(config, where);
 }

@@ -58,3 +58,6 @@ export { classifyAnthropicError } from './models/anthropic/classify-error.js';
 export { rateLimitOf, retryAfterMsOf } from './models/anthropic/headers.js';
 export { ModelCallError, isModelCallError, type ModelErrorCode } from './models/model-error.js';
 export { CLAUDE_PRICES, priceOf, costUsd, UnknownModelPriceError, type ModelPrice, type PriceTable } from './models/pricing.js';
+export { governedModel, type GovernedModel, type GovernedModelOptions } from './models/governed-model.js';
+export type { GovernanceEvent } from './models/model.js';
+export { RateLimiter, ConcurrencyLimiter, QUOTA_PRESETS, type Quota } from '../operators/index.js';

@@ -65,8 +65,20 @@ export interface Completion {
   requestId?: string;
 }
 
-/** What a streaming call emits: text as it arrives, then the whole completion, once, last. */
-export type ModelEvent = { type: 'text'; text: string } | { type: 'completion'; completion: Completion };
+/**
+ * What a call reports about the traffic control around it (see `governedModel`): it waited for the
+ * quota or a concurrency slot, the adaptive limit changed, or a circuit breaker changed state.
+ */
+export type GovernanceEvent =
+  | { type: 'ratelimit.waiting'; waitMs: number; limitedBy: 'requests' | 'inputTokens' | 'outputTokens' | 'retryAfter' | 'concurrency'; queued: number }
+  | { type: 'concurrency.changed'; limit: number; previous: number; reason: 'increase' | 'overload' | 'latency' }
+  | { type: 'circuit.opened' | 'circuit.halfOpened' | 'circuit.closed'; breaker: string; failures?: number };
+
+/**
+ * What a streaming call emits: text as it arrives, traffic-control reports, then the whole
+ * completion, once, last.
+ */
+export type ModelEvent = { type: 'text'; text: string } | GovernanceEvent | { type: 'completion'; completion: Completion };
 
 /**
  * What every model provider offers (simulated, Claude): cold Observables per call. Subscribing

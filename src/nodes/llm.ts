@@ -97,6 +97,7 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
         return watched.pipe(
           tap((event) => {
             if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });
+            else if (event.type !== 'completion') ctx.emit(event); // traffic control: waits, limits, breakers
           }),
           filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
           map(({ completion }) => {

@@ -69,6 +69,9 @@ export const RateLimitSnapshotSchema = z.object({
   outputTokens: RateLimitWindowSchema.optional(),
 });
 
+/** Why retrying stopped: the retry budget was spent, the error was not retryable, or retries ran out. */
+export const GaveUpSchema = z.enum(['budget', 'notRetryable', 'exhausted']);
+
 /** Zod schema of `run.completed`'s summary. */
 export const RunSummarySchema = z.object({
   status: RunStatusSchema,
@@ -84,6 +87,8 @@ export const RunSummarySchema = z.object({
   failedNode: z.string().optional(),
   /** Model calls, tokens and cost, from the nodes' `node.usage` reports. */
   usage: RunUsageSchema,
+  /** The run's retry budget at the end: calls, retries granted, retries denied, the limit reached. */
+  retryBudget: z.object({ calls: z.number().int(), retries: z.number().int(), denied: z.number().int(), limit: z.number() }).optional(),
 });
 /**
  * The summary of a completed run: status, node counts by status, makespan (scheduler ms),
@@ -124,8 +129,8 @@ export type NodeView = z.infer<typeof NodeViewSchema>;
 /** Zod schema of the events that end a node (one per node per run). */
 export const NodeEndEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('node.succeeded'), ...nodeBase, ...ended, value: z.unknown() }),
-  z.object({ type: z.literal('node.failed'), ...nodeBase, ...ended, error: ErrorInfoSchema }),
-  z.object({ type: z.literal('node.timedOut'), ...nodeBase, ...ended, timeoutMs: z.number(), error: ErrorInfoSchema }),
+  z.object({ type: z.literal('node.failed'), ...nodeBase, ...ended, error: ErrorInfoSchema, gaveUp: GaveUpSchema.optional() }),
+  z.object({ type: z.literal('node.timedOut'), ...nodeBase, ...ended, timeoutMs: z.number(), error: ErrorInfoSchema, gaveUp: GaveUpSchema.optional() }),
   z.object({
     type: z.literal('node.fellBack'),
     ...nodeBase,
@@ -160,6 +165,29 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     error: ErrorInfoSchema,
   }),
   z.object({ type: z.literal('node.token'), ...nodeBase, attempt: z.number().int(), text: z.string() }),
+  z.object({
+    type: z.literal('ratelimit.waiting'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    waitMs: z.number(),
+    limitedBy: z.enum(['requests', 'inputTokens', 'outputTokens', 'retryAfter', 'concurrency']),
+    queued: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('concurrency.changed'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    limit: z.number().int(),
+    previous: z.number().int(),
+    reason: z.enum(['increase', 'overload', 'latency']),
+  }),
+  z.object({
+    type: z.enum(['circuit.opened', 'circuit.halfOpened', 'circuit.closed']),
+    ...nodeBase,
+    attempt: z.number().int(),
+    breaker: z.string(),
+    failures: z.number().int().optional(),
+  }),
   z.object({
     type: z.literal('node.usage'),
     ...nodeBase,
@@ -207,7 +235,8 @@ export const STATUS_OF_END_EVENT = {
  */
 export type NodeReport =
   | { type: 'node.token'; text: string }
-  | Omit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>;
+  | Omit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>
+  | Omit<EventOf<'ratelimit.waiting' | 'concurrency.changed' | 'circuit.opened' | 'circuit.halfOpened' | 'circuit.closed'>, 'runId' | 'nodeId' | 'at' | 'attempt'>;
 
 /** True when the event ends a node. */
 export function isNodeEndEvent(event: RunEvent): event is NodeEndEvent {

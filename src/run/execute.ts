@@ -4,6 +4,10 @@ import type { RunEvent } from './events.js';
 import { ExecuteOptionsError } from './errors.js';
 import { RunLoop } from './run-loop.js';
 import type { Model } from '../models/model.js';
+import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
+
+/** The retry budget a run gets unless told otherwise. */
+export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.3, minRetries: 10 };
 
 /** Options of one run. */
 export interface ExecuteOptions<C = unknown> {
@@ -19,6 +23,12 @@ export interface ExecuteOptions<C = unknown> {
   random?: () => number;
   /** The run's model provider, given to every node as `ctx.model` (e.g. one Claude client per run). */
   model?: Model;
+  /**
+   * Caps retries across the whole run as a share of calls, so a failing provider is not hammered
+   * by a retry storm: a config, a shared budget, or `false` for none.
+   * @default { ratio: 0.3, minRetries: 10 } (a new budget per run)
+   */
+  retryBudget?: RetryBudgetConfig | RetryBudget | false;
 }
 
 /**
@@ -60,8 +70,12 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
     random: options.random ?? Math.random,
     model: options.model,
   };
+  const budget = options.retryBudget;
+  if (budget && !('tryRetry' in budget)) createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...budget }); // validate now, not at subscribe
+  const makeBudget = (): RetryBudget | undefined =>
+    budget === false ? undefined : budget !== undefined && 'tryRetry' in budget ? budget : createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...budget });
   return new Observable<RunEvent>((subscriber) => {
-    const loop = new RunLoop(graph, { ...settings, runId: options.runId ?? crypto.randomUUID() }, subscriber);
+    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), runId: options.runId ?? crypto.randomUUID() }, subscriber);
     subscriber.add(() => loop.cancel()); // before start: a consumer may unsubscribe on run.started
     loop.start();
   });

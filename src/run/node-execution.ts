@@ -1,7 +1,8 @@
 import { Observable, catchError, defer, from, last, map, of, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import type { NodeContext, NodeDefinition } from '../graph/node-spec.js';
 import { timeout } from '../../operators/timeout.js';
-import { retryWithBackoff, type RetryInfo } from '../../operators/retry.js';
+import { retryWithBackoff, type GiveUpReason, type RetryInfo } from '../../operators/retry.js';
+import type { RetryBudget } from '../../operators/retry-budget.js';
 import { fallbackValue } from '../../operators/fallback.js';
 import { NodeDeadlineError, NodeRunError } from './errors.js';
 import type { NodeReport } from './events.js';
@@ -10,8 +11,8 @@ import type { NodeReport } from './events.js';
 export type Settlement =
   | { status: 'succeeded'; value: unknown }
   | { status: 'fellBack'; value: unknown; reason: 'failed' | 'timedOut'; error: unknown }
-  | { status: 'failed'; error: unknown }
-  | { status: 'timedOut'; error: unknown; timeoutMs: number };
+  | { status: 'failed'; error: unknown; gaveUp?: GiveUpReason }
+  | { status: 'timedOut'; error: unknown; timeoutMs: number; gaveUp?: GiveUpReason };
 
 /** What the executor hears from a node's execution while it runs. */
 export interface ExecutionHooks {
@@ -35,6 +36,7 @@ export function executeNode(
   hooks: ExecutionHooks,
   random: () => number,
   scheduler: SchedulerLike,
+  budget?: RetryBudget,
 ): Observable<Settlement> {
   let attempt = 0;
   const oneAttempt = defer(() => {
@@ -43,14 +45,28 @@ export function executeNode(
     return runAttempt(node, context, attempt, hooks, scheduler);
   });
   const retryConfig = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
-  const attempts = retryConfig.count === 0 ? oneAttempt : oneAttempt.pipe(retryWithBackoff({ ...retryConfig, onRetry: hooks.retrying, random, scheduler }));
+  let gaveUp: GiveUpReason | undefined;
+  const attempts =
+    retryConfig.count === 0
+      ? defer(() => (budget?.recordAttempt(), oneAttempt))
+      : oneAttempt.pipe(
+          retryWithBackoff({
+            ...retryConfig,
+            onRetry: hooks.retrying,
+            onGiveUp: ({ reason }) => (gaveUp = reason),
+            ...(budget ? { budget } : {}),
+            random,
+            scheduler,
+          }),
+        );
   return attempts.pipe(
     map((value): Settlement => ({ status: 'succeeded', value })),
     catchError((error: unknown) => {
+      const why = gaveUp ? { gaveUp } : {};
       const failure: Settlement =
         error instanceof NodeDeadlineError && node.timeout !== false
-          ? { status: 'timedOut', error, timeoutMs: node.timeout }
-          : { status: 'failed', error };
+          ? { status: 'timedOut', error, timeoutMs: node.timeout, ...why }
+          : { status: 'failed', error, ...why };
       if (!node.fallback) return of(failure);
       const fallback = node.fallback;
       return defer(() => fallbackValue(fallback, error)).pipe(

@@ -1,5 +1,6 @@
 import type { ErrorInfo, NodeEndEvent, SkipCause } from './events.js';
 import { STATUS_OF_END_EVENT } from './events.js';
+import type { GiveUpReason } from '../../operators/retry.js';
 
 interface Ran {
   /** Attempts made (1 + retries). */
@@ -16,8 +17,8 @@ interface Ran {
 export type NodeOutcome<T = unknown> =
   | ({ status: 'succeeded'; value: T } & Ran)
   | ({ status: 'fellBack'; value: T; reason: 'failed' | 'timedOut'; error: ErrorInfo } & Ran)
-  | ({ status: 'failed'; error: ErrorInfo } & Ran)
-  | ({ status: 'timedOut'; timeoutMs: number; error: ErrorInfo } & Ran)
+  | ({ status: 'failed'; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
+  | ({ status: 'timedOut'; timeoutMs: number; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
   | { status: 'skipped'; cause: SkipCause; endedAt: number };
 
 /** True when the outcome carries a usable value (succeeded or fell back). */

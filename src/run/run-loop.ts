@@ -7,6 +7,7 @@ import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
 import { executeNode, type Settlement } from './node-execution.js';
 import { ReadyQueue } from './ready-queue.js';
 import { UsageLedger } from './usage-ledger.js';
+import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { Model } from '../models/model.js';
 
 /** Settings of one run, resolved by `execute`. */
@@ -17,6 +18,7 @@ export interface RunSettings {
   model: Model | undefined;
   scheduler: SchedulerLike;
   random: () => number;
+  retryBudget: RetryBudget | undefined;
 }
 
 /**
@@ -123,7 +125,7 @@ export class RunLoop {
       retrying: ({ attempt, error, delayMs }: RetryInfo) =>
         this.#emit({ type: 'node.retrying', runId, nodeId: node.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) }),
     };
-    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler);
+    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler, this.#settings.retryBudget);
     // A placeholder marks the node running while subscribe runs: it may settle synchronously,
     // or the run may be cancelled or failed from inside it (by a consumer of node.started).
     const placeholder = { unsubscribe() {} } as Subscription;
@@ -149,9 +151,9 @@ export class RunLoop {
       case 'fellBack':
         return { status: 'fellBack', value: settlement.value, reason: settlement.reason, error: errorInfo(settlement.error), ...ran };
       case 'failed':
-        return { status: 'failed', error: errorInfo(settlement.error), ...ran };
+        return { status: 'failed', error: errorInfo(settlement.error), ...gaveUpOf(settlement), ...ran };
       case 'timedOut':
-        return { status: 'timedOut', timeoutMs: settlement.timeoutMs, error: errorInfo(settlement.error), ...ran };
+        return { status: 'timedOut', timeoutMs: settlement.timeoutMs, error: errorInfo(settlement.error), ...gaveUpOf(settlement), ...ran };
     }
   }
 
@@ -245,6 +247,7 @@ export class RunLoop {
         attempts,
         retries,
         usage: this.#usage.totals(),
+        ...(this.#settings.retryBudget ? { retryBudget: retryBudgetState(this.#settings.retryBudget) } : {}),
         ...(this.#failedNode !== undefined ? { failedNode: this.#failedNode } : {}),
       },
     });
@@ -276,4 +279,12 @@ export class RunLoop {
   #now(): number {
     return this.#settings.scheduler.now();
   }
+}
+
+function gaveUpOf(settlement: { gaveUp?: 'budget' | 'notRetryable' | 'exhausted' }) {
+  return settlement.gaveUp ? { gaveUp: settlement.gaveUp } : {};
+}
+
+function retryBudgetState({ calls, retries, denied, limit }: RetryBudget) {
+  return { calls, retries, denied, limit };
 }

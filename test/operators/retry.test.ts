@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import { backoffDelay, isRetryable, retryWithBackoff, type RetryInfo } from 'rx-orchestra/operators';
+import { backoffDelay, isRetryable, retryWithBackoff, type GiveUpInfo, type RetryInfo } from 'rx-orchestra/operators';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const fatal = Object.assign(new Error('unauthorized'), { retryable: false });
@@ -56,6 +56,30 @@ describe('retryWithBackoff', () => {
       expectObservable(retried).toBe('- 5ms - 10ms -#');
     });
     expect(seen.map(({ attempt, delayMs }) => [attempt, delayMs])).toEqual([[1, 5], [2, 10]]);
+  });
+
+  it('reports giving up once, with the last attempt and why: exhausted or not retryable', () => {
+    const gaveUp: GiveUpInfo[] = [];
+    const onGiveUp = (info: GiveUpInfo) => gaveUp.push(info);
+    testScheduler().run(({ cold, expectObservable }) => {
+      const overloaded = Object.assign(new Error('529'), { status: 529 });
+      //                                                                              try 1, wait 3, try 2, wait 6, try 3 fails: count spent
+      expectObservable(cold('-#', undefined, overloaded).pipe(retryWithBackoff({ count: 2, initialDelay: 3, jitter: 0, onGiveUp }))).toBe('- 3ms - 6ms -#', undefined, overloaded);
+      expectObservable(cold('--#', undefined, fatal).pipe(retryWithBackoff({ count: 2, onGiveUp }))).toBe('--#', undefined, fatal);
+    });
+    expect(gaveUp.map(({ attempt, reason, error }) => [attempt, reason, (error as Error).message])).toEqual([
+      [1, 'notRetryable', 'unauthorized'],
+      [3, 'exhausted', '529'],
+    ]);
+  });
+
+  it('does not report giving up when the source completes or the subscriber leaves mid-wait', () => {
+    const gaveUp: GiveUpInfo[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a|').pipe(retryWithBackoff({ count: 1, onGiveUp: (i) => gaveUp.push(i) }))).toBe('-a|');
+      expectObservable(cold('-#').pipe(retryWithBackoff({ count: 1, initialDelay: 10, onGiveUp: (i) => gaveUp.push(i) })), '^--!').toBe('---');
+    });
+    expect(gaveUp).toEqual([]);
   });
 
   it('passes values through and stops retrying once the source completes', () => {

@@ -175,7 +175,7 @@ function simulate({ nodes, concurrency }: Sample): Observed {
     })),
   );
   const observed: Observed = { events: [], completed: false, error: undefined, agents };
-  execute(g, { concurrency, scheduler, random: () => 0, runId: RUN_ID }).subscribe({
+  execute(g, { concurrency, scheduler, random: () => 0, runId: RUN_ID, retryBudget: false }).subscribe({ // the model below has no run-wide budget
     next: (event) => observed.events.push(event),
     error: (error: unknown) => (observed.error = error),
     complete: () => (observed.completed = true),

@@ -1,0 +1,167 @@
+import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
+import { OperatorConfigError } from './errors.js';
+
+/** How a call through a {@link ConcurrencyLimiter} ended, as feedback for an adaptive limit. */
+export type CallFeedback = { kind: 'success'; latencyMs: number; startedAt: number } | { kind: 'overload'; startedAt: number } | { kind: 'failure'; startedAt: number } | { kind: 'cancelled'; startedAt: number };
+
+/** The in-flight limit changed. */
+export interface LimitChange {
+  limit: number;
+  previous: number;
+  reason: 'increase' | 'overload' | 'latency';
+  at: number;
+}
+
+/** A held slot: release it exactly once, with feedback on how the call went. */
+export interface Slot {
+  readonly startedAt: number;
+  release(feedback: CallFeedback): void;
+}
+
+/** Settings of an adaptive (AIMD) limit. */
+export interface AdaptiveLimitConfig {
+  /** Limit to start from. @default 4 */
+  initial?: number;
+  /** @default 1 */
+  min?: number;
+  /** @default 64 */
+  max?: number;
+  /** Additive increase: the limit grows by `increase` per `limit` successes (one per round trip). @default 1 */
+  increase?: number;
+  /** Multiplicative decrease on overload (429/529): limit x factor. @default 0.5 */
+  decrease?: number;
+  /** Also decrease when a success takes longer than `latencyTolerance` x the fastest seen. @default undefined (off) */
+  latencyTolerance?: number;
+}
+
+/**
+ * A shared bound on calls in flight, fixed or adaptive. Share one across runs, nested stages and
+ * pools so together they never exceed it (two nested stages limited to 3 do not add up to 6).
+ * Adaptive (AIMD, as TCP and Netflix's concurrency-limits): additive increase on success,
+ * multiplicative decrease on overload (and, if asked, on rising latency), within bounds; one
+ * decrease per round trip (calls that started before the last decrease do not decrease again).
+ * Waiting calls are served first come, first served; `changes$` reports every change of the limit.
+ *
+ * ## Example
+ * ```ts
+ * import { ConcurrencyLimiter, limitConcurrency } from 'rx-orchestra/operators';
+ * const fixed = new ConcurrencyLimiter(4);
+ * const adaptive = new ConcurrencyLimiter({ initial: 4, min: 1, max: 32 });
+ * calls$.pipe(mergeMap((call) => call.pipe(limitConcurrency(adaptive))));
+ * ```
+ */
+export class ConcurrencyLimiter {
+  readonly adaptive: boolean;
+  readonly #config: Required<Omit<AdaptiveLimitConfig, 'latencyTolerance'>> & { latencyTolerance: number | undefined };
+  readonly #scheduler: SchedulerLike;
+  readonly #waiting: Subscriber<Slot>[] = [];
+  readonly #changes = new Subject<LimitChange>();
+  #limit: number;
+  #inFlight = 0;
+  #lastDecreaseAt = -Infinity;
+  #fastest = Infinity;
+
+  /** Every change of the limit. */
+  readonly changes$ = this.#changes.asObservable();
+
+  constructor(limit: number | AdaptiveLimitConfig, options: { scheduler?: SchedulerLike } = {}) {
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.adaptive = typeof limit !== 'number';
+    const config = typeof limit === 'number' ? { initial: limit, min: limit, max: limit } : limit;
+    this.#config = {
+      initial: config.initial ?? 4,
+      min: config.min ?? 1,
+      max: config.max ?? 64,
+      increase: (config as AdaptiveLimitConfig).increase ?? 1,
+      decrease: (config as AdaptiveLimitConfig).decrease ?? 0.5,
+      latencyTolerance: (config as AdaptiveLimitConfig).latencyTolerance,
+    };
+    const { initial, min, max, decrease } = this.#config;
+    const bad = (field: string, rule: string, value: number) => new OperatorConfigError(field, `ConcurrencyLimiter: '${field}' must be ${rule}, got ${value}`);
+    if (typeof limit === 'number' && !(Number.isInteger(limit) && limit >= 1)) throw bad('limit', 'an integer >= 1', limit);
+    if (!(Number.isInteger(min) && min >= 1)) throw bad('min', 'an integer >= 1', min);
+    if (!(max >= min)) throw bad('max', `>= min (${min})`, max);
+    if (!(Number.isInteger(initial) && initial >= min && initial <= max)) throw bad(typeof limit === 'number' ? 'limit' : 'initial', `an integer between ${min} and ${max}`, initial);
+    if (!(decrease > 0 && decrease < 1) && this.adaptive) throw bad('decrease', 'between 0 and 1 (exclusive)', decrease);
+    this.#limit = initial;
+  }
+
+  /** The current limit (whole calls). */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  /** Calls holding a slot. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The limiter's clock (its scheduler's `now()`). */
+  now(): number {
+    return this.#scheduler.now();
+  }
+
+  /** Calls waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Waits for a slot: emits it when free, then completes. Unsubscribing while waiting leaves the queue. */
+  acquire(): Observable<Slot> {
+    return new Observable<Slot>((subscriber) => {
+      this.#waiting.push(subscriber);
+      this.#grant();
+      return () => {
+        const at = this.#waiting.indexOf(subscriber);
+        if (at >= 0) this.#waiting.splice(at, 1);
+      };
+    });
+  }
+
+  #grant(): void {
+    while (this.#inFlight < this.limit && this.#waiting.length > 0) {
+      const subscriber = this.#waiting.shift()!;
+      this.#inFlight += 1;
+      subscriber.next(this.#slot());
+      subscriber.complete();
+    }
+  }
+
+  #slot(): Slot {
+    let released = false;
+    const startedAt = this.#scheduler.now();
+    return {
+      startedAt,
+      release: (feedback) => {
+        if (released) return;
+        released = true;
+        this.#inFlight -= 1;
+        if (this.adaptive) this.#adapt(feedback);
+        this.#grant();
+      },
+    };
+  }
+
+  #adapt(feedback: CallFeedback): void {
+    const { min, max, increase, decrease, latencyTolerance } = this.#config;
+    const previous = this.limit;
+    let reason: LimitChange['reason'] | undefined;
+    if (feedback.kind === 'success') {
+      this.#fastest = Math.min(this.#fastest, feedback.latencyMs);
+      const slow = latencyTolerance !== undefined && feedback.latencyMs > latencyTolerance * this.#fastest;
+      if (slow && feedback.startedAt >= this.#lastDecreaseAt) {
+        this.#limit = Math.max(min, Math.floor(this.#limit * decrease));
+        this.#lastDecreaseAt = this.#scheduler.now();
+        reason = 'latency';
+      } else if (!slow) {
+        this.#limit = Math.min(max, this.#limit + increase / Math.max(1, this.limit));
+        reason = 'increase';
+      }
+    } else if (feedback.kind === 'overload' && feedback.startedAt >= this.#lastDecreaseAt) {
+      this.#limit = Math.max(min, Math.floor(this.#limit * decrease));
+      this.#lastDecreaseAt = this.#scheduler.now();
+      reason = 'overload';
+    }
+    if (reason && this.limit !== previous) this.#changes.next({ limit: this.limit, previous, reason, at: this.#scheduler.now() });
+  }
+}

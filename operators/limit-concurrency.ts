@@ -1,0 +1,64 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { CallFeedback, ConcurrencyLimiter } from './concurrency-limiter.js';
+
+/** Settings of {@link limitConcurrency}. */
+export interface LimitConcurrencyOptions {
+  /**
+   * Whether an error means the provider is overloaded (the adaptive limit backs off).
+   * @default status 429 or 529, or code RATE_LIMITED / OVERLOADED
+   */
+  isOverload?: (error: unknown) => boolean;
+  /** Called when the call has to wait for a slot. */
+  onWait?: (info: { inFlight: number; limit: number; waiting: number }) => void;
+}
+
+/** The default overload test: the provider said "too many" (429) or "overloaded" (529). */
+export function isOverloadError(error: unknown): boolean {
+  const { status, code } = (typeof error === 'object' && error !== null ? error : {}) as { status?: unknown; code?: unknown };
+  return status === 429 || status === 529 || code === 'RATE_LIMITED' || code === 'OVERLOADED';
+}
+
+/**
+ * Runs the source only while holding a slot of the shared {@link ConcurrencyLimiter}, and tells
+ * the limiter how the call went (success with latency, overload, failure, cancelled), which an
+ * adaptive limiter uses to find its limit.
+ *
+ * ## Example
+ * ```ts
+ * import { ConcurrencyLimiter, limitConcurrency } from 'rx-orchestra/operators';
+ * const shared = new ConcurrencyLimiter({ initial: 4, max: 16 });
+ * call$.pipe(limitConcurrency(shared));
+ * ```
+ */
+export function limitConcurrency<T>(limiter: ConcurrencyLimiter, options: LimitConcurrencyOptions = {}): MonoTypeOperatorFunction<T> {
+  const { isOverload = isOverloadError, onWait } = options;
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      if (onWait && limiter.inFlight >= limiter.limit) onWait({ inFlight: limiter.inFlight, limit: limiter.limit, waiting: limiter.waiting + 1 });
+      let release: ((feedback: CallFeedback) => void) | undefined;
+      let startedAt = 0;
+      const slotSubscription = limiter.acquire().subscribe((slot) => {
+        startedAt = slot.startedAt;
+        release = slot.release;
+        subscriber.add(
+          source.subscribe({
+            next: (value) => subscriber.next(value),
+            error: (error: unknown) => {
+              release?.({ kind: isOverload(error) ? 'overload' : 'failure', startedAt });
+              release = undefined;
+              subscriber.error(error);
+            },
+            complete: () => {
+              release?.({ kind: 'success', latencyMs: limiter.now() - startedAt, startedAt });
+              release = undefined;
+              subscriber.complete();
+            },
+          }),
+        );
+      });
+      return () => {
+        slotSubscription.unsubscribe();
+        release?.({ kind: 'cancelled', startedAt });
+      };
+    });
+}

@@ -1,0 +1,60 @@
+import { BudgetConfigError } from './errors.js';
+
+/** How many of the most expensive nodes an estimate and a refusal list. */
+export const DEFAULT_TOP_NODES = 3;
+
+/**
+ * A run's cost budget (seed 000: refuse a run whose estimated cost is over a threshold, e.g. $0.50).
+ *
+ * ## Example
+ * ```ts
+ * import type { BudgetConfig } from 'rx-orchestra';
+ * const budget: BudgetConfig = { maxUsd: 0.5, top: 5 };
+ * ```
+ */
+export interface BudgetConfig {
+  /** The most a run may cost, in USD; a run estimated above it is refused. A finite number >= 0. */
+  readonly maxUsd: number;
+  /** How many of the most expensive nodes a refusal lists. An integer >= 0. @default 3 */
+  readonly top?: number;
+}
+
+/**
+ * Validates a {@link BudgetConfig}; throws a {@link BudgetConfigError} naming the bad field.
+ * Returns the config with defaults filled in.
+ *
+ * ## Example
+ * ```ts
+ * import { checkBudgetConfig } from 'rx-orchestra';
+ * checkBudgetConfig({ maxUsd: 0.5 });  // { maxUsd: 0.5, top: 3 }
+ * checkBudgetConfig({ maxUsd: NaN });  // throws BudgetConfigError, field 'maxUsd'
+ * ```
+ * @throws {BudgetConfigError} for a config that is not an object, a `maxUsd` that is not a finite
+ *   number >= 0, or a `top` that is not an integer >= 0
+ */
+export function checkBudgetConfig(config: BudgetConfig): Required<BudgetConfig> {
+  if (typeof config !== 'object' || config === null) {
+    throw new BudgetConfigError('maxUsd', `a budget must be an object { maxUsd }, got ${config === null ? 'null' : typeof config}`);
+  }
+  const { maxUsd, top = DEFAULT_TOP_NODES } = config;
+  if (typeof maxUsd !== 'number' || !Number.isFinite(maxUsd) || maxUsd < 0) {
+    throw new BudgetConfigError('maxUsd', `'maxUsd' must be a finite number of USD >= 0, got ${describe(maxUsd)}`);
+  }
+  checkTop(top);
+  return { maxUsd, top };
+}
+
+/** @internal throws a {@link BudgetConfigError} unless `top` is an integer >= 0 */
+export function checkTop(top: unknown): asserts top is number {
+  if (typeof top !== 'number' || !Number.isInteger(top) || top < 0) {
+    throw new BudgetConfigError('top', `'top' must be an integer >= 0, got ${describe(top)}`);
+  }
+}
+
+/** @internal a value for an error message */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

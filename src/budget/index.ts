@@ -1,0 +1,22 @@
+/**
+ * Cost control before a run (seed 000): per-node cost estimates, the run's estimated cost, the
+ * budget check that refuses a run over `maxUsd`, and token caps for fan-out summaries.
+ * (Meant to be re-exported from the package root.)
+ * @module
+ */
+export type { CostEstimate, CostEstimateContext, CostEstimator, CostEstimateSpec, CostedNode, NodeCost, RunCostEstimate } from './cost-estimate.js';
+export { estimateRunCost, type EstimateRunCostOptions } from './estimate.js';
+export { checkBudgetConfig, DEFAULT_TOP_NODES, type BudgetConfig } from './budget-config.js';
+export { assertWithinBudget } from './preflight.js';
+export {
+  BudgetExceededError,
+  isBudgetExceededError,
+  BudgetConfigError,
+  isBudgetConfigError,
+  CostEstimateError,
+  isCostEstimateError,
+  type BudgetExceededInfo,
+  type BudgetConfigField,
+  type CostEstimateField,
+} from './errors.js';
+export { capTokens, estimateTokens, type CapTokensOptions } from './token-cap.js';

@@ -1,0 +1,143 @@
+import { Observable, asyncScheduler, filter, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
+import { RateLimiter, type Quota } from '../../operators/rate-limiter.js';
+import { isOverloadError } from '../../operators/limit-concurrency.js';
+import type { Completion, CompletionRequest, GovernanceEvent, Model, ModelEvent, RateLimitSnapshot } from './model.js';
+
+/** Settings of {@link governedModel}. */
+export interface GovernedModelOptions {
+  /**
+   * The provider's quota, or a shared {@link RateLimiter}. Without one, a limiter is still created
+   * and learns the limits from the provider's rate-limit reports and retry-afters.
+   * @default learned
+   */
+  quota?: Quota | RateLimiter;
+  /**
+   * Calls in flight: a fixed number, an adaptive (AIMD) configuration, or a shared
+   * {@link ConcurrencyLimiter}. @default adaptive, starting at 4, between 1 and 64
+   */
+  concurrency?: number | AdaptiveLimitConfig | ConcurrencyLimiter;
+  /** Output tokens to reserve for a call before it answers. @default the running mean of real answers (at first, min(maxTokens, 1024)) */
+  expectedOutputTokens?: (request: CompletionRequest) => number;
+  /** @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+/** A {@link Model} with traffic control, exposing its limiters so they can be shared and watched. */
+export interface GovernedModel extends Model {
+  readonly rateLimiter: RateLimiter;
+  readonly concurrency: ConcurrencyLimiter;
+}
+
+/** Tokens in a text, estimated the usual way for English: a token per 4 characters. */
+const tokensIn = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * Puts a model behind rx-orchestra's traffic control, so the right behaviour is the default:
+ * every call holds a slot of a (by default adaptive) concurrency limit and waits for room in the
+ * quota's token buckets (requests, input and output tokens per minute) before it is sent. Real
+ * usage and the provider's rate-limit reports correct the buckets; a 429 or 529 halves the
+ * adaptive limit, and its retry-after pauses every queued call. Waits and limit changes are
+ * reported as events in the call's stream (and so on the run's stream). Share one governed model
+ * between runs, nested pipelines and pools: they then share one quota and one concurrency budget.
+ *
+ * ## Example
+ * ```ts
+ * import { anthropicModel, governedModel, execute, QUOTA_PRESETS } from 'rx-orchestra';
+ * const claude = governedModel(anthropicModel(), { quota: QUOTA_PRESETS.tier1 });
+ * execute(g, { model: claude, concurrency: Infinity }); // the model's limits do the pacing
+ * ```
+ */
+export function governedModel(model: Model, options: GovernedModelOptions = {}): GovernedModel {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const rateLimiter = options.quota instanceof RateLimiter ? options.quota : new RateLimiter(options.quota ?? {}, { scheduler });
+  const concurrency =
+    options.concurrency instanceof ConcurrencyLimiter
+      ? options.concurrency
+      : new ConcurrencyLimiter(options.concurrency ?? { initial: 4, min: 1, max: 64 }, { scheduler });
+  let answered = 0;
+  let outputSum = 0;
+  const expectedOutput =
+    options.expectedOutputTokens ??
+    ((request: CompletionRequest) => (answered > 0 ? Math.ceil(outputSum / answered) : Math.min(request.maxTokens ?? 1024, 1024)));
+
+  const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> =>
+    new Observable<ModelEvent>((subscriber) => {
+      const report = (event: GovernanceEvent) => subscriber.next(event);
+      let release: ((feedback: CallFeedback) => void) | undefined;
+      let startedAt = 0;
+      let call: Subscription | undefined;
+      const finish = (feedback: CallFeedback) => {
+        if (!release) return;
+        const previous = concurrency.limit;
+        const done = release;
+        release = undefined;
+        done(feedback);
+        if (concurrency.limit !== previous) {
+          const reason = feedback.kind === 'success' ? (concurrency.limit > previous ? 'increase' : 'latency') : 'overload';
+          report({ type: 'concurrency.changed', limit: concurrency.limit, previous, reason });
+        }
+      };
+      if (concurrency.inFlight >= concurrency.limit) {
+        report({ type: 'ratelimit.waiting', waitMs: 0, limitedBy: 'concurrency', queued: concurrency.waiting + 1 });
+      }
+      const slot = concurrency.acquire().subscribe((held) => {
+        release = held.release;
+        const inputTokens = [request.system ?? '', ...(request.history ?? []).map((turn) => turn.content), request.prompt].reduce((sum, part) => sum + tokensIn(part), 0);
+        const permits = rateLimiter
+          .acquire({ inputTokens, outputTokens: expectedOutput(request) }, ({ waitMs, limitedBy, queued }) =>
+            report({ type: 'ratelimit.waiting', waitMs, limitedBy, queued }),
+          )
+          .subscribe((permit) => {
+            startedAt = scheduler.now();
+            call = model.stream(request, signal).subscribe({
+              next: (event) => {
+                if (event.type === 'completion') {
+                  const { usage, rateLimit } = event.completion;
+                  answered += 1;
+                  outputSum += usage.outputTokens;
+                  permit.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+                  if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
+                  finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
+                }
+                subscriber.next(event);
+              },
+              error: (error: unknown) => {
+                const { retryAfterMs, rateLimit } = (error ?? {}) as { retryAfterMs?: number; rateLimit?: RateLimitSnapshot };
+                const overload = isOverloadError(error);
+                if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
+                if (overload && typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs);
+                finish({ kind: overload ? 'overload' : 'failure', startedAt: held.startedAt });
+                subscriber.error(error);
+              },
+              complete: () => {
+                finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
+                subscriber.complete();
+              },
+            });
+          });
+        subscriber.add(permits);
+      });
+      return () => {
+        slot.unsubscribe();
+        call?.unsubscribe();
+        finish({ kind: 'cancelled', startedAt: 0 });
+      };
+    });
+
+  return {
+    model: model.model,
+    rateLimiter,
+    concurrency,
+    stream,
+    complete: (request, signal) =>
+      stream(request, signal).pipe(
+        filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
+        map((event): Completion => event.completion),
+      ),
+  };
+}
+
+function reportedQuota(snapshot: RateLimitSnapshot) {
+  return { requests: snapshot.requests, inputTokens: snapshot.inputTokens, outputTokens: snapshot.outputTokens };
+}
