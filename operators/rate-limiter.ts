@@ -156,7 +156,8 @@ export class RateLimiter {
         bucket.capacity = window.limit;
         bucket.refillPerMs = window.limit / 60_000;
       }
-      if (window.remaining !== undefined) bucket.set(Math.min(bucket.level(now), window.remaining), now);
+      // Reports count whole tokens: only a report below our own whole count means usage we missed.
+      if (window.remaining !== undefined && window.remaining < Math.floor(bucket.level(now))) bucket.set(window.remaining, now);
     }
     this.#drain();
   }

@@ -48,7 +48,8 @@ export interface RetryConfig extends BackoffConfig {
   onGiveUp?: (info: GiveUpInfo) => void;
   /**
    * A {@link RetryBudget} shared by all the calls of a run (from `createRetryBudget`). Each
-   * subscription records one call; each retry must be granted by `budget.tryRetry()`, and when it is
+   * subscription records one call; each retry must be granted by `budget.tryRetry()` (except a retry
+   * the service itself paced with a retry-after, which is flow control it asked for, not a storm), and when it is
    * refused the operator gives up at once with the last error (reason `'budget'`). Errors that are
    * not retryable, and the last failure after `count` retries, never consume the budget.
    * @default undefined (no budget: only `count` limits retries)
@@ -115,7 +116,13 @@ export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoType
   const retrying = retry<T>({
     delay: (error: unknown, attempt: number) => {
       const reason: GiveUpReason | undefined =
-        attempt > count ? 'exhausted' : !retryIf(error, attempt) ? 'notRetryable' : budget && !budget.tryRetry() ? 'budget' : undefined;
+        attempt > count
+          ? 'exhausted'
+          : !retryIf(error, attempt)
+            ? 'notRetryable'
+            : budget && retryAfterOf(error) === undefined && !budget.tryRetry()
+              ? 'budget'
+              : undefined;
       if (reason) {
         onGiveUp?.({ attempt, error, reason });
         return throwError(() => error);

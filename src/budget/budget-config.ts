@@ -1,6 +1,14 @@
 import { BudgetConfigError } from './errors.js';
 
-/** How many of the most expensive nodes an estimate and a refusal list. */
+/**
+ * How many of the most expensive nodes an estimate and a refusal list, by default.
+ *
+ * ## Example
+ * ```ts
+ * import { DEFAULT_TOP_NODES, estimateRunCost } from 'rx-orchestra';
+ * estimateRunCost(g.nodes).top.length <= DEFAULT_TOP_NODES; // true
+ * ```
+ */
 export const DEFAULT_TOP_NODES = 3;
 
 /**

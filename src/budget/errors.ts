@@ -1,7 +1,16 @@
 import type { NodeCost } from './cost-estimate.js';
 import { decimalsToTellApart, formatUsd } from './format-usd.js';
 
-/** What {@link BudgetExceededError} carries. */
+/**
+ * What {@link BudgetExceededError} carries.
+ *
+ * ## Example
+ * ```ts
+ * import { BudgetExceededError, type BudgetExceededInfo } from 'rx-orchestra';
+ * const info: BudgetExceededInfo = { estimateUsd: 0.84, maxUsd: 0.5, topNodes: [] };
+ * new BudgetExceededError(info).message; // 'estimated $0.84 exceeds the budget of $0.50'
+ * ```
+ */
 export interface BudgetExceededInfo {
   /** The run's estimated cost in USD. */
   readonly estimateUsd: number;
@@ -20,8 +29,8 @@ export interface BudgetExceededInfo {
  *
  * ## Example
  * ```ts
- * import { execute, isBudgetExceededError } from 'rx-orchestra';
- * try { execute(g, { budget: { maxUsd: 0.5 } }); }
+ * import { assertWithinBudget, estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
+ * try { assertWithinBudget(estimateRunCost(g.nodes), { maxUsd: 0.5 }); }
  * catch (e) { if (isBudgetExceededError(e)) console.log(e.message); }
  * // estimated $0.84 exceeds the budget of $0.50; most expensive: synthesize $0.41, outline $0.22, research $0.11
  * ```
@@ -54,15 +63,24 @@ export class BudgetExceededError extends Error {
  *
  * ## Example
  * ```ts
- * import { collect, execute, isBudgetExceededError } from 'rx-orchestra';
- * await collect(execute(g, { budget: { maxUsd: 0.5 } })).catch((e) => (isBudgetExceededError(e) ? e.topNodes : Promise.reject(e)));
+ * import { assertWithinBudget, estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
+ * try { assertWithinBudget(estimateRunCost(g.nodes), { maxUsd: 0.5 }); }
+ * catch (e) { if (isBudgetExceededError(e)) console.table(e.topNodes); else throw e; }
  * ```
  */
 export function isBudgetExceededError(error: unknown): error is BudgetExceededError {
   return error instanceof BudgetExceededError || (error instanceof Error && error.name === 'BudgetExceededError' && (error as { code?: unknown }).code === 'BUDGET_EXCEEDED');
 }
 
-/** The setting a {@link BudgetConfigError} is about. */
+/**
+ * The setting a {@link BudgetConfigError} is about.
+ *
+ * ## Example
+ * ```ts
+ * import { isBudgetConfigError, type BudgetConfigField } from 'rx-orchestra';
+ * const fieldOf = (e: unknown): BudgetConfigField | undefined => (isBudgetConfigError(e) ? e.field : undefined);
+ * ```
+ */
 export type BudgetConfigField = 'maxUsd' | 'top' | 'maxTokens' | 'ellipsis' | 'tokensOf';
 
 /**
@@ -101,7 +119,15 @@ export function isBudgetConfigError(error: unknown): error is BudgetConfigError 
   return error instanceof BudgetConfigError || (error instanceof Error && error.name === 'BudgetConfigError' && (error as { code?: unknown }).code === 'INVALID_BUDGET_CONFIG');
 }
 
-/** The part of a node's cost estimate a {@link CostEstimateError} is about. */
+/**
+ * The part of a node's cost estimate a {@link CostEstimateError} is about.
+ *
+ * ## Example
+ * ```ts
+ * import { isCostEstimateError, type CostEstimateField } from 'rx-orchestra';
+ * const fieldOf = (e: unknown): CostEstimateField | undefined => (isCostEstimateError(e) ? e.field : undefined);
+ * ```
+ */
 export type CostEstimateField = 'costEstimate' | 'model' | 'inputTokens' | 'outputTokens' | 'calls' | 'prices';
 
 /**

@@ -3,7 +3,16 @@ import { checkTop, DEFAULT_TOP_NODES } from './budget-config.js';
 import type { CostedNode, NodeCost, RunCostEstimate } from './cost-estimate.js';
 import { resolveCostEstimates } from './resolve-estimates.js';
 
-/** Settings of {@link estimateRunCost}. */
+/**
+ * Settings of {@link estimateRunCost}.
+ *
+ * ## Example
+ * ```ts
+ * import { CLAUDE_PRICES, estimateRunCost, type EstimateRunCostOptions } from 'rx-orchestra';
+ * const options: EstimateRunCostOptions = { prices: { ...CLAUDE_PRICES, 'my-model': { inputPerMTok: 2, outputPerMTok: 8 } }, top: 5, model: 'claude-sonnet-4-6' };
+ * estimateRunCost(g.nodes, options);
+ * ```
+ */
 export interface EstimateRunCostOptions {
   /** Prices of the models, for estimates that bring none. @default CLAUDE_PRICES */
   prices?: PriceTable;

@@ -25,7 +25,16 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-/** Settings of {@link capTokens}. */
+/**
+ * Settings of {@link capTokens}.
+ *
+ * ## Example
+ * ```ts
+ * import { capTokens, type CapTokensOptions } from 'rx-orchestra';
+ * const perCharacter: CapTokensOptions = { tokensOf: (text) => [...text].length, ellipsis: '…' }; // Korean, Chinese, Japanese
+ * capTokens('我们今天去公园。然后我们吃午饭。', 12, perCharacter); // '我们今天去公园。…'
+ * ```
+ */
 export interface CapTokensOptions {
   /**
    * Counts the tokens of a text. It should grow with the text (a longer prefix never counts fewer
@@ -41,8 +50,10 @@ export interface CapTokensOptions {
  * Cuts a text to at most `maxTokens` tokens (seed 000: fan-out children get a summary of at most
  * 200 tokens, not the full upstream text). A text within the cap is returned unchanged; a longer
  * one is cut at the end of a sentence when that keeps at least two thirds of what fits, else at
- * the end of a word when that keeps at least half, else between two characters, and `ellipsis`
- * is appended. The result, ellipsis included, never counts more than `maxTokens` by `tokensOf`.
+ * the end of a word when that keeps at least half, else between two grapheme clusters, and
+ * `ellipsis` is appended; when not even one cluster fits, the result is the ellipsis alone
+ * (trimmed), or `''` when that does not fit either. The result, ellipsis included, never counts
+ * more than `maxTokens` by `tokensOf`.
  * Unicode-safe: it never splits a surrogate pair, a combining sequence, a Hangul syllable or an
  * emoji sequence (it cuts between grapheme clusters, and at word and sentence boundaries as
  * `Intl.Segmenter` finds them, so Korean, Chinese and Japanese text cuts at real boundaries). Pure.

@@ -2,6 +2,8 @@ import { Observable, asyncScheduler, filter, map, type SchedulerLike, type Subsc
 import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
 import { RateLimiter, type Quota } from '../../operators/rate-limiter.js';
 import { isOverloadError } from '../../operators/limit-concurrency.js';
+import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerConfig } from '../../operators/circuit-breaker.js';
+import { isRetryable } from '../../operators/retry.js';
 import type { Completion, CompletionRequest, GovernanceEvent, Model, ModelEvent, RateLimitSnapshot } from './model.js';
 
 /** Settings of {@link governedModel}. */
@@ -17,6 +19,13 @@ export interface GovernedModelOptions {
    * {@link ConcurrencyLimiter}. @default adaptive, starting at 4, between 1 and 64
    */
   concurrency?: number | AdaptiveLimitConfig | ConcurrencyLimiter;
+  /**
+   * A circuit breaker per model id: after repeated provider failures (5 in a row, by default) calls
+   * to that model fail fast with a `CircuitOpenError` until a probe succeeds after the cool-down.
+   * Rate limiting (429) does not count: the limiter handles it. Pass settings, a function giving
+   * each model id its breaker (to share them), or `false`. @default consecutiveFailures(5), 30 s cool-down
+   */
+  breaker?: Omit<CircuitBreakerConfig, 'name' | 'scheduler'> | ((modelId: string) => CircuitBreaker) | false;
   /** Output tokens to reserve for a call before it answers. @default the running mean of real answers (at first, min(maxTokens, 1024)) */
   expectedOutputTokens?: (request: CompletionRequest) => number;
   /** @default asyncScheduler */
@@ -27,14 +36,20 @@ export interface GovernedModelOptions {
 export interface GovernedModel extends Model {
   readonly rateLimiter: RateLimiter;
   readonly concurrency: ConcurrencyLimiter;
+  /** The breaker guarding a model id (created on first use); undefined when breakers are off. */
+  breakerFor(modelId: string): CircuitBreaker | undefined;
 }
+
+/** Provider trouble that should trip a breaker: transient failures, but not rate limiting. */
+const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as { code?: unknown; status?: unknown })?.code === 'RATE_LIMITED' || (error as { status?: unknown })?.status === 429);
 
 /** Tokens in a text, estimated the usual way for English: a token per 4 characters. */
 const tokensIn = (text: string) => Math.ceil(text.length / 4);
 
 /**
- * Puts a model behind rx-orchestra's traffic control, so the right behaviour is the default:
- * every call holds a slot of a (by default adaptive) concurrency limit and waits for room in the
+ * Puts a model behind rx-orchestra's traffic control, so the right behaviour is the default: a
+ * circuit breaker per model id fails calls fast while the provider is down; every call holds a
+ * slot of a (by default adaptive) concurrency limit and waits for room in the
  * quota's token buckets (requests, input and output tokens per minute) before it is sent. Real
  * usage and the provider's rate-limit reports correct the buckets; a 429 or 529 halves the
  * adaptive limit, and its retry-after pauses every queued call. Waits and limit changes are
@@ -55,6 +70,17 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
     options.concurrency instanceof ConcurrencyLimiter
       ? options.concurrency
       : new ConcurrencyLimiter(options.concurrency ?? { initial: 4, min: 1, max: 64 }, { scheduler });
+  const breakers = new Map<string, CircuitBreaker>();
+  const breakerFor = (modelId: string): CircuitBreaker | undefined => {
+    const setting = options.breaker;
+    if (setting === false) return undefined;
+    let breaker = breakers.get(modelId);
+    if (!breaker) {
+      breaker = typeof setting === 'function' ? setting(modelId) : createCircuitBreaker({ isFailure: isProviderFailure, ...setting, name: modelId, scheduler });
+      breakers.set(modelId, breaker);
+    }
+    return breaker;
+  };
   let answered = 0;
   let outputSum = 0;
   const expectedOutput =
@@ -64,6 +90,14 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
   const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> =>
     new Observable<ModelEvent>((subscriber) => {
       const report = (event: GovernanceEvent) => subscriber.next(event);
+      const breaker = breakerFor(request.model ?? model.model);
+      const guard = breaker?.acquire(({ at: _at, ...event }) =>
+        report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
+      );
+      if (guard instanceof Error) {
+        subscriber.error(guard); // open: fail fast, before queueing for the quota
+        return;
+      }
       let release: ((feedback: CallFeedback) => void) | undefined;
       let startedAt = 0;
       let call: Subscription | undefined;
@@ -98,7 +132,6 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
                   outputSum += usage.outputTokens;
                   permit.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
                   if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
-                  finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
                 }
                 subscriber.next(event);
               },
@@ -108,10 +141,12 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
                 if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
                 if (overload && typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs);
                 finish({ kind: overload ? 'overload' : 'failure', startedAt: held.startedAt });
+                guard?.failure(error);
                 subscriber.error(error);
               },
               complete: () => {
                 finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
+                guard?.success();
                 subscriber.complete();
               },
             });
@@ -122,6 +157,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
         slot.unsubscribe();
         call?.unsubscribe();
         finish({ kind: 'cancelled', startedAt: 0 });
+        guard?.cancel(); // a no-op once success or failure was recorded
       };
     });
 
@@ -129,6 +165,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
     model: model.model,
     rateLimiter,
     concurrency,
+    breakerFor,
     stream,
     complete: (request, signal) =>
       stream(request, signal).pipe(

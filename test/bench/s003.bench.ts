@@ -24,10 +24,10 @@ interface Outcome {
   succeeded: number;
 }
 
-function provider(scheduler: VirtualTimeScheduler): Model {
+function provider(scheduler: VirtualTimeScheduler, quota: typeof QUOTA = QUOTA): Model {
   return simulatedModel({
     latency: { medianMs: LATENCY_MS, p95Ms: LATENCY_MS },
-    quota: QUOTA,
+    quota,
     respond: () => OUTPUT_TEXT,
     model: 'claude-haiku-4-5',
     scheduler,
@@ -37,12 +37,13 @@ function provider(scheduler: VirtualTimeScheduler): Model {
 const prompt = (i: number) => `task ${i} `.padEnd(INPUT_CHARS, '.');
 
 /** Runs 22 llm nodes through the engine and counts what happened. */
-function viaEngine(model: Model, concurrency: number, scheduler: VirtualTimeScheduler): Outcome {
+function viaEngine(model: Model, concurrency: number, scheduler: VirtualTimeScheduler, handBuilt = false): Outcome {
   const g = graphFromNodes(
     Array.from({ length: TASKS }, (_, i) => ({ id: `explore${i}`, run: llm({ prompt: () => prompt(i), maxTokens: 1024 }), retry: RETRY, timeout: false as const })),
   );
   const events: RunEvent[] = [];
-  execute(g, { model, concurrency, scheduler, random: seededRandom(3) }).subscribe((e) => events.push(e));
+  // The seed's hand-built strategies retry without a run-wide budget; the default keeps its own.
+  execute(g, { model, concurrency, scheduler, random: seededRandom(3), ...(handBuilt ? { retryBudget: false as const } : {}) }).subscribe((e) => events.push(e));
   scheduler.flush();
   const done = events.at(-1);
   if (done?.type !== 'run.completed') throw new Error('seed 003 bench: run did not complete');
@@ -83,13 +84,13 @@ function viaWaves(model: Model, scheduler: VirtualTimeScheduler): Outcome {
  * bucket (full at the start) has refilled everyone else's excess, nor before the output-token
  * bucket has refilled the other calls' output; then it still takes one call's latency.
  */
-export function quotaLowerBound(): number {
+export function quotaLowerBound(quota: typeof QUOTA = QUOTA): number {
   const input = Math.ceil(INPUT_CHARS / 4);
   const output = Math.ceil(OUTPUT_TEXT.length / 4);
   const perMs = (limit: number) => limit / 60_000;
-  const inputWait = Math.max(0, (TASKS * input - QUOTA.inputTokensPerMinute) / perMs(QUOTA.inputTokensPerMinute));
-  const outputWait = Math.max(0, ((TASKS - 1) * output - QUOTA.outputTokensPerMinute) / perMs(QUOTA.outputTokensPerMinute));
-  const requestWait = Math.max(0, (TASKS - QUOTA.requestsPerMinute) / perMs(QUOTA.requestsPerMinute));
+  const inputWait = Math.max(0, (TASKS * input - quota.inputTokensPerMinute) / perMs(quota.inputTokensPerMinute));
+  const outputWait = Math.max(0, ((TASKS - 1) * output - quota.outputTokensPerMinute) / perMs(quota.outputTokensPerMinute));
+  const requestWait = Math.max(0, (TASKS - quota.requestsPerMinute) / perMs(quota.requestsPerMinute));
   return Math.max(inputWait, outputWait, requestWait) + LATENCY_MS;
 }
 
@@ -97,9 +98,9 @@ export async function seed003(): Promise<Figure[]> {
   const bound = quotaLowerBound();
   const fresh = () => new VirtualTimeScheduler(VirtualAction, Infinity);
   const strategies: [string, () => Outcome][] = [
-    ['unbounded', () => { const s = fresh(); return viaEngine(provider(s), Infinity, s); }],
+    ['unbounded', () => { const s = fresh(); return viaEngine(provider(s), Infinity, s, true); }],
     ['waves4', () => { const s = fresh(); return viaWaves(provider(s), s); }],
-    ['semaphore4', () => { const s = fresh(); return viaEngine(provider(s), 4, s); }],
+    ['semaphore4', () => { const s = fresh(); return viaEngine(provider(s), 4, s, true); }],
     ['default', () => { const s = fresh(); return viaEngine(governedModel(provider(s), { quota: QUOTA, scheduler: s }), Infinity, s); }],
     ['default_undeclared', () => { const s = fresh(); return viaEngine(governedModel(provider(s), { scheduler: s }), Infinity, s); }],
     // A provider that sends no rate-limit headers: the limit is found from 429s and retry-afters alone.
@@ -116,6 +117,19 @@ export async function seed003(): Promise<Figure[]> {
       { name: `s003_${name}_retries`, value: outcome.retries, unit: 'count' },
     );
   }
+  // A tighter quota (a third of tier 1's tokens) that four calls at once already overrun, with no
+  // rate-limit headers: the default must find the pace from 429s and retry-afters alone.
+  const tight = { ...QUOTA, inputTokensPerMinute: 10_000, outputTokensPerMinute: 2_700 } as unknown as typeof QUOTA;
+  const tightBound = quotaLowerBound(tight);
+  const s = fresh();
+  const blind = viaEngine(governedModel(withoutRateLimitReports(provider(s, tight)), { scheduler: s }), Infinity, s);
+  if (blind.succeeded !== TASKS) throw new Error(`seed 003 bench: tight blind default finished ${blind.succeeded}/${TASKS}`);
+  figures.push(
+    { name: 's003_tight_quota_bound', value: tightBound / 1000, unit: 's', note: '10,000 ITPM / 2,700 OTPM, no rate-limit headers' },
+    { name: 's003_tight_default_blind_ratio_to_quota_bound', value: Math.round((blind.completionMs / tightBound) * 1000) / 1000, unit: 'x', note: 'target <= 1.25' },
+    { name: 's003_tight_default_blind_429s', value: blind.rateLimited, unit: 'count' },
+    { name: 's003_tight_default_blind_retries', value: blind.retries, unit: 'count' },
+  );
   return figures;
 }
 

@@ -29,8 +29,8 @@ describe('capTokens', () => {
   it('cuts at the end of a sentence when that keeps two thirds of what fits', () => {
     // 5 tokens = 20 characters, 2 of them for ' …': at most 18 kept; the first sentence has 14.
     expect(capTokens('One two three. Four five six seven eight nine.', 5)).toBe('One two three. …');
-    // 6 tokens: 22 kept would fit, the sentence (14) is under two thirds, so the cut falls between words.
-    expect(capTokens('One two three. Four five six seven eight nine.', 6)).toBe('One two three. Four five …');
+    // 7 tokens: 26 kept would fit; the sentence (15 with its space) is under two thirds of that, so the cut falls between words.
+    expect(capTokens('One two three. Four five six seven eight nine.', 7)).toBe('One two three. Four five …');
   });
 
   it('cuts between words when no sentence end is close enough', () => {
@@ -58,8 +58,8 @@ describe('capTokens', () => {
 
   it('cuts Korean, Chinese and Japanese text at their sentence and word boundaries', () => {
     const korean = '안녕하세요. 오늘은 날씨가 좋습니다. 우리는 공원에 갑니다. 그리고 점심을 먹습니다.';
-    expect(capTokens(korean, 20, { tokensOf: codePoints })).toBe('안녕하세요. 오늘은 날씨가 좋습니다. …');
-    expect(capTokens(korean, 14, { tokensOf: codePoints })).toBe('안녕하세요. 오늘은 날씨가 …');
+    expect(capTokens(korean, 22, { tokensOf: codePoints })).toBe('안녕하세요. 오늘은 날씨가 좋습니다. …'); // two sentences are 20
+    expect(capTokens(korean, 20, { tokensOf: codePoints })).toBe('안녕하세요. 오늘은 날씨가 …'); // 18 fit: the cut falls between words
     const chinese = '我们今天去公园。然后我们吃午饭。最后回家睡觉。';
     expect(capTokens(chinese, 12, { tokensOf: codePoints, ellipsis: '…' })).toBe('我们今天去公园。…');
     const japanese = '今日は天気がいいです。公園に行きます。';

@@ -103,3 +103,18 @@ describe('isRetryable by HTTP status', () => {
     expect(isRetryable(withStatus(503, { retryable: false }))).toBe(false);
   });
 });
+
+describe('retry budget and retry-after', () => {
+  it('does not spend the budget on retries the service paced with a retry-after', async () => {
+    const { createRetryBudget } = await import('rx-orchestra/operators');
+    const budget = createRetryBudget({ ratio: 0, minRetries: 0 });
+    testScheduler().run(({ cold, expectObservable }) => {
+      const throttled = Object.assign(new Error('429'), { retryAfterMs: 5 });
+      const source = cold('-#', undefined, throttled);
+      expectObservable(source.pipe(retryWithBackoff({ count: 2, initialDelay: 1, jitter: 0, budget }))).toBe('- 5ms - 5ms -#', undefined, throttled);
+      const plain = cold('-#');
+      expectObservable(plain.pipe(retryWithBackoff({ count: 2, initialDelay: 1, jitter: 0, budget }))).toBe('-#'); // no budget left for it
+    });
+    expect(budget.retries).toBe(0);
+  });
+});
