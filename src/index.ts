@@ -28,7 +28,7 @@ export {
   isRunIncompleteError,
   type NodeRunErrorCode,
 } from './run/errors.js';
-export { hasValue, errorInfo, outcomeOf, type NodeOutcome } from './run/outcome.js';
+export { hasValue, errorInfo, outcomeOf, describeSkip, type NodeOutcome } from './run/outcome.js';
 export {
   RunEventSchema,
   ErrorInfoSchema,
@@ -49,7 +49,7 @@ export {
   type NodeView,
 } from './run/events.js';
 export * from './models/index.js';
-export { llm, type LlmNodeOptions } from './nodes/llm.js';
+export { llm, type LlmNodeOptions, type LlmRun } from './nodes/llm.js';
 export { defaultModel } from './nodes/default-model.js';
 export { LlmNodeError, isLlmNodeError, type LlmNodeErrorCode } from './nodes/errors.js';
 export { parseStructured, jsonSchemaOf } from './nodes/structured-output.js';
@@ -61,3 +61,4 @@ export { CLAUDE_PRICES, priceOf, costUsd, UnknownModelPriceError, type ModelPric
 export { governedModel, type GovernedModel, type GovernedModelOptions } from './models/governed-model.js';
 export type { GovernanceEvent } from './models/model.js';
 export { RateLimiter, ConcurrencyLimiter, QUOTA_PRESETS, type Quota } from '../operators/index.js';
+export * from './budget/index.js';

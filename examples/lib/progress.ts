@@ -2,7 +2,7 @@
  * Live progress lines for a run, for the terminal: one line per start, retry and end, stamped with
  * the seconds since the run started (in the run's own scheduler time).
  */
-import type { RunEvent } from '../../src/index.js';
+import { describeSkip, type RunEvent } from '../../src/index.js';
 
 /** Settings of {@link progressPrinter}. */
 export interface ProgressOptions {
@@ -52,7 +52,7 @@ function lineOf(event: RunEvent, describe: ProgressOptions['describe']): string 
     case 'node.fellBack':
       return `↩ ${event.nodeId} fell back after ${event.reason === 'timedOut' ? 'timing out' : 'failing'}`;
     case 'node.skipped':
-      return `⤼ ${event.nodeId} skipped (${event.cause.kind === 'upstream' ? `${event.cause.upstream} did not succeed` : `run failed at ${event.cause.failedNode}`})`;
+      return `⤼ ${event.nodeId} skipped (${describeSkip(event.cause)})`;
     case 'run.completed': {
       const { status, makespanMs, attempts } = event.summary;
       return `■ run ${status} in ${seconds(makespanMs)} (${attempts} attempts)`;

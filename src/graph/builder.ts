@@ -1,4 +1,5 @@
 import type { NodeDefinition, NodeSpec, UpstreamPolicy } from './node-spec.js';
+import type { CostEstimateSpec } from '../budget/cost-estimate.js';
 import { DEFAULT_NODE_TIMEOUT_MS } from './node-spec.js';
 import { compileGraph, type Graph } from './graph.js';
 
@@ -98,5 +99,12 @@ function toDefinition(id: string, spec: NodeSpec<never, unknown, unknown, Upstre
     onUpstreamFailure: spec.onUpstreamFailure ?? 'skip',
     estimate: spec.estimate ?? 1,
     ...(spec.meta !== undefined ? { meta: spec.meta } : {}),
+    ...withCostEstimate(spec),
   };
+}
+
+/** The node's cost estimate: its own, else the one its run function carries (as `llm()` nodes do). */
+function withCostEstimate(spec: NodeSpec<never, unknown, unknown, UpstreamPolicy, unknown>): { costEstimate?: CostEstimateSpec } {
+  const estimate = spec.costEstimate ?? (spec.run as { costEstimate?: CostEstimateSpec }).costEstimate;
+  return estimate !== undefined ? { costEstimate: estimate } : {};
 }

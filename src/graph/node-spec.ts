@@ -4,6 +4,7 @@ import type { FallbackSource } from '../../operators/fallback.js';
 import type { NodeOutcome } from '../run/outcome.js';
 import type { NodeReport } from '../run/events.js';
 import type { Model } from '../models/model.js';
+import type { CostEstimateSpec } from '../budget/cost-estimate.js';
 
 /**
  * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
@@ -76,6 +77,11 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
   readonly estimate?: number;
   /** Free-form labels (agent name, model, ...) carried into `run.started` for UIs. */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /**
+   * What the node's model calls are expected to cost, for the pre-run budget check: fixed figures
+   * or an estimator. `llm()` nodes bring their own. @default the run function's `costEstimate`, if any
+   */
+  readonly costEstimate?: CostEstimateSpec;
 }
 
 /** A node as the executor sees it, types erased. */
@@ -89,6 +95,7 @@ export interface NodeDefinition {
   readonly onUpstreamFailure: UpstreamPolicy;
   readonly estimate: number;
   readonly meta?: Readonly<Record<string, unknown>>;
+  readonly costEstimate?: CostEstimateSpec;
 }
 
 /** Default per-attempt deadline, from seed 000: LLM p99 latency (20-25 s) plus a buffer. */

@@ -5,6 +5,8 @@ import type { CompletionRequest, Model, ModelEvent } from '../models/model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { timeout } from '../../operators/timeout.js';
 import { defaultModel } from './default-model.js';
+import type { CostEstimator } from '../budget/cost-estimate.js';
+import { estimateTokens } from '../budget/token-cap.js';
 import { LlmNodeError } from './errors.js';
 import { jsonSchemaOf, parseStructured, repairPrompt } from './structured-output.js';
 
@@ -34,7 +36,18 @@ export interface LlmNodeOptions<I, T> {
   provider?: Model;
   /** Prices for cost accounting. @default CLAUDE_PRICES */
   prices?: PriceTable;
+  /**
+   * Input tokens to assume for the pre-run cost estimate (the prompt cannot be built before its
+   * inputs exist). @default the system prompt + 100 + what the dependencies are expected to output
+   */
+  estimatedInputTokens?: number;
 }
+
+/** What `llm()` returns: a node's `run`, carrying its cost estimator for the pre-run budget check. */
+export type LlmRun<I, T> = ((ctx: NodeContext<I, unknown, unknown>) => Observable<T>) & { readonly costEstimate: CostEstimator };
+
+/** Prompt-template allowance in the pre-run estimate, on top of the system prompt and the inputs. */
+const PROMPT_ALLOWANCE_TOKENS = 100;
 
 /**
  * Makes a node a model call: use the result as a node's `run`. The prompt is built from the
@@ -58,11 +71,18 @@ export interface LlmNodeOptions<I, T> {
  *   .build();
  * ```
  */
-export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOptions<I, T>): (ctx: NodeContext<I, unknown, unknown>) => Observable<T> {
+export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOptions<I, T>): LlmRun<I, T> {
   const { schema, repairs = 2, prices = CLAUDE_PRICES } = options;
   let jsonSchema: Record<string, unknown> | undefined;
 
-  return (ctx) =>
+  const costEstimate: CostEstimator = (info) => ({
+    model: options.model ?? options.provider?.model ?? info.model ?? defaultModel().model,
+    inputTokens: options.estimatedInputTokens ?? estimateTokens(options.system ?? '') + PROMPT_ALLOWANCE_TOKENS + info.upstreamOutputTokens,
+    outputTokens: options.maxTokens ?? 1024,
+    prices,
+  });
+
+  const run = (ctx: NodeContext<I, unknown, unknown>) =>
     defer(() => {
       const provider = options.provider ?? ctx.model ?? defaultModel();
       const modelId = options.model ?? provider.model;
@@ -130,4 +150,5 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
         );
       return answer(request, repairs);
     });
+  return Object.assign(run, { costEstimate });
 }

@@ -18,6 +18,7 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export const SkipCauseSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upstream'), upstream: z.string() }),
   z.object({ kind: z.literal('runFailed'), failedNode: z.string(), wasRunning: z.boolean() }),
+  z.object({ kind: z.literal('budget'), spentUsd: z.number(), maxUsd: z.number(), wasRunning: z.boolean() }),
 ]);
 /** Why a node was skipped: `{ kind: 'upstream', upstream }` or `{ kind: 'runFailed', failedNode, wasRunning }`. */
 export type SkipCause = z.infer<typeof SkipCauseSchema>;
@@ -85,6 +86,8 @@ export const RunSummarySchema = z.object({
   retries: z.number().int(),
   /** The node whose failure stopped the run (status `failed`). */
   failedNode: z.string().optional(),
+  /** Set when the run was stopped because its spend crossed `budget.maxUsd` (status `failed`). */
+  stoppedBy: z.literal('budget').optional(),
   /** Model calls, tokens and cost, from the nodes' `node.usage` reports. */
   usage: RunUsageSchema,
   /** The run's retry budget at the end: calls, retries granted, retries denied, the limit reached. */
@@ -154,7 +157,14 @@ export const NodeEndEventSchema = z.discriminatedUnion('type', [
  * ```
  */
 export const RunEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run.started'), ...base, concurrency: z.number(), nodes: z.array(NodeInfoSchema) }),
+  z.object({
+    type: z.literal('run.started'),
+    ...base,
+    concurrency: z.number(),
+    nodes: z.array(NodeInfoSchema),
+    /** The pre-run cost estimate, when the run has a budget. */
+    costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: z.record(z.string(), z.number()), unestimated: z.array(z.string()) }).optional(),
+  }),
   z.object({ type: z.literal('node.queued'), ...nodeBase, priority: z.number() }),
   z.object({ type: z.literal('node.started'), ...nodeBase, attempt: z.number().int() }),
   z.object({
@@ -198,6 +208,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     rateLimit: RateLimitSnapshotSchema.optional(),
   }),
   ...NodeEndEventSchema.options,
+  z.object({ type: z.literal('budget.exceeded'), ...base, spentUsd: z.number(), maxUsd: z.number(), nodeId: z.string() }),
   z.object({ type: z.literal('run.completed'), ...base, summary: RunSummarySchema }),
   z.object({
     type: z.literal('run.snapshot'),

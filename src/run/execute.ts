@@ -4,6 +4,7 @@ import type { RunEvent } from './events.js';
 import { ExecuteOptionsError } from './errors.js';
 import { RunLoop } from './run-loop.js';
 import type { Model } from '../models/model.js';
+import { assertWithinBudget, checkBudgetConfig, estimateRunCost, type BudgetConfig, type RunCostEstimate } from '../budget/index.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 
 /** The retry budget a run gets unless told otherwise. */
@@ -29,6 +30,13 @@ export interface ExecuteOptions<C = unknown> {
    * @default { ratio: 0.3, minRetries: 10 } (a new budget per run)
    */
   retryBudget?: RetryBudgetConfig | RetryBudget | false;
+  /**
+   * A spending limit (seed 000). Before the run, its cost is estimated from the nodes' cost
+   * estimates and the run is refused with a `BudgetExceededError` (listing the most expensive
+   * nodes) when over `maxUsd`; during the run, when the actual spend crosses `maxUsd`, the run
+   * stops: in-flight calls are aborted, the rest skipped with cause `budget`, results so far kept.
+   */
+  budget?: BudgetConfig;
 }
 
 /**
@@ -70,13 +78,21 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
     random: options.random ?? Math.random,
     model: options.model,
   };
-  const budget = options.retryBudget;
-  if (budget && !('tryRetry' in budget)) createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...budget }); // validate now, not at subscribe
+  const retryBudget = options.retryBudget;
+  if (retryBudget && !('tryRetry' in retryBudget)) createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...retryBudget }); // validate now, not at subscribe
   const makeBudget = (): RetryBudget | undefined =>
-    budget === false ? undefined : budget !== undefined && 'tryRetry' in budget ? budget : createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...budget });
+    retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...retryBudget });
+  const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, options.model);
   return new Observable<RunEvent>((subscriber) => {
-    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), runId: options.runId ?? crypto.randomUUID() }, subscriber);
+    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, runId: options.runId ?? crypto.randomUUID() }, subscriber);
     subscriber.add(() => loop.cancel()); // before start: a consumer may unsubscribe on run.started
     loop.start();
   });
+}
+
+/** The pre-run check: estimates the run's cost and throws `BudgetExceededError` when it is over. */
+function preflight(graph: Graph<unknown, unknown>, config: BudgetConfig, model: Model | undefined): { maxUsd: number; estimate: RunCostEstimate } {
+  const { maxUsd, top } = checkBudgetConfig(config);
+  const estimate = assertWithinBudget(estimateRunCost(graph.nodes, { top, ...(model ? { model: model.model } : {}) }), config);
+  return { maxUsd, estimate };
 }

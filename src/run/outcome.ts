@@ -57,3 +57,24 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * A short human reading of why a node was skipped: `upstream fetch`, `run failed at critical`,
+ * `budget $0.52 of $0.50`.
+ *
+ * ## Example
+ * ```ts
+ * import { describeSkip } from 'rx-orchestra';
+ * describeSkip({ kind: 'upstream', upstream: 'fetch' }); // 'upstream fetch'
+ * ```
+ */
+export function describeSkip(cause: SkipCause): string {
+  switch (cause.kind) {
+    case 'upstream':
+      return `upstream ${cause.upstream}`;
+    case 'runFailed':
+      return `run failed at ${cause.failedNode}`;
+    case 'budget':
+      return `budget $${cause.spentUsd.toFixed(4)} of $${cause.maxUsd.toFixed(4)}`;
+  }
+}

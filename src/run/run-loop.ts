@@ -8,6 +8,7 @@ import { executeNode, type Settlement } from './node-execution.js';
 import { ReadyQueue } from './ready-queue.js';
 import { UsageLedger } from './usage-ledger.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
+import type { RunCostEstimate } from '../budget/cost-estimate.js';
 import type { Model } from '../models/model.js';
 
 /** Settings of one run, resolved by `execute`. */
@@ -19,6 +20,8 @@ export interface RunSettings {
   scheduler: SchedulerLike;
   random: () => number;
   retryBudget: RetryBudget | undefined;
+  /** Stop the run when the spend crosses this, and the pre-run estimate to report. */
+  budget: { maxUsd: number; estimate?: RunCostEstimate } | undefined;
 }
 
 /**
@@ -44,6 +47,8 @@ export class RunLoop {
   #settled = 0;
   #startedRunAt = 0;
   #failedNode: string | undefined;
+  #stoppedBy: 'budget' | undefined;
+  #budgetStop: { spentUsd: number; maxUsd: number } | undefined;
   #pumping = false;
   #pumpAgain = false;
   #done = false;
@@ -68,6 +73,7 @@ export class RunLoop {
       at: this.#startedRunAt,
       concurrency: this.#settings.concurrency,
       nodes: this.#graph.nodes.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta } } : { id, deps: [...deps] })),
+      ...costEstimateOf(this.#settings.budget),
     });
     this.#graph.depIndices.forEach((deps, i) => {
       if (deps.length === 0) this.#enqueue(i);
@@ -115,8 +121,11 @@ export class RunLoop {
     const { runId, context, scheduler, random, model } = this.#settings;
     const hooks = {
       report: (attempt: number, report: NodeReport) => {
-        if (report.type === 'node.usage') this.#usage.add(node.id, report.model, report.usage, report.costUsd);
         this.#emit({ ...report, runId, nodeId: node.id, at: this.#now(), attempt } as RunEvent);
+        if (report.type === 'node.usage') {
+          this.#usage.add(node.id, report.model, report.usage, report.costUsd);
+          this.#checkBudget(node.id);
+        }
       },
       attemptStarted: (attempt: number) => {
         this.#attempts[i] = attempt;
@@ -139,7 +148,8 @@ export class RunLoop {
     if (this.#done || this.#outcomes[i] !== undefined) return;
     this.#running.delete(i);
     this.#end(i, this.#outcomeOf(i, settlement));
-    this.pump();
+    if (this.#budgetStop) this.#stopForBudget(); // the node that crossed the budget keeps its result
+    else this.pump();
   }
 
   #outcomeOf(i: number, settlement: Settlement): NodeOutcome {
@@ -211,13 +221,39 @@ export class RunLoop {
   /** Policy `fail`: cancel in-flight nodes, skip everything not yet ended, complete the run. */
   #failRun(failedNode: string): void {
     this.#failedNode = failedNode;
+    this.#stopRun((wasRunning) => ({ kind: 'runFailed', failedNode, wasRunning }));
+  }
+
+  /**
+   * After a call's usage: once the spend crosses the budget, say so, and stop the run as soon as the
+   * reporting node has settled (at once, if it is still making calls): in-flight nodes are
+   * cancelled, the rest skipped with cause `budget`, results so far kept.
+   */
+  #checkBudget(nodeId: string): void {
+    const budget = this.#settings.budget;
+    if (!budget || this.#budgetStop) return;
+    const spentUsd = this.#usage.totalUsd;
+    if (spentUsd <= budget.maxUsd) return;
+    const { runId, scheduler } = this.#settings;
+    this.#emit({ type: 'budget.exceeded', runId, at: this.#now(), nodeId, spentUsd, maxUsd: budget.maxUsd });
+    this.#budgetStop = { spentUsd, maxUsd: budget.maxUsd };
+    this.#out.add(scheduler.schedule(() => this.#stopForBudget()));
+  }
+
+  #stopForBudget(): void {
+    const stop = this.#budgetStop;
+    if (!stop || this.#done) return;
+    this.#stoppedBy = 'budget';
+    this.#stopRun((wasRunning) => ({ kind: 'budget', ...stop, wasRunning }));
+  }
+
+  /** Cancels in-flight nodes, skips every node not yet ended with the given cause, completes the run. */
+  #stopRun(causeOf: (wasRunning: boolean) => SkipCause): void {
     const running = new Set(this.#running.keys());
     this.#stopRunning();
     const at = this.#now();
     this.#graph.nodes.forEach((_, i) => {
-      if (this.#outcomes[i] !== undefined) return;
-      const cause: SkipCause = { kind: 'runFailed', failedNode, wasRunning: running.has(i) };
-      this.#record(i, { status: 'skipped', cause, endedAt: at });
+      if (this.#outcomes[i] === undefined) this.#record(i, { status: 'skipped', cause: causeOf(running.has(i)), endedAt: at });
     });
     this.#complete();
   }
@@ -233,7 +269,7 @@ export class RunLoop {
       attempts += made;
       retries += Math.max(0, made - 1);
     }
-    const status: RunStatus = this.#failedNode !== undefined ? 'failed' : counts.succeeded + counts.fellBack === this.#graph.nodes.length ? 'succeeded' : 'partial';
+    const status: RunStatus = this.#failedNode !== undefined || this.#stoppedBy ? 'failed' : counts.succeeded + counts.fellBack === this.#graph.nodes.length ? 'succeeded' : 'partial';
     const at = this.#now();
     this.#out.next({
       type: 'run.completed',
@@ -249,6 +285,7 @@ export class RunLoop {
         usage: this.#usage.totals(),
         ...(this.#settings.retryBudget ? { retryBudget: retryBudgetState(this.#settings.retryBudget) } : {}),
         ...(this.#failedNode !== undefined ? { failedNode: this.#failedNode } : {}),
+        ...(this.#stoppedBy ? { stoppedBy: this.#stoppedBy } : {}),
       },
     });
     this.#out.complete();
@@ -287,4 +324,11 @@ function gaveUpOf(settlement: { gaveUp?: 'budget' | 'notRetryable' | 'exhausted'
 
 function retryBudgetState({ calls, retries, denied, limit }: RetryBudget) {
   return { calls, retries, denied, limit };
+}
+
+function costEstimateOf(budget: RunSettings['budget']) {
+  const estimate = budget?.estimate;
+  if (!budget || !estimate) return {};
+  const byNode = Object.fromEntries(estimate.byNode.map((cost) => [cost.nodeId, cost.usd]));
+  return { costEstimate: { totalUsd: estimate.totalUsd, maxUsd: budget.maxUsd, byNode, unestimated: [...estimate.unestimated] } };
 }

@@ -27,6 +27,11 @@ export class UsageLedger {
     }
   }
 
+  /** USD spent so far. */
+  get totalUsd(): number {
+    return this.#total.costUsd;
+  }
+
   /** A copy of the totals, for the run summary. */
   totals(): RunUsage {
     const copy = (map: Map<string, UsageTotals>) => Object.fromEntries([...map].map(([key, totals]) => [key, { ...totals }]));

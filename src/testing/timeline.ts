@@ -1,4 +1,5 @@
 import type { RunEvent } from '../run/events.js';
+import { describeSkip } from '../run/outcome.js';
 
 /** A compact line of a run's history: `"t=10 node.succeeded a"`. */
 export type TimelineEntry = string;
@@ -24,7 +25,7 @@ export function eventTimeline(events: readonly RunEvent[], filter: { only?: read
       if ('nodeId' in event) parts.push(event.nodeId);
       if (event.type === 'node.started') parts.push(`#${event.attempt}`);
       if (event.type === 'node.retrying') parts.push(`#${event.attempt} wait=${event.delayMs}`);
-      if (event.type === 'node.skipped') parts.push(`(${event.cause.kind === 'upstream' ? `upstream ${event.cause.upstream}` : `run failed at ${event.cause.failedNode}`})`);
+      if (event.type === 'node.skipped') parts.push(`(${describeSkip(event.cause)})`);
       if (event.type === 'run.completed') parts.push(event.summary.status);
       return parts.join(' ');
     });

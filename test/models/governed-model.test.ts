@@ -90,8 +90,8 @@ describe('governedModel', () => {
     });
     expect(calls).toBe(5);
     expect(events.find((e) => e.type === 'circuit.opened')).toMatchObject({ nodeId: 't4', breaker: 'claude-haiku-4-5', failures: 5 });
-    const fastFails = events.filter((e) => e.type === 'node.failed' && e.error.code === 'CIRCUIT_OPEN');
+    const fastFails = events.filter((e): e is Extract<RunEvent, { type: 'node.failed' }> => e.type === 'node.failed' && e.error.code === 'CIRCUIT_OPEN');
     expect(fastFails.map((e) => e.nodeId)).toEqual(['t5', 't6', 't7']);
-    expect(fastFails.every((e) => e.type === 'node.failed' && e.durationMs === 0)).toBe(true);
+    expect(fastFails.every((e) => e.durationMs === 0)).toBe(true);
   });
 });
