@@ -11,6 +11,9 @@ export {
   type NodeSpec,
   type NodeDefinition,
   type NodeFallback,
+  type FallbackStep,
+  type StepOutput,
+  fallbacks,
   type NodeRetry,
   type UpstreamPolicy,
 } from './graph/node-spec.js';
@@ -62,3 +65,4 @@ export { governedModel, type GovernedModel, type GovernedModelOptions } from './
 export type { GovernanceEvent } from './models/model.js';
 export { RateLimiter, ConcurrencyLimiter, QUOTA_PRESETS, type Quota } from '../operators/index.js';
 export * from './budget/index.js';
+export { fallbackTo } from './nodes/fallback-to.js';

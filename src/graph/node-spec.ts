@@ -1,6 +1,5 @@
-import type { ObservableInput, SchedulerLike } from 'rxjs';
+import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
 import type { RetryConfig } from '../../operators/retry.js';
-import type { FallbackSource } from '../../operators/fallback.js';
 import type { NodeOutcome } from '../run/outcome.js';
 import type { NodeReport } from '../run/events.js';
 import type { Model } from '../models/model.js';
@@ -47,11 +46,43 @@ export interface NodeContext<I, C = unknown, D = I> {
 export type NodeRetry = number | Omit<RetryConfig, 'onRetry' | 'scheduler' | 'random'>;
 
 /**
- * A node's fallback: a constant `{ value }`, or a function of the final error (and an AbortSignal)
- * returning a value, a Promise or an Observable, e.g. a call to a cheaper model. A fallback call
- * runs under the node's deadline too.
+ * One fallback: a constant `{ value }`, or a function of the final error and a node context (with
+ * its own AbortSignal, the node's inputs and `emit`) returning a value, a Promise or an Observable,
+ * e.g. a call to a cheaper model (see `fallbackTo`).
  */
-export type NodeFallback<F> = FallbackSource<F>;
+export type FallbackStep<F> = { value: F } | ((error: unknown, ctx: NodeContext<Record<string, unknown>, unknown>) => F | PromiseLike<F> | Observable<F>);
+
+/**
+ * A node's fallback: one step, or a chain tried in order (e.g. Opus → Sonnet → Haiku → a static
+ * default; a `{ value }` can only come last). Each step runs under the node's deadline; the node
+ * ends `fellBack` with the reason and the index of the step that answered (`via`).
+ */
+export type NodeFallback<F> = FallbackStep<F> | readonly FallbackStep<F>[];
+
+/** What one fallback step yields. */
+export type StepOutput<S> = S extends { value: infer V }
+  ? V
+  : S extends (...args: never[]) => infer R
+    ? R extends PromiseLike<infer P>
+      ? P
+      : R extends Observable<infer O>
+        ? O
+        : R
+    : never;
+
+/**
+ * A chain of fallback steps of different types, typed as the union of what they yield (an array
+ * literal of mixed steps would not infer one type).
+ *
+ * ## Example
+ * ```ts
+ * import { fallbacks, fallbackTo, llm } from 'rx-orchestra';
+ * fallback: fallbacks(fallbackTo(llm({ prompt, model: 'claude-haiku-4-5' })), { value: null }); // string | null
+ * ```
+ */
+export function fallbacks<const S extends readonly FallbackStep<unknown>[]>(...steps: S): readonly FallbackStep<StepOutput<S[number]>>[] {
+  return steps as unknown as readonly FallbackStep<StepOutput<S[number]>>[];
+}
 
 /**
  * The definition of one node. `I` is the type of its inputs, `T` of its output, `F` of its fallback,

@@ -140,6 +140,8 @@ export const NodeEndEventSchema = z.discriminatedUnion('type', [
     ...ended,
     value: z.unknown(),
     reason: z.enum(['failed', 'timedOut']),
+    /** Which step of the fallback chain answered (0 for a single fallback). */
+    via: z.number().int(),
     error: ErrorInfoSchema,
   }),
   z.object({ type: z.literal('node.skipped'), ...nodeBase, cause: SkipCauseSchema }),

@@ -1,16 +1,17 @@
-import { Observable, catchError, defer, from, last, map, of, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import type { NodeContext, NodeDefinition } from '../graph/node-spec.js';
+import { Observable, catchError, defer, from, last, map, of, throwError, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import type { FallbackStep, NodeContext, NodeDefinition } from '../graph/node-spec.js';
 import { timeout } from '../../operators/timeout.js';
 import { retryWithBackoff, type GiveUpReason, type RetryInfo } from '../../operators/retry.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
-import { fallbackValue } from '../../operators/fallback.js';
+import type { FallbackSource } from '../../operators/fallback.js';
+import { fallbackChain } from '../../operators/fallback-chain.js';
 import { NodeDeadlineError, NodeRunError } from './errors.js';
 import type { NodeReport } from './events.js';
 
 /** How one node's execution ended (before the executor adds ids and timestamps). */
 export type Settlement =
   | { status: 'succeeded'; value: unknown }
-  | { status: 'fellBack'; value: unknown; reason: 'failed' | 'timedOut'; error: unknown }
+  | { status: 'fellBack'; value: unknown; reason: 'failed' | 'timedOut'; error: unknown; via: number }
   | { status: 'failed'; error: unknown; gaveUp?: GiveUpReason }
   | { status: 'timedOut'; error: unknown; timeoutMs: number; gaveUp?: GiveUpReason };
 
@@ -68,11 +69,16 @@ export function executeNode(
           ? { status: 'timedOut', error, timeoutMs: node.timeout, ...why }
           : { status: 'failed', error, ...why };
       if (!node.fallback) return of(failure);
-      const fallback = node.fallback;
-      return defer(() => fallbackValue(fallback, error)).pipe(
+      const steps = (Array.isArray(node.fallback) ? node.fallback : [node.fallback]) as readonly FallbackStep<unknown>[];
+      let via = 0;
+      const alternatives = steps.map((step): FallbackSource<unknown> =>
+        typeof step === 'function' ? (cause, signal) => step(cause, fallbackContext(context, attempt, hooks, signal)) : step,
+      );
+      return throwError(() => error).pipe(
+        fallbackChain(alternatives, { onFallback: ({ index }) => (via = index) }),
         withDeadline(node, scheduler),
         last(),
-        map((value): Settlement => ({ status: 'fellBack', value, reason: failure.status as 'failed' | 'timedOut', error })),
+        map((value): Settlement => ({ status: 'fellBack', value, reason: failure.status as 'failed' | 'timedOut', error, via })),
         catchError((fallbackError: unknown) => of<Settlement>({ status: 'failed', error: fallbackError })),
       );
     }),
@@ -193,4 +199,9 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
 
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** The context a fallback step runs with: the node's, with the step's own signal; reports count as the last attempt's. */
+function fallbackContext(base: AttemptContext, attempt: number, hooks: ExecutionHooks, signal: AbortSignal): NodeContext<Record<string, unknown>, unknown> {
+  return { ...base, attempt, signal, emit: (report) => hooks.report(attempt, report) };
 }

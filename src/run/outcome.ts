@@ -16,7 +16,7 @@ interface Ran {
  */
 export type NodeOutcome<T = unknown> =
   | ({ status: 'succeeded'; value: T } & Ran)
-  | ({ status: 'fellBack'; value: T; reason: 'failed' | 'timedOut'; error: ErrorInfo } & Ran)
+  | ({ status: 'fellBack'; value: T; reason: 'failed' | 'timedOut'; via: number; error: ErrorInfo } & Ran)
   | ({ status: 'failed'; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
   | ({ status: 'timedOut'; timeoutMs: number; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
   | { status: 'skipped'; cause: SkipCause; endedAt: number };

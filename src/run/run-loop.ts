@@ -159,7 +159,7 @@ export class RunLoop {
       case 'succeeded':
         return { status: 'succeeded', value: settlement.value, ...ran };
       case 'fellBack':
-        return { status: 'fellBack', value: settlement.value, reason: settlement.reason, error: errorInfo(settlement.error), ...ran };
+        return { status: 'fellBack', value: settlement.value, reason: settlement.reason, via: settlement.via, error: errorInfo(settlement.error), ...ran };
       case 'failed':
         return { status: 'failed', error: errorInfo(settlement.error), ...gaveUpOf(settlement), ...ran };
       case 'timedOut':

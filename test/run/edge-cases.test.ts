@@ -79,7 +79,7 @@ describe('node results and deadlines', () => {
       record(
         execute(
           graph()
-            .node('primary', { run: () => failAfter(10), timeout: 100, fallback: (_error, signal) => watched(signal, seen) })
+            .node('primary', { run: () => failAfter(10), timeout: 100, fallback: (_error, { signal }) => watched(signal, seen) })
             .build(),
         ),
       ),
