@@ -93,7 +93,7 @@ function toDefinition(id: string, spec: NodeSpec<never, unknown, unknown, Upstre
     id,
     deps: [...(spec.deps ?? [])],
     run: spec.run as NodeDefinition['run'],
-    timeout: spec.timeout ?? DEFAULT_NODE_TIMEOUT_MS,
+    timeout: spec.timeout ?? (spec.run as { defaultTimeout?: number | false }).defaultTimeout ?? DEFAULT_NODE_TIMEOUT_MS,
     retry: spec.retry ?? 0,
     ...(spec.fallback !== undefined ? { fallback: spec.fallback } : {}),
     onUpstreamFailure: spec.onUpstreamFailure ?? 'skip',

@@ -2,8 +2,10 @@ import { Observable, asyncScheduler, filter, map, type SchedulerLike, type Subsc
 import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
 import { RateLimiter, type Quota } from '../../operators/rate-limiter.js';
 import { isOverloadError } from '../../operators/limit-concurrency.js';
-import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerConfig } from '../../operators/circuit-breaker.js';
+import { createCircuitBreaker, type BreakerPermit, type CircuitBreaker, type CircuitBreakerConfig } from '../../operators/circuit-breaker.js';
 import { isRetryable } from '../../operators/retry.js';
+import { timeout } from '../../operators/timeout.js';
+import { failureRate } from '../../operators/breaker-policy.js';
 import type { Completion, CompletionRequest, GovernanceEvent, Model, ModelEvent, RateLimitSnapshot } from './model.js';
 
 /** Settings of {@link governedModel}. */
@@ -20,10 +22,13 @@ export interface GovernedModelOptions {
    */
   concurrency?: number | AdaptiveLimitConfig | ConcurrencyLimiter;
   /**
-   * A circuit breaker per model id: after repeated provider failures (5 in a row, by default) calls
-   * to that model fail fast with a `CircuitOpenError` until a probe succeeds after the cool-down.
-   * Rate limiting (429) does not count: the limiter handles it. Pass settings, a function giving
-   * each model id its breaker (to share them), or `false`. @default consecutiveFailures(5), 30 s cool-down
+   * A circuit breaker per model id: when the provider keeps failing (by default, half the calls of
+   * the last minute, at least 10 of them; transient noise such as 20 % of calls failing does not
+   * trip it) calls to that model fail fast with a `CircuitOpenError` (non-retryable, so a node's
+   * fallback chain takes over) until a probe succeeds after the cool-down. Rate limiting (429) does
+   * not count: the limiter handles it. Pass settings (e.g. `{ policy: consecutiveFailures(5) }`), a
+   * function giving each model id its breaker (to share them), or `false`.
+   * @default failureRate({ threshold: 0.5, windowMs: 60_000, minimumCalls: 10 }), 30 s cool-down
    */
   breaker?: Omit<CircuitBreakerConfig, 'name' | 'scheduler'> | ((modelId: string) => CircuitBreaker) | false;
   /** Output tokens to reserve for a call before it answers. @default the running mean of real answers (at first, min(maxTokens, 1024)) */
@@ -52,7 +57,8 @@ const tokensIn = (text: string) => Math.ceil(text.length / 4);
  * slot of a (by default adaptive) concurrency limit and waits for room in the
  * quota's token buckets (requests, input and output tokens per minute) before it is sent. Real
  * usage and the provider's rate-limit reports correct the buckets; a 429 or 529 halves the
- * adaptive limit, and its retry-after pauses every queued call. Waits and limit changes are
+ * adaptive limit, and its retry-after pauses every queued call. A request's `timeoutMs` bounds
+ * the call from its admission, so time spent queueing never times a call out. Waits and limit changes are
  * reported as events in the call's stream (and so on the run's stream). Share one governed model
  * between runs, nested pipelines and pools: they then share one quota and one concurrency budget.
  *
@@ -76,7 +82,10 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
     if (setting === false) return undefined;
     let breaker = breakers.get(modelId);
     if (!breaker) {
-      breaker = typeof setting === 'function' ? setting(modelId) : createCircuitBreaker({ isFailure: isProviderFailure, ...setting, name: modelId, scheduler });
+      breaker =
+        typeof setting === 'function'
+          ? setting(modelId)
+          : createCircuitBreaker({ isFailure: isProviderFailure, policy: failureRate({ threshold: 0.5, windowMs: 60_000, minimumCalls: 10 }), ...setting, name: modelId, scheduler });
       breakers.set(modelId, breaker);
     }
     return breaker;
@@ -91,13 +100,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
     new Observable<ModelEvent>((subscriber) => {
       const report = (event: GovernanceEvent) => subscriber.next(event);
       const breaker = breakerFor(request.model ?? model.model);
-      const guard = breaker?.acquire(({ at: _at, ...event }) =>
-        report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
-      );
-      if (guard instanceof Error) {
-        subscriber.error(guard); // open: fail fast, before queueing for the quota
-        return;
-      }
+      let guard: BreakerPermit | undefined;
       let release: ((feedback: CallFeedback) => void) | undefined;
       let startedAt = 0;
       let call: Subscription | undefined;
@@ -117,6 +120,17 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
       }
       const slot = concurrency.acquire().subscribe((held) => {
         release = held.release;
+        // Asked when the call's turn comes, not when it joined the queue: calls queued before the
+        // breaker opened fail fast too.
+        const permit = breaker?.acquire(({ at: _at, ...event }) =>
+          report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
+        );
+        if (permit instanceof Error) {
+          finish({ kind: 'cancelled', startedAt: held.startedAt });
+          subscriber.error(permit);
+          return;
+        }
+        guard = permit;
         const inputTokens = [request.system ?? '', ...(request.history ?? []).map((turn) => turn.content), request.prompt].reduce((sum, part) => sum + tokensIn(part), 0);
         const permits = rateLimiter
           .acquire({ inputTokens, outputTokens: expectedOutput(request) }, ({ waitMs, limitedBy, queued }) =>
@@ -124,7 +138,8 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
           )
           .subscribe((permit) => {
             startedAt = scheduler.now();
-            call = model.stream(request, signal).subscribe({
+            const raw = model.stream(request, signal);
+            call = (request.timeoutMs === undefined ? raw : raw.pipe(timeout<ModelEvent>({ total: request.timeoutMs, scheduler }))).subscribe({
               next: (event) => {
                 if (event.type === 'completion') {
                   const { usage, rateLimit } = event.completion;
@@ -140,13 +155,13 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
                 const overload = isOverloadError(error);
                 if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
                 if (overload && typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs);
+                guard?.failure(error); // before the slot goes to the next call, so it sees an opened breaker
                 finish({ kind: overload ? 'overload' : 'failure', startedAt: held.startedAt });
-                guard?.failure(error);
                 subscriber.error(error);
               },
               complete: () => {
-                finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
                 guard?.success();
+                finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
                 subscriber.complete();
               },
             });

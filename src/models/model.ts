@@ -21,6 +21,11 @@ export interface CompletionRequest {
   history?: readonly ChatTurn[];
   /** Ask for JSON matching this JSON Schema (structured output). */
   jsonSchema?: Record<string, unknown>;
+  /**
+   * Deadline for the call itself, in ms: a governed model starts it once the call is admitted, so
+   * waiting for the quota or a slot does not count. Providers without traffic control ignore it.
+   */
+  timeoutMs?: number;
 }
 
 /** Tokens billed for one call. */

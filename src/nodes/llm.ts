@@ -5,6 +5,7 @@ import type { CompletionRequest, Model, ModelEvent } from '../models/model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { timeout } from '../../operators/timeout.js';
 import { defaultModel } from './default-model.js';
+import { governed, isGoverned } from './governed-by-default.js';
 import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
 import { LlmNodeError } from './errors.js';
@@ -28,12 +29,25 @@ export interface LlmNodeOptions<I, T> {
   schema?: z.ZodType<T>;
   /** How often invalid structured output is sent back with the validation errors. @default 2 */
   repairs?: number;
+  /**
+   * Deadline of each model call, in ms, counted from when the call is admitted (waiting for the
+   * quota or a concurrency slot does not count). `false` for none. An `llm()` node therefore has no
+   * node-level deadline by default; a node `timeout` you set still applies, queueing included.
+   * @default 30000 (seed 000: LLM p99 latency plus a buffer)
+   */
+  timeout?: number | false;
   /** Fail (retryably) when the first streamed text takes longer than this, in ms. @default none */
   firstTokenTimeout?: number;
   /** Fail (retryably) when the stream sends nothing for this long, in ms. @default none */
   idleTimeout?: number;
   /** Model provider for this node. @default the run's (`execute(g, { model })`), else {@link defaultModel} */
   provider?: Model;
+  /**
+   * Send calls through traffic control (adaptive concurrency, quota learned from the provider,
+   * circuit breaker), unless the provider already is a `governedModel`. One governor per provider
+   * object, shared by every node and run that uses it. @default true
+   */
+  governed?: boolean;
   /** Prices for cost accounting. @default CLAUDE_PRICES */
   prices?: PriceTable;
   /**
@@ -43,8 +57,17 @@ export interface LlmNodeOptions<I, T> {
   estimatedInputTokens?: number;
 }
 
-/** What `llm()` returns: a node's `run`, carrying its cost estimator for the pre-run budget check. */
-export type LlmRun<I, T> = ((ctx: NodeContext<I, unknown, unknown>) => Observable<T>) & { readonly costEstimate: CostEstimator };
+/**
+ * What `llm()` returns: a node's `run`, carrying its cost estimator for the pre-run budget check and
+ * its default node deadline (none: the call deadline lives inside, after admission).
+ */
+export type LlmRun<I, T> = ((ctx: NodeContext<I, unknown, unknown>) => Observable<T>) & {
+  readonly costEstimate: CostEstimator;
+  readonly defaultTimeout: false;
+};
+
+/** Per-call deadline when an `llm()` node sets none. */
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 /** Prompt-template allowance in the pre-run estimate, on top of the system prompt and the inputs. */
 const PROMPT_ALLOWANCE_TOKENS = 100;
@@ -84,7 +107,10 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
 
   const run = (ctx: NodeContext<I, unknown, unknown>) =>
     defer(() => {
-      const provider = options.provider ?? ctx.model ?? defaultModel();
+      const chosen = options.provider ?? ctx.model ?? defaultModel();
+      const provider = options.governed === false ? chosen : governed(chosen, ctx.scheduler);
+      const callTimeout = options.timeout === false ? undefined : (options.timeout ?? DEFAULT_CALL_TIMEOUT_MS);
+      const selfTimed = callTimeout !== undefined && !isGoverned(provider); // a governed model times the call itself
       const modelId = options.model ?? provider.model;
       const price = priceOf(modelId, prices, ctx.nodeId);
       if (schema && !jsonSchema) {
@@ -107,9 +133,11 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
         ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(jsonSchema ? { jsonSchema } : {}),
+        ...(callTimeout !== undefined ? { timeoutMs: callTimeout } : {}),
       };
       const call = (req: CompletionRequest) => {
-        const events = provider.stream(req, ctx.signal);
+        const sent = provider.stream(req, ctx.signal);
+        const events = selfTimed ? sent.pipe(timeout<ModelEvent>({ total: callTimeout, scheduler: ctx.scheduler })) : sent;
         const watched =
           options.firstTokenTimeout !== undefined || options.idleTimeout !== undefined
             ? events.pipe(timeout<ModelEvent>({ first: options.firstTokenTimeout, idle: options.idleTimeout, scheduler: ctx.scheduler }))
@@ -150,5 +178,5 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
         );
       return answer(request, repairs);
     });
-  return Object.assign(run, { costEstimate });
+  return Object.assign(run, { costEstimate, defaultTimeout: false as const });
 }

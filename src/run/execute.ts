@@ -7,12 +7,19 @@ import type { Model } from '../models/model.js';
 import { assertWithinBudget, checkBudgetConfig, estimateRunCost, type BudgetConfig, type RunCostEstimate } from '../budget/index.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 
+/** Node executions in flight unless told otherwise. */
+export const DEFAULT_CONCURRENCY = 64;
+
 /** The retry budget a run gets unless told otherwise. */
 export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.3, minRetries: 10 };
 
 /** Options of one run. */
 export interface ExecuteOptions<C = unknown> {
-  /** At most this many node executions in flight. @default 4 (seed 000's semaphore) */
+  /**
+   * At most this many node executions in flight: a safety cap for the graph. Model calls need no
+   * hand-tuned number here: `llm()` nodes go through a governed model whose adaptive limit and
+   * quota pace them (seed 003's sweet spot, found at run time). @default 64
+   */
   concurrency?: number;
   /** Value passed to every node as `ctx.context`. */
   context?: C;
@@ -64,7 +71,7 @@ export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { re
  */
 export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunStream<O> {
   const options: ExecuteOptions<C> = args[0] ?? {};
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
     throw new ExecuteOptionsError('concurrency', `'concurrency' must be an integer >= 1 or Infinity, got ${String(concurrency)}`);
   }

@@ -40,8 +40,10 @@ export function executeNode(
   budget?: RetryBudget,
 ): Observable<Settlement> {
   let attempt = 0;
+  const noRetries = (typeof node.retry === 'number' ? node.retry : (node.retry.count ?? 3)) === 0;
   const oneAttempt = defer(() => {
     attempt += 1;
+    if (attempt === 1 && noRetries) budget?.recordAttempt(); // the retry operator counts its own calls
     hooks.attemptStarted(attempt);
     return runAttempt(node, context, attempt, hooks, scheduler);
   });
@@ -49,7 +51,7 @@ export function executeNode(
   let gaveUp: GiveUpReason | undefined;
   const attempts =
     retryConfig.count === 0
-      ? defer(() => (budget?.recordAttempt(), oneAttempt))
+      ? oneAttempt // counted as a call in the budget by the first attempt below
       : oneAttempt.pipe(
           retryWithBackoff({
             ...retryConfig,

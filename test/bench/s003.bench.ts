@@ -37,13 +37,20 @@ function provider(scheduler: VirtualTimeScheduler, quota: typeof QUOTA = QUOTA):
 const prompt = (i: number) => `task ${i} `.padEnd(INPUT_CHARS, '.');
 
 /** Runs 22 llm nodes through the engine and counts what happened. */
-function viaEngine(model: Model, concurrency: number, scheduler: VirtualTimeScheduler, handBuilt = false): Outcome {
+function viaEngine(model: Model, concurrency: number | 'default', scheduler: VirtualTimeScheduler, handBuilt = false): Outcome {
+  // The seed's hand-built strategies call the provider raw and retry without a run-wide budget;
+  // the default is what `execute(g, { model })` does with no tuning at all.
   const g = graphFromNodes(
-    Array.from({ length: TASKS }, (_, i) => ({ id: `explore${i}`, run: llm({ prompt: () => prompt(i), maxTokens: 1024 }), retry: RETRY, timeout: false as const })),
+    Array.from({ length: TASKS }, (_, i) => ({
+      id: `explore${i}`,
+      run: llm({ prompt: () => prompt(i), maxTokens: 1024, ...(handBuilt ? { governed: false } : {}) }),
+      retry: RETRY,
+      timeout: false as const,
+    })),
   );
   const events: RunEvent[] = [];
-  // The seed's hand-built strategies retry without a run-wide budget; the default keeps its own.
-  execute(g, { model, concurrency, scheduler, random: seededRandom(3), ...(handBuilt ? { retryBudget: false as const } : {}) }).subscribe((e) => events.push(e));
+  const options = { model, scheduler, random: seededRandom(3), ...(concurrency === 'default' ? {} : { concurrency }), ...(handBuilt ? { retryBudget: false as const } : {}) };
+  execute(g, options).subscribe((e) => events.push(e));
   scheduler.flush();
   const done = events.at(-1);
   if (done?.type !== 'run.completed') throw new Error('seed 003 bench: run did not complete');
@@ -101,10 +108,12 @@ export async function seed003(): Promise<Figure[]> {
     ['unbounded', () => { const s = fresh(); return viaEngine(provider(s), Infinity, s, true); }],
     ['waves4', () => { const s = fresh(); return viaWaves(provider(s), s); }],
     ['semaphore4', () => { const s = fresh(); return viaEngine(provider(s), 4, s, true); }],
-    ['default', () => { const s = fresh(); return viaEngine(governedModel(provider(s), { quota: QUOTA, scheduler: s }), Infinity, s); }],
-    ['default_undeclared', () => { const s = fresh(); return viaEngine(governedModel(provider(s), { scheduler: s }), Infinity, s); }],
+    // Quota declared: governedModel(provider, { quota }), everything else default.
+    ['default', () => { const s = fresh(); return viaEngine(governedModel(provider(s), { quota: QUOTA, scheduler: s }), 'default', s); }],
+    // Nothing declared: the raw provider, governed by default, learns the quota from its headers.
+    ['default_undeclared', () => { const s = fresh(); return viaEngine(provider(s), 'default', s); }],
     // A provider that sends no rate-limit headers: the limit is found from 429s and retry-afters alone.
-    ['default_blind', () => { const s = fresh(); return viaEngine(governedModel(withoutRateLimitReports(provider(s)), { scheduler: s }), Infinity, s); }],
+    ['default_blind', () => { const s = fresh(); return viaEngine(withoutRateLimitReports(provider(s)), 'default', s); }],
   ];
   const figures: Figure[] = [{ name: 's003_quota_bound', value: bound / 1000, unit: 's', note: `${TASKS} tasks x 2,000 in / 500 out tokens, ${LATENCY_MS / 1000} s each, tier 1 quota` }];
   for (const [name, run] of strategies) {
@@ -122,7 +131,7 @@ export async function seed003(): Promise<Figure[]> {
   const tight = { ...QUOTA, inputTokensPerMinute: 10_000, outputTokensPerMinute: 2_700 } as unknown as typeof QUOTA;
   const tightBound = quotaLowerBound(tight);
   const s = fresh();
-  const blind = viaEngine(governedModel(withoutRateLimitReports(provider(s, tight)), { scheduler: s }), Infinity, s);
+  const blind = viaEngine(withoutRateLimitReports(provider(s, tight)), 'default', s);
   if (blind.succeeded !== TASKS) throw new Error(`seed 003 bench: tight blind default finished ${blind.succeeded}/${TASKS}`);
   figures.push(
     { name: 's003_tight_quota_bound', value: tightBound / 1000, unit: 's', note: '10,000 ITPM / 2,700 OTPM, no rate-limit headers' },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Observable, merge } from 'rxjs';
 import { execute, governedModel, graphFromNodes, llm, simulatedModel, type Model, type RunEvent } from 'rx-orchestra';
 import { eventTimeline } from 'rx-orchestra/testing';
+import { consecutiveFailures } from 'rx-orchestra/operators';
 import { record, testScheduler } from '../run/virtual-run.js';
 
 const FIXED = { medianMs: 1_000, p95Ms: 1_000 };
@@ -82,7 +83,7 @@ describe('governedModel', () => {
       const raw = counting(simulatedModel({ latency: FIXED, model: 'claude-haiku-4-5', failureRate: 1 }));
       let calls = 0;
       const spy: Model = { model: raw.model, stream: (r, s) => (calls++, raw.stream(r, s)), complete: raw.complete };
-      const model = governedModel(spy, { concurrency: 1 });
+      const model = governedModel(spy, { concurrency: 1, breaker: { policy: consecutiveFailures(5) } });
       const events: RunEvent[] = [];
       execute(tasks(8), { model, concurrency: 1 }).subscribe((e) => events.push(e));
       flush();
