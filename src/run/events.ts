@@ -194,6 +194,37 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     reason: z.enum(['increase', 'overload', 'latency']),
   }),
   z.object({
+    type: z.literal('supervisor.routed'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    /** The supervisor's path, outermost first, e.g. `platform/data-team`. */
+    supervisor: z.string(),
+    turn: z.number().int(),
+    /** The worker chosen, or `FINISH`. */
+    next: z.string(),
+    rationale: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('supervisor.worker'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    supervisor: z.string(),
+    turn: z.number().int(),
+    worker: z.string(),
+    status: z.enum(['started', 'succeeded', 'failed']),
+    durationMs: z.number().optional(),
+    error: ErrorInfoSchema.optional(),
+  }),
+  z.object({
+    type: z.literal('supervisor.finished'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    supervisor: z.string(),
+    turns: z.number().int(),
+    routingCalls: z.number().int(),
+    reason: z.enum(['FINISH', 'maxTurns']),
+  }),
+  z.object({
     type: z.enum(['circuit.opened', 'circuit.halfOpened', 'circuit.closed']),
     ...nodeBase,
     attempt: z.number().int(),
@@ -249,7 +280,19 @@ export const STATUS_OF_END_EVENT = {
 export type NodeReport =
   | { type: 'node.token'; text: string }
   | Omit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>
-  | Omit<EventOf<'ratelimit.waiting' | 'concurrency.changed' | 'circuit.opened' | 'circuit.halfOpened' | 'circuit.closed'>, 'runId' | 'nodeId' | 'at' | 'attempt'>;
+  | Omit<
+      EventOf<
+        | 'ratelimit.waiting'
+        | 'concurrency.changed'
+        | 'circuit.opened'
+        | 'circuit.halfOpened'
+        | 'circuit.closed'
+        | 'supervisor.routed'
+        | 'supervisor.worker'
+        | 'supervisor.finished'
+      >,
+      'runId' | 'nodeId' | 'at' | 'attempt'
+    >;
 
 /** True when the event ends a node. */
 export function isNodeEndEvent(event: RunEvent): event is NodeEndEvent {
