@@ -66,3 +66,7 @@ export type { GovernanceEvent } from './models/model.js';
 export { RateLimiter, ConcurrencyLimiter, QUOTA_PRESETS, type Quota } from '../operators/index.js';
 export * from './budget/index.js';
 export { fallbackTo } from './nodes/fallback-to.js';
+export { createRunLogger, logRunEvents, REDACTED_PATHS, type RunLoggerOptions } from './observe/run-logger.js';
+export { writeRunLog, readRunLog, lineOf, RunLogError, type RunLogLine } from './observe/run-log-file.js';
+export { runMetrics, type RunMetrics, type CallStats } from './observe/run-metrics.js';
+export { traceRunEvents } from './observe/run-tracing.js';
