@@ -77,7 +77,8 @@ export interface Completion {
 export type GovernanceEvent =
   | { type: 'ratelimit.waiting'; waitMs: number; limitedBy: 'requests' | 'inputTokens' | 'outputTokens' | 'retryAfter' | 'concurrency'; queued: number }
   | { type: 'concurrency.changed'; limit: number; previous: number; reason: 'increase' | 'overload' | 'latency' }
-  | { type: 'circuit.opened' | 'circuit.halfOpened' | 'circuit.closed'; breaker: string; failures?: number };
+  | { type: 'circuit.opened' | 'circuit.halfOpened' | 'circuit.closed'; breaker: string; failures?: number }
+  | { type: 'cache.hit'; key: string; model: string; savedUsd: number };
 
 /**
  * What a streaming call emits: text as it arrives, traffic-control reports, then the whole

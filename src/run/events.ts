@@ -86,6 +86,8 @@ export const RunSummarySchema = z.object({
   retries: z.number().int(),
   /** The node whose failure stopped the run (status `failed`). */
   failedNode: z.string().optional(),
+  /** Nodes whose outcome came from a checkpoint (counted in `counts` by their status). */
+  restored: z.number().int().optional(),
   /** Set when the run was stopped because its spend crossed `budget.maxUsd` (status `failed`). */
   stoppedBy: z.literal('budget').optional(),
   /** Model calls, tokens and cost, from the nodes' `node.usage` reports. */
@@ -131,7 +133,14 @@ export type NodeView = z.infer<typeof NodeViewSchema>;
 
 /** Zod schema of the events that end a node (one per node per run). */
 export const NodeEndEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('node.succeeded'), ...nodeBase, ...ended, value: z.unknown() }),
+  z.object({
+    type: z.literal('node.succeeded'),
+    ...nodeBase,
+    ...ended,
+    value: z.unknown(),
+    /** Set when the outcome was restored from a checkpoint instead of run again. */
+    restored: z.literal(true).optional(),
+  }),
   z.object({ type: z.literal('node.failed'), ...nodeBase, ...ended, error: ErrorInfoSchema, gaveUp: GaveUpSchema.optional() }),
   z.object({ type: z.literal('node.timedOut'), ...nodeBase, ...ended, timeoutMs: z.number(), error: ErrorInfoSchema, gaveUp: GaveUpSchema.optional() }),
   z.object({
@@ -143,6 +152,8 @@ export const NodeEndEventSchema = z.discriminatedUnion('type', [
     /** Which step of the fallback chain answered (0 for a single fallback). */
     via: z.number().int(),
     error: ErrorInfoSchema,
+    /** Set when the outcome was restored from a checkpoint instead of run again. */
+    restored: z.literal(true).optional(),
   }),
   z.object({ type: z.literal('node.skipped'), ...nodeBase, cause: SkipCauseSchema }),
 ]);
@@ -192,6 +203,16 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     limit: z.number().int(),
     previous: z.number().int(),
     reason: z.enum(['increase', 'overload', 'latency']),
+  }),
+  z.object({
+    type: z.literal('cache.hit'),
+    ...nodeBase,
+    attempt: z.number().int(),
+    /** The cache key (a hash of model, messages and parameters). */
+    key: z.string(),
+    model: z.string(),
+    /** What the call would have cost. */
+    savedUsd: z.number(),
   }),
   z.object({
     type: z.literal('supervisor.routed'),
@@ -290,6 +311,7 @@ export type NodeReport =
         | 'supervisor.routed'
         | 'supervisor.worker'
         | 'supervisor.finished'
+        | 'cache.hit'
       >,
       'runId' | 'nodeId' | 'at' | 'attempt'
     >;

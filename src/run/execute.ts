@@ -4,6 +4,7 @@ import type { RunEvent } from './events.js';
 import { ExecuteOptionsError } from './errors.js';
 import { RunLoop } from './run-loop.js';
 import type { Model } from '../models/model.js';
+import type { NodeOutcome } from './outcome.js';
 import { assertWithinBudget, checkBudgetConfig, estimateRunCost, type BudgetConfig, type RunCostEstimate } from '../budget/index.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 
@@ -44,6 +45,12 @@ export interface ExecuteOptions<C = unknown> {
    * stops: in-flight calls are aborted, the rest skipped with cause `budget`, results so far kept.
    */
   budget?: BudgetConfig;
+  /**
+   * Outcomes to restore instead of running again (e.g. from a checkpoint of a run that died):
+   * nodes that succeeded or fell back are not run; their outcome is re-emitted with `restored: true`
+   * and their dependents receive the stored values. Other outcomes are ignored (those nodes run).
+   */
+  restore?: Readonly<Record<string, NodeOutcome>>;
 }
 
 /**
@@ -90,8 +97,12 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
   const makeBudget = (): RetryBudget | undefined =>
     retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...retryBudget });
   const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, options.model);
+  const unknown = Object.keys(options.restore ?? {}).filter((id) => !graph.indexOf.has(id));
+  if (unknown.length > 0) {
+    throw new ExecuteOptionsError('restore', `'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`);
+  }
   return new Observable<RunEvent>((subscriber) => {
-    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, runId: options.runId ?? crypto.randomUUID() }, subscriber);
+    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, runId: options.runId ?? crypto.randomUUID() }, subscriber);
     subscriber.add(() => loop.cancel()); // before start: a consumer may unsubscribe on run.started
     loop.start();
   });

@@ -15,8 +15,8 @@ interface Ran {
  * `skipped` its cause. A typed replacement for magic strings such as `"__TIMEOUT__"`.
  */
 export type NodeOutcome<T = unknown> =
-  | ({ status: 'succeeded'; value: T } & Ran)
-  | ({ status: 'fellBack'; value: T; reason: 'failed' | 'timedOut'; via: number; error: ErrorInfo } & Ran)
+  | ({ status: 'succeeded'; value: T; restored?: true } & Ran)
+  | ({ status: 'fellBack'; value: T; reason: 'failed' | 'timedOut'; via: number; error: ErrorInfo; restored?: true } & Ran)
   | ({ status: 'failed'; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
   | ({ status: 'timedOut'; timeoutMs: number; error: ErrorInfo; gaveUp?: GiveUpReason } & Ran)
   | { status: 'skipped'; cause: SkipCause; endedAt: number };

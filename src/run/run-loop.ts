@@ -20,6 +20,8 @@ export interface RunSettings {
   scheduler: SchedulerLike;
   random: () => number;
   retryBudget: RetryBudget | undefined;
+  /** Outcomes restored from a checkpoint. */
+  restore: Readonly<Record<string, NodeOutcome>> | undefined;
   /** Stop the run when the spend crosses this, and the pre-run estimate to report. */
   budget: { maxUsd: number; estimate?: RunCostEstimate } | undefined;
 }
@@ -45,6 +47,7 @@ export class RunLoop {
   /** For a node skipped because of an upstream: the node whose failure started the chain. */
   readonly #rootCause: string[] = [];
   #settled = 0;
+  #restored = 0;
   #startedRunAt = 0;
   #failedNode: string | undefined;
   #stoppedBy: 'budget' | undefined;
@@ -75,10 +78,29 @@ export class RunLoop {
       nodes: this.#graph.nodes.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta } } : { id, deps: [...deps] })),
       ...costEstimateOf(this.#settings.budget),
     });
+    this.#restore();
     this.#graph.depIndices.forEach((deps, i) => {
-      if (deps.length === 0) this.#enqueue(i);
+      if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0) this.#enqueue(i);
     });
     this.pump();
+  }
+
+  /** Settles the nodes a checkpoint has a value for, re-emitting their outcome marked `restored`. */
+  #restore(): void {
+    const restore = this.#settings.restore;
+    if (!restore) return;
+    const { runId } = this.#settings;
+    const at = this.#now();
+    this.#graph.nodes.forEach((node, i) => {
+      const outcome = restore[node.id];
+      if (!hasValue(outcome)) return;
+      this.#outcomes[i] = outcome;
+      this.#settled += 1;
+      this.#restored += 1;
+      const { status, endedAt: _endedAt, ...rest } = outcome;
+      this.#emit({ type: `node.${status}`, runId, nodeId: node.id, at, ...rest, restored: true } as RunEvent);
+      for (const d of this.#graph.dependents[i]!) this.#waitingOn[d]! -= 1;
+    });
   }
 
   /** Teardown on unsubscribe: stop everything, emit nothing more. */
@@ -286,6 +308,7 @@ export class RunLoop {
         ...(this.#settings.retryBudget ? { retryBudget: retryBudgetState(this.#settings.retryBudget) } : {}),
         ...(this.#failedNode !== undefined ? { failedNode: this.#failedNode } : {}),
         ...(this.#stoppedBy ? { stoppedBy: this.#stoppedBy } : {}),
+        ...(this.#restored > 0 ? { restored: this.#restored } : {}),
       },
     });
     this.#out.complete();
