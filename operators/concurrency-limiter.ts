@@ -54,12 +54,14 @@ export class ConcurrencyLimiter {
   readonly adaptive: boolean;
   readonly #config: Required<Omit<AdaptiveLimitConfig, 'latencyTolerance'>> & { latencyTolerance: number | undefined };
   readonly #scheduler: SchedulerLike;
-  readonly #waiting: Subscriber<Slot>[] = [];
+  readonly #waiting: { subscriber: Subscriber<Slot>; queued: boolean }[] = [];
   readonly #changes = new Subject<LimitChange>();
   #limit: number;
   #inFlight = 0;
   #lastDecreaseAt = -Infinity;
   #fastest = Infinity;
+  #granting = false;
+  #grantAgain = false;
 
   /** Every change of the limit. */
   readonly changes$ = this.#changes.asObservable();
@@ -109,21 +111,35 @@ export class ConcurrencyLimiter {
   /** Waits for a slot: emits it when free, then completes. Unsubscribing while waiting leaves the queue. */
   acquire(): Observable<Slot> {
     return new Observable<Slot>((subscriber) => {
-      this.#waiting.push(subscriber);
+      const entry = { subscriber, queued: true };
+      this.#waiting.push(entry);
       this.#grant();
       return () => {
-        const at = this.#waiting.indexOf(subscriber);
+        if (!entry.queued) return; // granted: nothing to remove (and no O(n) search)
+        const at = this.#waiting.indexOf(entry);
         if (at >= 0) this.#waiting.splice(at, 1);
       };
     });
   }
 
   #grant(): void {
-    while (this.#inFlight < this.limit && this.#waiting.length > 0) {
-      const subscriber = this.#waiting.shift()!;
-      this.#inFlight += 1;
-      subscriber.next(this.#slot());
-      subscriber.complete();
+    // A holder may release synchronously inside next(): flag another pass instead of recursing,
+    // so 10,000 queued calls that finish at once do not grow the stack.
+    if (this.#granting) return void (this.#grantAgain = true);
+    this.#granting = true;
+    try {
+      do {
+        this.#grantAgain = false;
+        while (this.#inFlight < this.limit && this.#waiting.length > 0) {
+          const entry = this.#waiting.shift()!;
+          entry.queued = false;
+          this.#inFlight += 1;
+          entry.subscriber.next(this.#slot());
+          entry.subscriber.complete();
+        }
+      } while (this.#grantAgain);
+    } finally {
+      this.#granting = false;
     }
   }
 

@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscription } from 'rxjs';
 import type { CallFeedback, ConcurrencyLimiter } from './concurrency-limiter.js';
 
 /** Settings of {@link limitConcurrency}. */
@@ -37,11 +37,11 @@ export function limitConcurrency<T>(limiter: ConcurrencyLimiter, options: LimitC
       if (onWait && limiter.inFlight >= limiter.limit) onWait({ inFlight: limiter.inFlight, limit: limiter.limit, waiting: limiter.waiting + 1 });
       let release: ((feedback: CallFeedback) => void) | undefined;
       let startedAt = 0;
+      let inner: Subscription | undefined;
       const slotSubscription = limiter.acquire().subscribe((slot) => {
         startedAt = slot.startedAt;
         release = slot.release;
-        subscriber.add(
-          source.subscribe({
+        inner = source.subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
               release?.({ kind: isOverload(error) ? 'overload' : 'failure', startedAt });
@@ -53,11 +53,11 @@ export function limitConcurrency<T>(limiter: ConcurrencyLimiter, options: LimitC
               release = undefined;
               subscriber.complete();
             },
-          }),
-        );
+          });
       });
       return () => {
         slotSubscription.unsubscribe();
+        inner?.unsubscribe(); // stop the call before its slot goes to the next one
         release?.({ kind: 'cancelled', startedAt });
       };
     });

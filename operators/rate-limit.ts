@@ -1,4 +1,4 @@
-import { defer, mergeMap, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { defer, finalize, mergeMap, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { CallCost, RateLimiter, RateLimitWait } from './rate-limiter.js';
 
 /** Settings of {@link rateLimit}. */
@@ -11,7 +11,8 @@ export interface RateLimitOptions<T> {
 
 /**
  * Subscribes to the source only when the shared {@link RateLimiter} admits a call of this cost;
- * waits (in order) otherwise. With `usageOf`, the real usage corrects the quota.
+ * waits (in order) otherwise. With `usageOf`, the real usage corrects the quota; a call that fails
+ * or is cancelled gives back its output-token estimate.
  *
  * ## Example
  * ```ts
@@ -29,6 +30,9 @@ export function rateLimit<T>(limiter: RateLimiter, cost: CallCost | (() => CallC
             const usage = options.usageOf?.(value);
             if (usage) permit.settle(usage);
           }),
+          // A call that failed or was cancelled produced no output: give back its output estimate
+          // (a no-op once settled with real usage).
+          finalize(() => permit.settle({ outputTokens: 0 })),
         ),
       ),
     );

@@ -1,6 +1,7 @@
-import { Observable, asyncScheduler, filter, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, asyncScheduler, defer, filter, map, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { estimateTokens } from '../budget/token-cap.js';
 import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
-import { RateLimiter, type Quota } from '../../operators/rate-limiter.js';
+import { RateLimiter, type Permit, type Quota } from '../../operators/rate-limiter.js';
 import { isOverloadError } from '../../operators/limit-concurrency.js';
 import { createCircuitBreaker, type BreakerPermit, type CircuitBreaker, type CircuitBreakerConfig } from '../../operators/circuit-breaker.js';
 import { isRetryable } from '../../operators/retry.js';
@@ -48,8 +49,6 @@ export interface GovernedModel extends Model {
 /** Provider trouble that should trip a breaker: transient failures, but not rate limiting. */
 const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as { code?: unknown; status?: unknown })?.code === 'RATE_LIMITED' || (error as { status?: unknown })?.status === 429);
 
-/** Tokens in a text, estimated the usual way for English: a token per 4 characters. */
-const tokensIn = (text: string) => Math.ceil(text.length / 4);
 
 /**
  * Puts a model behind rx-orchestra's traffic control, so the right behaviour is the default: a
@@ -101,6 +100,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
       const report = (event: GovernanceEvent) => subscriber.next(event);
       const breaker = breakerFor(request.model ?? model.model);
       let guard: BreakerPermit | undefined;
+      let permit: Permit | undefined;
       let release: ((feedback: CallFeedback) => void) | undefined;
       let startedAt = 0;
       let call: Subscription | undefined;
@@ -115,62 +115,74 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
           report({ type: 'concurrency.changed', limit: concurrency.limit, previous, reason });
         }
       };
+      /** Ends the call with an error: frees the quota's unused estimate, the breaker probe and the slot. */
+      const fail = (error: unknown, slotStartedAt: number) => {
+        const { retryAfterMs, rateLimit } = (error ?? {}) as { retryAfterMs?: number; rateLimit?: RateLimitSnapshot };
+        const overload = isOverloadError(error);
+        // A refused call used no tokens; a failed one produced no output worth charging.
+        permit?.settle(overload ? { inputTokens: 0, outputTokens: 0 } : { outputTokens: 0 });
+        if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
+        if (typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs); // the service asked everyone to wait
+        guard?.failure(error); // before the slot goes to the next call, so it sees an opened breaker
+        finish({ kind: overload ? 'overload' : 'failure', startedAt: slotStartedAt });
+        subscriber.error(error);
+      };
       if (concurrency.inFlight >= concurrency.limit) {
         report({ type: 'ratelimit.waiting', waitMs: 0, limitedBy: 'concurrency', queued: concurrency.waiting + 1 });
       }
       const slot = concurrency.acquire().subscribe((held) => {
         release = held.release;
-        // Asked when the call's turn comes, not when it joined the queue: calls queued before the
-        // breaker opened fail fast too.
-        const permit = breaker?.acquire(({ at: _at, ...event }) =>
-          report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
-        );
-        if (permit instanceof Error) {
-          finish({ kind: 'cancelled', startedAt: held.startedAt });
-          subscriber.error(permit);
-          return;
-        }
-        guard = permit;
-        const inputTokens = [request.system ?? '', ...(request.history ?? []).map((turn) => turn.content), request.prompt].reduce((sum, part) => sum + tokensIn(part), 0);
-        const permits = rateLimiter
-          .acquire({ inputTokens, outputTokens: expectedOutput(request) }, ({ waitMs, limitedBy, queued }) =>
+        try {
+          // Asked when the call's turn comes, not when it joined the queue: calls queued before the
+          // breaker opened fail fast too.
+          const verdict = breaker?.acquire(({ at: _at, ...event }) =>
+            report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
+          );
+          if (verdict instanceof Error) {
+            finish({ kind: 'cancelled', startedAt: held.startedAt });
+            subscriber.error(verdict);
+            return;
+          }
+          guard = verdict;
+          const inputTokens = [request.system ?? '', ...(request.history ?? []).map((turn) => turn.content), request.prompt].reduce((sum, part) => sum + estimateTokens(part), 0);
+          const admission = rateLimiter.acquire({ inputTokens, outputTokens: expectedOutput(request) }, ({ waitMs, limitedBy, queued }) =>
             report({ type: 'ratelimit.waiting', waitMs, limitedBy, queued }),
-          )
-          .subscribe((permit) => {
-            startedAt = scheduler.now();
-            const raw = model.stream(request, signal);
-            call = (request.timeoutMs === undefined ? raw : raw.pipe(timeout<ModelEvent>({ total: request.timeoutMs, scheduler }))).subscribe({
-              next: (event) => {
-                if (event.type === 'completion') {
-                  const { usage, rateLimit } = event.completion;
-                  answered += 1;
-                  outputSum += usage.outputTokens;
-                  permit.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
-                  if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
-                }
-                subscriber.next(event);
-              },
-              error: (error: unknown) => {
-                const { retryAfterMs, rateLimit } = (error ?? {}) as { retryAfterMs?: number; rateLimit?: RateLimitSnapshot };
-                const overload = isOverloadError(error);
-                if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
-                if (overload && typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs);
-                guard?.failure(error); // before the slot goes to the next call, so it sees an opened breaker
-                finish({ kind: overload ? 'overload' : 'failure', startedAt: held.startedAt });
-                subscriber.error(error);
-              },
-              complete: () => {
-                guard?.success();
-                finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
-                subscriber.complete();
-              },
-            });
-          });
-        subscriber.add(permits);
+          );
+          subscriber.add(
+            admission.subscribe((admitted) => {
+              permit = admitted;
+              startedAt = scheduler.now();
+              // Deadlines start here, at admission: time spent queueing never times a call out.
+              call = defer(() => model.stream(request, signal))
+                .pipe(callDeadlines(request, scheduler))
+                .subscribe({
+                  next: (event) => {
+                    if (event.type === 'completion') {
+                      const { usage, rateLimit } = event.completion;
+                      answered += 1;
+                      outputSum += usage.outputTokens;
+                      admitted.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+                      if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
+                    }
+                    subscriber.next(event);
+                  },
+                  error: (error: unknown) => fail(error, held.startedAt),
+                  complete: () => {
+                    guard?.success();
+                    finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
+                    subscriber.complete();
+                  },
+                });
+            }),
+          );
+        } catch (error) {
+          fail(error, held.startedAt); // a throwing estimator or a malformed request must not leak the slot
+        }
       });
       return () => {
         slot.unsubscribe();
         call?.unsubscribe();
+        permit?.settle({ outputTokens: 0 }); // cancelled: no output (a no-op once settled)
         finish({ kind: 'cancelled', startedAt: 0 });
         guard?.cancel(); // a no-op once success or failure was recorded
       };
@@ -192,4 +204,14 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
 
 function reportedQuota(snapshot: RateLimitSnapshot) {
   return { requests: snapshot.requests, inputTokens: snapshot.inputTokens, outputTokens: snapshot.outputTokens };
+}
+
+/**
+ * A request's call deadlines, applied to the provider's own stream once the call is admitted:
+ * `timeoutMs` for the whole call, `firstTokenMs` for the first text, `idleMs` between chunks.
+ */
+function callDeadlines(request: CompletionRequest, scheduler: SchedulerLike): MonoTypeOperatorFunction<ModelEvent> {
+  const { timeoutMs: total, firstTokenMs: first, idleMs: idle } = request;
+  if (total === undefined && first === undefined && idle === undefined) return (source) => source;
+  return timeout<ModelEvent>({ total, first, idle, scheduler });
 }

@@ -1,3 +1,5 @@
+import type { RateLimitSnapshot } from './model.js';
+
 /** What went wrong with a model call, by cause. */
 export type ModelErrorCode =
   | 'RATE_LIMITED'
@@ -9,12 +11,13 @@ export type ModelErrorCode =
   | 'AUTHENTICATION'
   | 'PERMISSION'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'REQUEST_TOO_LARGE'
   | 'ABORTED'
   | 'API_ERROR';
 
 /** Codes worth another attempt: quota, overload, server trouble, the network. */
-const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT']);
+const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT', 'CONFLICT']);
 
 /**
  * A failed model call, classified: `code` names the cause, `retryable` says whether the retry
@@ -33,7 +36,7 @@ export class ModelCallError extends Error {
   constructor(
     readonly code: ModelErrorCode,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; requestId?: string; provider?: string; cause?: unknown } = {},
+    readonly details: { status?: number; retryAfterMs?: number; requestId?: string; provider?: string; rateLimit?: RateLimitSnapshot; cause?: unknown } = {},
   ) {
     super(message, { cause: details.cause });
     this.retryable = RETRYABLE.has(code);
@@ -48,6 +51,10 @@ export class ModelCallError extends Error {
   }
   get requestId(): string | undefined {
     return this.details.requestId;
+  }
+  /** The quota state the error response reported (`anthropic-ratelimit-*`), if any. */
+  get rateLimit(): RateLimitSnapshot | undefined {
+    return this.details.rateLimit;
   }
 }
 

@@ -26,6 +26,10 @@ export interface CompletionRequest {
    * waiting for the quota or a slot does not count. Providers without traffic control ignore it.
    */
   timeoutMs?: number;
+  /** Deadline for the first streamed text, from admission (like `timeoutMs`). */
+  firstTokenMs?: number;
+  /** Longest gap allowed between streamed chunks once the call is admitted. */
+  idleMs?: number;
 }
 
 /** Tokens billed for one call. */

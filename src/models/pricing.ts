@@ -10,7 +10,7 @@ export interface ModelPrice {
   cacheReadPerMTok?: number;
 }
 
-/** Prices by model id. A dated id (`claude-sonnet-4-5-20250929`) matches its undated prefix. */
+/** Prices by model id. A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its undated id. */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 /**
@@ -48,8 +48,8 @@ export class UnknownModelPriceError extends Error {
 }
 
 /**
- * The price of a model: an exact match, else the longest id in the table that the model id
- * starts with (so dated ids find their family). Throws {@link UnknownModelPriceError}.
+ * The price of a model: an exact match, or the undated id of a dated snapshot
+ * (`…-20251001`). Throws {@link UnknownModelPriceError} for anything else.
  *
  * ## Example
  * ```ts
@@ -60,11 +60,11 @@ export class UnknownModelPriceError extends Error {
 export function priceOf(model: string, table: PriceTable = CLAUDE_PRICES, nodeId?: string): ModelPrice {
   const exact = table[model];
   if (exact) return exact;
-  let best: string | undefined;
-  for (const id of Object.keys(table)) {
-    if (model.startsWith(`${id}-`) && (!best || id.length > best.length)) best = id;
-  }
-  if (best) return table[best]!;
+  // A dated snapshot (`claude-haiku-4-5-20251001`) is priced as its model; any other unknown id is
+  // an error rather than a guess (`claude-opus-4-7` must not silently cost what `claude-opus-4` does).
+  const dated = /^(.*)-\d{8}$/.exec(model);
+  const undated = dated ? table[dated[1]!] : undefined;
+  if (undated) return undated;
   throw new UnknownModelPriceError(model, nodeId);
 }
 

@@ -110,7 +110,8 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
       const chosen = options.provider ?? ctx.model ?? defaultModel();
       const provider = options.governed === false ? chosen : governed(chosen, ctx.scheduler);
       const callTimeout = options.timeout === false ? undefined : (options.timeout ?? DEFAULT_CALL_TIMEOUT_MS);
-      const selfTimed = callTimeout !== undefined && !isGoverned(provider); // a governed model times the call itself
+      // A governed model applies the call's deadlines itself, from admission; otherwise they apply here.
+      const selfTimed = !isGoverned(provider);
       const modelId = options.model ?? provider.model;
       const price = priceOf(modelId, prices, ctx.nodeId);
       if (schema && !jsonSchema) {
@@ -134,14 +135,13 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(jsonSchema ? { jsonSchema } : {}),
         ...(callTimeout !== undefined ? { timeoutMs: callTimeout } : {}),
+        ...(options.firstTokenTimeout !== undefined ? { firstTokenMs: options.firstTokenTimeout } : {}),
+        ...(options.idleTimeout !== undefined ? { idleMs: options.idleTimeout } : {}),
       };
       const call = (req: CompletionRequest) => {
         const sent = provider.stream(req, ctx.signal);
-        const events = selfTimed ? sent.pipe(timeout<ModelEvent>({ total: callTimeout, scheduler: ctx.scheduler })) : sent;
-        const watched =
-          options.firstTokenTimeout !== undefined || options.idleTimeout !== undefined
-            ? events.pipe(timeout<ModelEvent>({ first: options.firstTokenTimeout, idle: options.idleTimeout, scheduler: ctx.scheduler }))
-            : events;
+        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, scheduler: ctx.scheduler };
+        const watched = selfTimed && (req.timeoutMs ?? req.firstTokenMs ?? req.idleMs) !== undefined ? sent.pipe(timeout<ModelEvent>(deadlines)) : sent;
         return watched.pipe(
           tap((event) => {
             if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });

@@ -83,7 +83,7 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
           subscriber.next({ type: 'completion', completion });
           subscriber.complete();
         },
-        (error: unknown) => subscriber.error(classifyAnthropicError(error, scheduler.now())),
+        (error: unknown) => subscriber.error(classifyAnthropicError(error, wallClockNow())),
       );
       return () => {
         signal?.removeEventListener('abort', onAbort);
@@ -123,4 +123,9 @@ function toParams(request: CompletionRequest, model: string, maxTokens: number):
 function withRateLimit(headers: Headers | undefined): Pick<Completion, 'rateLimit'> {
   const rateLimit = rateLimitOf(headers);
   return rateLimit ? { rateLimit } : {};
+}
+
+/** Milliseconds since the epoch, for HTTP-date retry-afters (wall-clock by nature, whatever the scheduler). */
+function wallClockNow(): number {
+  return performance.timeOrigin + performance.now();
 }

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { ModelCallError, type ModelErrorCode } from '../model-error.js';
-import { retryAfterMsOf } from './headers.js';
+import { rateLimitOf, retryAfterMsOf } from './headers.js';
 
 const BY_STATUS: Readonly<Record<number, ModelErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -8,6 +8,7 @@ const BY_STATUS: Readonly<Record<number, ModelErrorCode>> = {
   403: 'PERMISSION',
   404: 'NOT_FOUND',
   408: 'TIMEOUT',
+  409: 'CONFLICT',
   413: 'REQUEST_TOO_LARGE',
   429: 'RATE_LIMITED',
   529: 'OVERLOADED',
@@ -52,11 +53,13 @@ export function classifyAnthropicError(error: unknown, now: number): unknown {
     (type ? BY_TYPE[type] : undefined) ??
     'API_ERROR';
   const retryAfterMs = retryAfterMsOf(error.headers, now);
+  const rateLimit = rateLimitOf(error.headers); // a 429 tells the quota too: a limiter learns it from here
   const where = status !== undefined ? `HTTP ${status}` : `stream error event`;
   return new ModelCallError(code, `${where}${type ? ` ${type}` : ''}: ${error.apiMessage ?? error.message}`, {
     ...base,
     ...(status !== undefined ? { status } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
   });
 }
 
