@@ -59,7 +59,7 @@ export { parseStructured, jsonSchemaOf } from './nodes/structured-output.js';
 export { anthropicModel, defaultClaudeModelId, MissingApiKeyError, type AnthropicModelOptions } from './models/anthropic/anthropic-model.js';
 export { classifyAnthropicError } from './models/anthropic/classify-error.js';
 export { rateLimitOf, retryAfterMsOf } from './models/anthropic/headers.js';
-export { ModelCallError, isModelCallError, type ModelErrorCode } from './models/model-error.js';
+export { ModelCallError, CallDeadlineError, isModelCallError, type ModelErrorCode } from './models/model-error.js';
 export { CLAUDE_PRICES, priceOf, costUsd, UnknownModelPriceError, type ModelPrice, type PriceTable } from './models/pricing.js';
 export { governedModel, type GovernedModel, type GovernedModelOptions } from './models/governed-model.js';
 export type { GovernanceEvent } from './models/model.js';

@@ -1,5 +1,6 @@
 import { Observable, asyncScheduler, defer, filter, map, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { estimateTokens } from '../budget/token-cap.js';
+import { CallDeadlineError } from './model-error.js';
 import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
 import { RateLimiter, type Permit, type Quota } from '../../operators/rate-limiter.js';
 import { isOverloadError } from '../../operators/limit-concurrency.js';
@@ -213,5 +214,5 @@ function reportedQuota(snapshot: RateLimitSnapshot) {
 function callDeadlines(request: CompletionRequest, scheduler: SchedulerLike): MonoTypeOperatorFunction<ModelEvent> {
   const { timeoutMs: total, firstTokenMs: first, idleMs: idle } = request;
   if (total === undefined && first === undefined && idle === undefined) return (source) => source;
-  return timeout<ModelEvent>({ total, first, idle, scheduler });
+  return timeout<ModelEvent>({ total, first, idle, scheduler, with: (kind, ms) => new CallDeadlineError(kind, ms) });
 }

@@ -1,4 +1,5 @@
 import type { RateLimitSnapshot } from './model.js';
+import { TimeoutError } from '../../operators/timeout.js';
 
 /** What went wrong with a model call, by cause. */
 export type ModelErrorCode =
@@ -62,3 +63,10 @@ export class ModelCallError extends Error {
 export function isModelCallError(error: unknown): error is ModelCallError {
   return error instanceof ModelCallError || (error instanceof Error && error.name === 'ModelCallError' && 'code' in error);
 }
+
+/**
+ * A model call's own deadline passed (a request's `timeoutMs`, `firstTokenMs` or `idleMs`, counted
+ * from admission). A `TimeoutError` (code `TIMEOUT`, retryable); an `llm()` node reports it as the
+ * node timing out.
+ */
+export class CallDeadlineError extends TimeoutError {}

@@ -1,9 +1,11 @@
-import { defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import { catchError, defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { NodeContext } from '../graph/node-spec.js';
 import type { CompletionRequest, Model, ModelEvent } from '../models/model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
-import { timeout } from '../../operators/timeout.js';
+import { timeout, type TimeoutKind } from '../../operators/timeout.js';
+import { CallDeadlineError } from '../models/model-error.js';
+import { NodeDeadlineError } from '../run/errors.js';
 import { defaultModel } from './default-model.js';
 import { governed, isGoverned } from './governed-by-default.js';
 import type { CostEstimator } from '../budget/cost-estimate.js';
@@ -140,9 +142,13 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
       };
       const call = (req: CompletionRequest) => {
         const sent = provider.stream(req, ctx.signal);
-        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, scheduler: ctx.scheduler };
+        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, scheduler: ctx.scheduler, with: (kind: TimeoutKind, ms: number) => new CallDeadlineError(kind, ms) };
         const watched = selfTimed && (req.timeoutMs ?? req.firstTokenMs ?? req.idleMs) !== undefined ? sent.pipe(timeout<ModelEvent>(deadlines)) : sent;
         return watched.pipe(
+          // The call's deadline is this node's deadline: it ends `timedOut`, like a node `timeout`.
+          catchError((error: unknown) => {
+            throw error instanceof CallDeadlineError ? new NodeDeadlineError(ctx.nodeId, error.ms, error.kind) : error;
+          }),
           tap((event) => {
             if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });
             else if (event.type !== 'completion') ctx.emit(event); // traffic control: waits, limits, breakers

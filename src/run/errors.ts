@@ -1,4 +1,4 @@
-import { TimeoutError } from '../../operators/timeout.js';
+import { TimeoutError, type TimeoutKind } from '../../operators/timeout.js';
 
 /** What went wrong running a node, as opposed to what the node's own work threw. */
 export type NodeRunErrorCode = 'NO_VALUE' | 'INVALID_RESULT';
@@ -33,16 +33,18 @@ export class ExecuteOptionsError extends Error {
 }
 
 /**
- * A node's own deadline passed (its `timeout` per attempt). A {@link TimeoutError} (code
- * `TIMEOUT`, retryable), told apart from timeouts inside the node's work by its class.
+ * A node's own deadline passed: its `timeout` per attempt, or an `llm()` node's call deadline. A
+ * {@link TimeoutError} (code `TIMEOUT`, retryable), told apart from timeouts inside the node's
+ * work by its class; the node then ends `timedOut`.
  */
 export class NodeDeadlineError extends TimeoutError {
   constructor(
     readonly nodeId: string,
     ms: number,
+    kind: TimeoutKind = 'total',
   ) {
-    super('total', ms);
-    this.message = `node '${nodeId}' did not complete within ${ms} ms`;
+    super(kind, ms);
+    this.message = `node '${nodeId}' ${kind === 'total' ? 'did not complete' : kind === 'first' ? 'had no first value' : 'stalled'} within ${ms} ms`;
   }
 }
 

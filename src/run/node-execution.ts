@@ -67,8 +67,8 @@ export function executeNode(
     catchError((error: unknown) => {
       const why = gaveUp ? { gaveUp } : {};
       const failure: Settlement =
-        error instanceof NodeDeadlineError && node.timeout !== false
-          ? { status: 'timedOut', error, timeoutMs: node.timeout, ...why }
+        error instanceof NodeDeadlineError && error.nodeId === node.id
+          ? { status: 'timedOut', error, timeoutMs: error.ms, ...why }
           : { status: 'failed', error, ...why };
       if (!node.fallback) return of(failure);
       const steps = (Array.isArray(node.fallback) ? node.fallback : [node.fallback]) as readonly FallbackStep<unknown>[];
