@@ -70,3 +70,4 @@ export { createRunLogger, logRunEvents, REDACTED_PATHS, type RunLoggerOptions } 
 export { writeRunLog, readRunLog, lineOf, RunLogError, type RunLogLine } from './observe/run-log-file.js';
 export { runMetrics, type RunMetrics, type CallStats } from './observe/run-metrics.js';
 export { traceRunEvents } from './observe/run-tracing.js';
+export * from './patterns/supervisor/index.js';

@@ -31,7 +31,7 @@ export function traceRunEvents(tracer: Tracer = trace.getTracer('rx-orchestra'))
   return (event) => {
     switch (event.type) {
       case 'run.started':
-        runSpan = tracer.startSpan('rx.run', { startTime: event.at, attributes: { 'rx.run.id': event.runId, 'rx.run.nodes': event.nodes.length, 'rx.run.concurrency': event.concurrency } });
+        runSpan = tracer.startSpan('rx.run', { startTime: event.at, attributes: { 'rx.run.id': event.runId, 'rx.run.nodes': event.nodes.length, 'rx.run.concurrency': event.concurrency ?? Infinity } });
         return;
       case 'node.started': {
         let node = nodes.get(event.nodeId);

@@ -173,7 +173,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('run.started'),
     ...base,
-    concurrency: z.number(),
+    /** The run's concurrency cap; null when unbounded (Infinity does not survive JSON). */
+    concurrency: z.number().nullable(),
     nodes: z.array(NodeInfoSchema),
     /** The pre-run cost estimate, when the run has a budget. */
     costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: z.record(z.string(), z.number()), unestimated: z.array(z.string()) }).optional(),
@@ -224,6 +225,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     /** The worker chosen, or `FINISH`. */
     next: z.string(),
     rationale: z.string().optional(),
+    /** How long the routing decision took. */
+    durationMs: z.number().optional(),
   }),
   z.object({
     type: z.literal('supervisor.worker'),
@@ -243,7 +246,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     supervisor: z.string(),
     turns: z.number().int(),
     routingCalls: z.number().int(),
-    reason: z.enum(['FINISH', 'maxTurns']),
+    reason: z.enum(['FINISH', 'maxTurns', 'failed']),
   }),
   z.object({
     type: z.enum(['circuit.opened', 'circuit.halfOpened', 'circuit.closed']),
@@ -298,10 +301,13 @@ export const STATUS_OF_END_EVENT = {
  * What a node may report while it runs (`ctx.emit`): streamed text and the usage of a model call.
  * The executor adds `runId`, `nodeId`, `attempt` and `at`.
  */
+/** `Omit` applied to each member of a union separately, so each keeps its own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export type NodeReport =
   | { type: 'node.token'; text: string }
-  | Omit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>
-  | Omit<
+  | DistributiveOmit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>
+  | DistributiveOmit<
       EventOf<
         | 'ratelimit.waiting'
         | 'concurrency.changed'

@@ -74,7 +74,7 @@ export class RunLoop {
       type: 'run.started',
       runId: this.#settings.runId,
       at: this.#startedRunAt,
-      concurrency: this.#settings.concurrency,
+      concurrency: Number.isFinite(this.#settings.concurrency) ? this.#settings.concurrency : null,
       nodes: this.#graph.nodes.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta } } : { id, deps: [...deps] })),
       ...costEstimateOf(this.#settings.budget),
     });

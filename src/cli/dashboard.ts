@@ -1,0 +1,70 @@
+import type { Observable } from 'rxjs';
+import type { RunEvent } from '../run/events.js';
+import { CliError } from './errors.js';
+
+/**
+ * What `startDashboard` (src/ui) takes: the run's (shared) events, and where to listen.
+ *
+ * ## Example
+ * ```ts
+ * import type { DashboardOptions } from './dashboard.js';
+ * const options: DashboardOptions = { events$: shareRun(execute(g)).events$, port: 0 };
+ * ```
+ */
+export interface DashboardOptions {
+  events$: Observable<RunEvent>;
+  port?: number;
+  host?: string;
+}
+
+/**
+ * A serving dashboard: its address, and how to stop it.
+ *
+ * ## Example
+ * ```ts
+ * import type { Dashboard } from './dashboard.js';
+ * const stop = (dashboard: Dashboard) => dashboard.close();
+ * ```
+ */
+export interface Dashboard {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The dashboard module's contract, as the CLI uses it.
+ *
+ * ## Example
+ * ```ts
+ * import { loadDashboard, type DashboardModule } from './dashboard.js';
+ * const ui: DashboardModule = await loadDashboard();
+ * ```
+ */
+export interface DashboardModule {
+  startDashboard(options: DashboardOptions): Promise<Dashboard>;
+}
+
+/**
+ * Loads the dashboard module (`src/ui`) on demand, so a run without `--ui` never loads it.
+ * Throws a `UI_UNAVAILABLE` {@link CliError} when it is missing or does not export
+ * `startDashboard`.
+ *
+ * ## Example
+ * ```ts
+ * import { loadDashboard } from './dashboard.js';
+ * const { startDashboard } = await loadDashboard();
+ * const dashboard = await startDashboard({ events$: shared.events$ });
+ * console.log(dashboard.url);
+ * ```
+ * @throws {CliError} code `UI_UNAVAILABLE`
+ */
+export async function loadDashboard(specifier = '../ui/index.js'): Promise<DashboardModule> {
+  let module: Partial<DashboardModule>;
+  try {
+    module = (await import(specifier)) as Partial<DashboardModule>;
+  } catch (error) {
+    throw new CliError('UI_UNAVAILABLE', `--ui: the dashboard could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof module.startDashboard !== 'function') throw new CliError('UI_UNAVAILABLE', `--ui: the dashboard module does not export startDashboard`);
+  return module as DashboardModule;
+}

@@ -1,0 +1,153 @@
+import type { LiveNode, LiveNodeState, LiveRunState } from './live-state.js';
+import { LIVE_NODE_STATES } from './live-state.js';
+import { formatCost, formatCount, formatSeconds, truncate } from './format.js';
+
+/**
+ * Settings of {@link renderLiveView}.
+ *
+ * ## Example
+ * ```ts
+ * import type { LiveViewSize } from './live-render.js';
+ * const size: LiveViewSize = { now: Date.now(), columns: process.stdout.columns, rows: process.stdout.rows, color: true };
+ * ```
+ */
+export interface LiveViewSize {
+  /** The current time, on the run's clock (the scheduler's `now()`). */
+  now: number;
+  /** Terminal width in characters. */
+  columns: number;
+  /** Terminal height in lines: the view uses at most `rows - 1`, so redrawing in place never scrolls. */
+  rows: number;
+  /** ANSI colours. @default false */
+  color?: boolean;
+}
+
+/**
+ * How each state is shown: icon, label and ANSI colour.
+ *
+ * ## Example
+ * ```ts
+ * import { STATE_STYLE } from './live-render.js';
+ * STATE_STYLE.retrying.icon; // '↻'
+ * ```
+ */
+export const STATE_STYLE: Record<LiveNodeState, { icon: string; label: string; color: string }> = {
+  succeeded: { icon: '✓', label: 'done', color: '32' },
+  fellBack: { icon: '↩', label: 'fell back', color: '33' },
+  running: { icon: '▶', label: 'running', color: '36' },
+  retrying: { icon: '↻', label: 'retrying', color: '33' },
+  queued: { icon: '·', label: 'queued', color: '2' },
+  pending: { icon: '○', label: 'pending', color: '2' },
+  failed: { icon: '✗', label: 'failed', color: '31' },
+  timedOut: { icon: '⏱', label: 'timed out', color: '31' },
+  skipped: { icon: '⤼', label: 'skipped', color: '2' },
+};
+
+const HEADER_LINES = 2;
+const ID_WIDTH_MAX = 32;
+
+/**
+ * The live terminal view of a run as lines (no newlines), a pure function of the state, the time
+ * and the terminal size. A header (run id, elapsed time, progress, counts by state, tokens, cost),
+ * then, when every node fits, one line per node (state, elapsed, attempt, tokens, cost, last
+ * error); when not (a 10,000-node graph), the nodes in flight and the failed ones, each list cut
+ * with `… and N more`. At most `rows - 1` lines, each at most `columns - 1` characters, and the
+ * work is proportional to the lines drawn, not to the graph.
+ *
+ * ## Example
+ * ```ts
+ * import { renderLiveView } from './live-render.js';
+ * const lines = renderLiveView(state, { now: Date.now(), columns: 100, rows: 30 });
+ * // rx-orchestra  run 1f0c…  2.41s  9/15 ended  concurrency 4
+ * // ✓ 9 done  ▶ 2 running  · 4 queued   1,204 tok  $0.0112
+ * // ✓ plan           done      0.61s      412 tok  $0.0031
+ * // ▶ search_web     running   1.80s
+ * ```
+ */
+export function renderLiveView(state: LiveRunState, size: LiveViewSize): string[] {
+  const width = Math.max(1, size.columns - 1);
+  const height = Math.max(1, size.rows - 1);
+  const paint = (text: string, color: string) => (size.color ? `\x1b[${color}m${text}\x1b[0m` : text);
+  const fit = (text: string, color?: string) => (color ? paint(truncate(text, width), color) : truncate(text, width));
+
+  const lines = [fit(titleLine(state, size.now), '1'), fit(countsLine(state))].slice(0, height);
+  const room = height - HEADER_LINES;
+  if (room <= 0 || state.order.length === 0) return lines;
+
+  const all = state.order.length <= room;
+  const shown: (LiveNode | string)[] = all ? state.order : bigGraphRows(state, room);
+  const nodes = shown.filter((row): row is LiveNode => typeof row !== 'string');
+  const idWidth = Math.min(ID_WIDTH_MAX, nodes.reduce((w, n) => Math.max(w, n.id.length), 4));
+  for (const row of shown) {
+    if (typeof row === 'string') lines.push(fit(row, '1'));
+    else lines.push(fit(nodeLine(row, idWidth, size.now), STATE_STYLE[row.state].color));
+  }
+  return lines;
+}
+
+function titleLine(state: LiveRunState, now: number): string {
+  const elapsed = state.summary ? state.summary.makespanMs : state.startedAt === undefined ? 0 : now - state.startedAt;
+  const total = state.order.length;
+  if (state.runId === undefined) return 'rx-orchestra  starting…';
+  const parts = [`rx-orchestra  run ${state.runId}`, formatSeconds(elapsed), `${formatCount(state.ended)}/${formatCount(total)} ended ${bar(state.ended, total)}`];
+  if (state.concurrency !== undefined) parts.push(`concurrency ${state.concurrency === Infinity ? '∞' : state.concurrency}`);
+  if (state.summary) parts.push(`■ ${state.summary.status}`);
+  return parts.join('  ');
+}
+
+function bar(done: number, total: number): string {
+  const cells = 20;
+  const full = total === 0 ? 0 : Math.floor((done / total) * cells);
+  return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
+}
+
+function countsLine(state: LiveRunState): string {
+  const counts = LIVE_NODE_STATES.filter((s) => state.counts[s] > 0 || s === 'succeeded' || s === 'running' || s === 'failed').map((s) => {
+    const { icon, label } = STATE_STYLE[s];
+    return `${icon} ${formatCount(state.counts[s])} ${label}`;
+  });
+  const retries = state.retries > 0 ? `  ${formatCount(state.retries)} ${state.retries === 1 ? 'retry' : 'retries'}` : '';
+  return `${counts.join('  ')}   ${formatCount(state.tokens)} tok  ${formatCost(state.costUsd)}${retries}`;
+}
+
+/**
+ * Rows for a graph too big to list: the failed nodes (the first ones: root causes come first)
+ * and the nodes in flight (longest running first), each under a title and cut to fit `room`.
+ */
+function bigGraphRows(state: LiveRunState, room: number): (LiveNode | string)[] {
+  const { problems, active } = state;
+  const wantProblems = problems.length === 0 ? 0 : problems.length + 1; // a title and every node
+  const wantActive = active.size === 0 ? 0 : active.size + 1;
+  // Failures get up to a third of the room (at least 2 lines), in-flight nodes the rest, and
+  // whatever one list leaves unused goes to the other.
+  let problemRoom = Math.min(wantProblems, room, Math.max(2, Math.floor(room / 3)));
+  const activeRoom = Math.max(0, Math.min(wantActive, room - problemRoom));
+  problemRoom = Math.min(wantProblems, room - activeRoom);
+  return [...section(`in flight (${formatCount(active.size)})`, active, active.size, activeRoom), ...section(`failed (${formatCount(problems.length)})`, problems, problems.length, problemRoom)];
+}
+
+/** A title and the first nodes of a list, with `… and N more` when they do not all fit in `room` lines. */
+function section(title: string, nodes: Iterable<LiveNode>, count: number, room: number): (LiveNode | string)[] {
+  if (room <= 0 || count === 0) return [];
+  const rows: (LiveNode | string)[] = [title];
+  if (room === 1) return rows;
+  const fits = count + 1 <= room;
+  const take = fits ? count : room - 2;
+  let k = 0;
+  for (const node of nodes) {
+    if (k++ >= take) break;
+    rows.push(node);
+  }
+  if (!fits) rows.push(`  … and ${formatCount(count - take)} more`);
+  return rows;
+}
+
+function nodeLine(node: LiveNode, idWidth: number, now: number): string {
+  const { icon, label } = STATE_STYLE[node.state];
+  const elapsed = node.startedAt === undefined ? '' : formatSeconds((node.endedAt ?? now) - node.startedAt);
+  const attempt = node.attempts > 1 ? `#${node.attempts}` : '';
+  const tokens = node.tokens > 0 ? `${formatCount(node.tokens)} tok` : '';
+  const cost = node.costUsd > 0 ? formatCost(node.costUsd) : '';
+  const note = node.note && node.state !== 'running' ? `  ${node.note}` : '';
+  return `${icon} ${truncate(node.id, idWidth).padEnd(idWidth)}  ${label.padEnd(9)}  ${elapsed.padStart(7)}  ${attempt.padStart(3)}  ${tokens.padStart(10)}  ${cost.padStart(8)}${note}`.trimEnd();
+}

@@ -1,0 +1,61 @@
+/**
+ * The `rx-orchestra` command line. The launcher (`bin.js`) calls {@link main}.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { HELP, parseCommandLine } from './args.js';
+import { EXIT_CODES, isCliError, oneLine } from './errors.js';
+import type { CliIo } from './run-command.js';
+
+/**
+ * Runs the command line `argv` (without `node` and the script) and resolves with the exit code.
+ * Every error that stops it before a run is one line on stderr (`✗ PIPELINE_NOT_FOUND: no such
+ * file: 'x.ts'`) and exit code 2; see `EXIT_CODES` for the others. Never rejects.
+ *
+ * ## Example
+ * ```ts
+ * import { main } from './main.js';
+ * process.exitCode = await main(['run', 'pipeline.ts', '--dry-run']);
+ * ```
+ */
+export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  try {
+    const command = parseCommandLine(argv);
+    switch (command.kind) {
+      case 'help':
+        stdout.write(HELP);
+        return EXIT_CODES.ok;
+      case 'version':
+        stdout.write(`${packageVersion()}\n`);
+        return EXIT_CODES.ok;
+      case 'run': {
+        // Loaded on demand: --help and --version do not load the engine.
+        const { processInterrupts, runCommand } = await import('./run-command.js');
+        const full: CliIo = { stdout, stderr, cwd: process.cwd(), env: process.env, typescript: 'auto', interrupts: processInterrupts(), ...io };
+        return await runCommand(command.options, full);
+      }
+    }
+  } catch (error) {
+    if (isCliError(error)) {
+      stderr.write(`✗ ${error.code}: ${oneLine(error.message)}\n`);
+      return error.exitCode;
+    }
+    stderr.write(`✗ internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_CODES.runFailed;
+  }
+}
+
+/** The version in the package's package.json (found upwards from this file: src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'rx-orchestra' && manifest.version) return manifest.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
+}

@@ -1,0 +1,216 @@
+import { appendFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { asyncScheduler, firstValueFrom, fromEvent, merge, race, timer, type Observable, type Subscription } from 'rxjs';
+import { pino } from 'pino';
+import { execute, type ExecuteOptions } from '../run/execute.js';
+import { shareRun } from '../run/share-run.js';
+import { isRunIncompleteError } from '../run/errors.js';
+import type { RunEvent } from '../run/events.js';
+import { assertWithinBudget } from '../budget/preflight.js';
+import { isBudgetExceededError } from '../budget/errors.js';
+import { logRunEvents } from '../observe/run-logger.js';
+import { writeRunLog } from '../observe/run-log-file.js';
+import { LOG_LEVELS, type RunCommandOptions } from './args.js';
+import { CliError, EXIT_CODES, oneLine } from './errors.js';
+import { loadPipeline, type Pipeline } from './pipeline.js';
+import { formatPlan, planRun } from './plan.js';
+import { LiveRunState } from './live-state.js';
+import { startLiveView, type LiveView, type TerminalOutput } from './live-view.js';
+import { progressLine } from './progress-lines.js';
+import { interruptedVerdict, judgeRun, type Verdict } from './verdict.js';
+import { bufferedLines, type TextOutput } from './output.js';
+import { loadDashboard, type Dashboard, type DashboardModule } from './dashboard.js';
+
+/**
+ * The process the CLI talks to; `main` fills it from `process`, tests may replace parts.
+ *
+ * ## Example
+ * ```ts
+ * import { Subject } from 'rxjs';
+ * import type { CliIo } from './run-command.js';
+ * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: {}, typescript: 'auto', interrupts: new Subject() };
+ * ```
+ */
+export interface CliIo {
+  readonly stdout: TextOutput & TerminalOutput & { readonly isTTY?: boolean };
+  readonly stderr: TextOutput & { readonly isTTY?: boolean };
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** See `LoadPipelineOptions.typescript`. */
+  readonly typescript: 'registered' | 'auto';
+  /** Emits when the user asks to stop (Ctrl-C, SIGTERM). */
+  readonly interrupts: Observable<unknown>;
+  /** Loads the dashboard for `--ui`. @default loadDashboard (src/ui) */
+  readonly dashboard?: () => Promise<DashboardModule>;
+}
+
+/**
+ * The interrupts of the current process: SIGINT and SIGTERM. While subscribed, they no longer
+ * kill the process: the CLI cancels the run (aborting in-flight calls) and exits 130.
+ *
+ * ## Example
+ * ```ts
+ * import { processInterrupts } from './run-command.js';
+ * processInterrupts().subscribe(() => connection.unsubscribe());
+ * ```
+ */
+export function processInterrupts(): Observable<unknown> {
+  return merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM'));
+}
+
+/**
+ * `rx-orchestra run`: loads the pipeline, then either prints its plan (`--dry-run`) or runs it,
+ * showing progress (a live view in a TTY, lines otherwise, NDJSON with `--json`), logging,
+ * recording and serving the dashboard as asked. Resolves with the exit code (see `EXIT_CODES`)
+ * after writing the one-line verdict.
+ *
+ * ## Example
+ * ```ts
+ * import { runCommand } from './run-command.js';
+ * const code = await runCommand({ file: 'pipeline.ts', json: false, dryRun: false, plain: true, allowPartial: false, ui: false }, io);
+ * ```
+ * @throws {CliError} for a bad pipeline file or invalid options (exit code 2)
+ */
+export async function runCommand(command: RunCommandOptions, io: CliIo): Promise<number> {
+  const pipeline = await loadPipeline(command.file, { cwd: io.cwd, typescript: io.typescript, ...(command.exportName ? { exportName: command.exportName } : {}) });
+  const options = withOverrides(pipeline, command);
+  if (command.dryRun) return dryRun(pipeline, options, command, io);
+  const ui = command.ui ? await (io.dashboard ?? loadDashboard)() : undefined; // a missing dashboard is a usage error, before anything runs
+
+  let run$: ReturnType<typeof execute>;
+  try {
+    run$ = execute(pipeline.graph, options);
+  } catch (error) {
+    if (isBudgetExceededError(error)) {
+      io.stderr.write(`✗ run refused: ${oneLine(error.message)}\n`);
+      return EXIT_CODES.refused;
+    }
+    throw invalidOptions(error);
+  }
+  const runsLogPath = command.runsLog === undefined ? undefined : resolve(io.cwd, command.runsLog);
+  if (runsLogPath) await appendFile(runsLogPath, '').catch((error: Error) => Promise.reject(new CliError('USAGE', `--runs-log: cannot write '${command.runsLog}': ${error.message}`)));
+
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const shared = shareRun(run$);
+  let dashboard: Dashboard | undefined;
+  if (ui) {
+    const where = { ...(command.uiPort !== undefined ? { port: command.uiPort } : {}), ...(command.uiHost ? { host: command.uiHost } : {}) };
+    dashboard = await ui.startDashboard({ events$: shared.events$, ...where }).catch((error: unknown) => {
+      throw new CliError('UI_UNAVAILABLE', `--ui: the dashboard could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
+    io.stderr.write(`◆ dashboard: ${dashboard.url}\n`);
+  }
+  const state = new LiveRunState();
+  const logLevel = command.logLevel ?? (io.env.LOG_LEVEL || undefined);
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new CliError('USAGE', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  }
+  const logging = logLevel !== undefined && logLevel !== 'silent';
+  // The live view needs the terminal to itself: with logs going to the same terminal, print lines.
+  const live = !command.json && !command.plain && io.stdout.isTTY === true && !(logging && io.stderr.isTTY === true);
+  const out = bufferedLines(io.stdout);
+  const sinks: ((event: RunEvent) => void)[] = [(event) => state.apply(event)];
+  if (command.json) sinks.push((event) => out.line(jsonLine(event)));
+  else if (!live) sinks.push((event) => {
+    const line = progressLine(event, state);
+    if (line !== undefined) out.line(line);
+  });
+  if (logging) sinks.push(logRunEvents({ level: logLevel, destination: pino.destination({ fd: 2, sync: true }) }));
+  const runsLog = runsLogPath ? writeRunLog(runsLogPath) : undefined;
+  if (runsLog) sinks.push(runsLog);
+  const watching = shared.events$.subscribe({ next: (event) => sinks.forEach((sink) => sink(event)), error: () => undefined });
+
+  let interrupted = false;
+  let connection: Subscription | undefined;
+  const onInterrupt = io.interrupts.subscribe(() => {
+    if (interrupted) process.exit(EXIT_CODES.interrupted); // a second Ctrl-C: stop waiting for clean-up
+    interrupted = true;
+    connection?.unsubscribe();
+  });
+  const view: LiveView | undefined = live ? startLiveView(state, io.stdout, { scheduler }) : undefined;
+  let verdict: Verdict;
+  try {
+    connection = shared.connect();
+    const result = await shared.result;
+    verdict = judgeRun(result.summary, state, { allowPartial: command.allowPartial });
+  } catch (error) {
+    if (!(interrupted && isRunIncompleteError(error))) throw error;
+    verdict = interruptedVerdict(state, scheduler.now());
+  } finally {
+    view?.stop();
+    if (view && io.env.RX_ORCHESTRA_VIEW_STATS) io.stderr.write(`${describeStats(view.stats)}\n`);
+    watching.unsubscribe();
+    await Promise.all([out.flush(), runsLog?.close()]);
+  }
+  (verdict.exitCode === EXIT_CODES.ok && !command.json ? io.stdout : io.stderr).write(`${verdict.line}\n`);
+
+  if (dashboard) {
+    if (!interrupted) await linger(dashboard, command.uiLingerSeconds, io);
+    await dashboard.close();
+  }
+  onInterrupt.unsubscribe();
+  return verdict.exitCode;
+}
+
+/** The pipeline's options with the command line's overrides. */
+function withOverrides(pipeline: Pipeline, command: RunCommandOptions): ExecuteOptions {
+  const options: ExecuteOptions = { ...pipeline.options };
+  if (command.concurrency !== undefined) options.concurrency = command.concurrency;
+  if (command.budgetUsd !== undefined) options.budget = { ...options.budget, maxUsd: command.budgetUsd };
+  if (command.runId !== undefined) options.runId = command.runId;
+  return options;
+}
+
+/** `--dry-run`: the cost estimate and the plan; exit 3 when the budget would refuse the run. */
+function dryRun(pipeline: Pipeline, options: ExecuteOptions, command: RunCommandOptions, io: CliIo): number {
+  let plan: ReturnType<typeof planRun>;
+  try {
+    plan = planRun(pipeline.graph, {
+      ...(options.model ? { model: options.model.model } : {}),
+      ...(options.budget ? { maxUsd: options.budget.maxUsd, ...(options.budget.top !== undefined ? { top: options.budget.top } : {}) } : {}),
+    });
+  } catch (error) {
+    throw invalidOptions(error);
+  }
+  if (command.json) io.stdout.write(`${JSON.stringify({ type: 'plan', ...plan })}\n`);
+  else io.stdout.write(`${formatPlan(plan).join('\n')}\n`);
+  if (!options.budget || plan.budget?.within) return EXIT_CODES.ok;
+  try {
+    assertWithinBudget(plan.cost, options.budget);
+  } catch (error) {
+    io.stderr.write(`✗ run would be refused: ${oneLine((error as Error).message)}\n`);
+  }
+  return EXIT_CODES.refused;
+}
+
+/** After the run, the dashboard stays up for `seconds`, or until Ctrl-C. */
+async function linger(dashboard: Dashboard, seconds: number | undefined, io: CliIo): Promise<void> {
+  if (seconds === 0) return;
+  io.stderr.write(`◆ dashboard still serving at ${dashboard.url}: ${seconds === undefined ? 'Ctrl-C to exit' : `for ${seconds} s (Ctrl-C to exit now)`}\n`);
+  await firstValueFrom(seconds === undefined ? io.interrupts : race(io.interrupts, timer(seconds * 1000)));
+}
+
+/** For RX_ORCHESTRA_VIEW_STATS=1: how many frames the live view drew and how long rendering took. */
+function describeStats(stats: LiveView['stats']): string {
+  const average = stats.frames === 0 ? 0 : stats.renderMs / stats.frames;
+  return `view: ${stats.frames} frames, render avg ${average.toFixed(3)} ms, max ${stats.maxRenderMs.toFixed(3)} ms`;
+}
+
+/** One NDJSON line; a value JSON cannot hold (a cycle, a BigInt) is replaced by its description. */
+function jsonLine(event: RunEvent): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return JSON.stringify({ ...event, value: `[unserializable: ${describeValue((event as { value?: unknown }).value)}]` });
+  }
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'object' && value !== null ? (value.constructor?.name ?? 'object') : typeof value;
+}
+
+function invalidOptions(error: unknown): CliError {
+  if (!(error instanceof Error)) return new CliError('INVALID_OPTIONS', String(error));
+  const code = (error as { code?: unknown }).code;
+  return new CliError('INVALID_OPTIONS', `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}`, { cause: error });
+}
