@@ -71,3 +71,6 @@ export { writeRunLog, readRunLog, lineOf, RunLogError, type RunLogLine } from '.
 export { runMetrics, type RunMetrics, type CallStats } from './observe/run-metrics.js';
 export { traceRunEvents } from './observe/run-tracing.js';
 export * from './patterns/supervisor/index.js';
+export * from './patterns/bus/index.js';
+export * from './patterns/agents/index.js';
+export * from './patterns/pool/index.js';
