@@ -44,11 +44,13 @@ export function limitConcurrency<T>(limiter: ConcurrencyLimiter, options: LimitC
         inner = source.subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
+              inner?.unsubscribe(); // the call's own cleanup runs before its slot is handed on
               release?.({ kind: isOverload(error) ? 'overload' : 'failure', startedAt });
               release = undefined;
               subscriber.error(error);
             },
             complete: () => {
+              inner?.unsubscribe();
               release?.({ kind: 'success', latencyMs: limiter.now() - startedAt, startedAt });
               release = undefined;
               subscriber.complete();

@@ -74,3 +74,4 @@ export * from './patterns/supervisor/index.js';
 export * from './patterns/bus/index.js';
 export * from './patterns/agents/index.js';
 export * from './patterns/pool/index.js';
+export * from './store/index.js';

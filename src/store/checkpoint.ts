@@ -1,0 +1,117 @@
+import { EMPTY, asyncScheduler, concat, concatMap, defer, from, ignoreElements, of, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Graph } from '../graph/graph.js';
+import { isNodeEndEvent, type EventOf, type RunEvent, type UsageTotals } from '../run/events.js';
+import { hasValue, outcomeOf } from '../run/outcome.js';
+import type { MaybePromise, RunStore } from './run-store.js';
+import { CheckpointMismatchError, StoreError } from './errors.js';
+import { diffFingerprints, graphFingerprint } from './fingerprint.js';
+import { checkSerializable } from './serialize.js';
+import { andThen, isPromiseLike } from './maybe-promise.js';
+
+/**
+ * Settings of {@link checkpoint}.
+ *
+ * ## Example
+ * ```ts
+ * import { checkpoint, execute } from 'rx-orchestra';
+ * execute(g, { runId: 'r1' }).pipe(checkpoint(store, 'r1', g, { version: 'prompts-v3', ifExists: 'refuse' }));
+ * ```
+ */
+export interface CheckpointOptions {
+  /** A version of your own, part of the fingerprint: bump it when nodes change meaning. @default none */
+  version?: string;
+  /**
+   * When the store already has a checkpoint under this run id (of the same graph): `'continue'`
+   * writes over it node by node (what `resume` does), `'refuse'` fails with `RUN_EXISTS` before the
+   * run starts. A checkpoint of a different graph is always refused. @default 'continue'
+   */
+  ifExists?: 'continue' | 'refuse';
+  /** Clock for the checkpoint's timestamps. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Checkpoints a run as it goes: an operator on a run's event stream that records the run (with its
+ * graph's fingerprint) before the run starts, and each node's outcome (value, status, attempts,
+ * error, and the usage and cost of its `node.usage` reports) as the node ends, then the run's
+ * status on `run.completed`. Events pass through unchanged and in order; each node end event is
+ * let through once its checkpoint is written (at once with the synchronous SQLite store), and the
+ * stream completes once every write is done. Outcomes restored from a checkpoint
+ * (`restored: true`) are not written again.
+ *
+ * The stream fails, and the run is cancelled (in-flight calls aborted, everything written so far
+ * kept), when the store fails (`STORE_FAILED`), when the store holds a checkpoint of a different
+ * graph under this run id (`CheckpointMismatchError`, before the run starts), when the events carry
+ * another run id (`RUN_ID_MISMATCH`: pass the same `runId` to `execute`), or when a node's value
+ * cannot be stored (`ValueNotSerializableError` naming the node). `executeDurable` and `resume`
+ * catch unserializable values earlier, at the node that produced them, which fails just that node.
+ *
+ * ## Example
+ * ```ts
+ * import { execute, checkpoint, sqliteStore, collect } from 'rx-orchestra';
+ * const store = sqliteStore('runs.db');
+ * const result = await collect(execute(g, { runId: 'run-42' }).pipe(checkpoint(store, 'run-42', g)));
+ * ```
+ */
+export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown, unknown>, options: CheckpointOptions = {}): MonoTypeOperatorFunction<RunEvent> {
+  const { version, ifExists = 'continue' } = options;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const fingerprint = graphFingerprint(graph, version);
+  return (source) =>
+    defer(() => {
+      const usage = new Map<string, UsageTotals>();
+      const write = (event: RunEvent): MaybePromise<void> => {
+        switch (event.type) {
+          case 'run.started':
+            if (event.runId !== runId) {
+              throw new StoreError('RUN_ID_MISMATCH', `checkpoint: the run's events carry run id '${event.runId}', but the checkpoint is '${runId}'; pass execute(graph, { runId: '${runId}' })`, { runId });
+            }
+            return;
+          case 'node.usage':
+            addUsage(usage, event);
+            return;
+          case 'run.completed':
+            return store.setRunStatus(runId, event.summary.status, scheduler.now());
+          default: {
+            if (!isNodeEndEvent(event) || ('restored' in event && event.restored)) return;
+            const outcome = outcomeOf(event);
+            if (hasValue(outcome)) checkSerializable(event.nodeId, outcome.value, runId);
+            return store.saveNode(runId, { nodeId: event.nodeId, outcome, usage: usage.get(event.nodeId) ?? zeroUsage(), savedAt: scheduler.now() });
+          }
+        }
+      };
+      const opened = andThen(store.openRun({ runId, fingerprint, createdAt: scheduler.now() }), ({ header, created }) => {
+        if (header.fingerprint.hash !== fingerprint.hash) throw new CheckpointMismatchError(runId, diffFingerprints(header.fingerprint, fingerprint));
+        if (!created && ifExists === 'refuse') {
+          throw new StoreError('RUN_EXISTS', `a checkpoint of run '${runId}' exists already; resume it with resume(store, '${runId}', graph), or choose a new run id`, { runId });
+        }
+        return created ? undefined : store.setRunStatus(runId, 'running', scheduler.now());
+      });
+      // Each event waits for its write (and for the run's header before the run starts): what a
+      // subscriber has seen end is checkpointed. Synchronous writes keep the stream synchronous.
+      return concat(
+        isPromiseLike(opened) ? from(opened).pipe(ignoreElements()) : EMPTY,
+        source.pipe(
+          concatMap((event) => {
+            const written = write(event);
+            return isPromiseLike(written) ? from(written.then(() => event)) : of(event);
+          }),
+        ),
+      );
+    });
+}
+
+function addUsage(usage: Map<string, UsageTotals>, event: EventOf<'node.usage'>): void {
+  const totals = usage.get(event.nodeId) ?? zeroUsage();
+  totals.calls += 1;
+  totals.inputTokens += event.usage.inputTokens;
+  totals.outputTokens += event.usage.outputTokens;
+  totals.cacheCreationInputTokens += event.usage.cacheCreationInputTokens ?? 0;
+  totals.cacheReadInputTokens += event.usage.cacheReadInputTokens ?? 0;
+  totals.costUsd += event.costUsd;
+  usage.set(event.nodeId, totals);
+}
+
+function zeroUsage(): UsageTotals {
+  return { calls: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, costUsd: 0 };
+}

@@ -1,0 +1,220 @@
+/**
+ * Typed errors of durable runs and the response cache: each has a `code`, says whether a retry can
+ * help (`retryable`), and carries the context that names what went wrong.
+ * @module
+ */
+
+/**
+ * What went wrong with a checkpoint, a store or a cached call.
+ *
+ * ## Example
+ * ```ts
+ * import { isStoreError, type StoreErrorCode } from 'rx-orchestra';
+ * const retryLater = (e: unknown) => isStoreError(e) && (e.code satisfies StoreErrorCode) === 'STORE_FAILED';
+ * ```
+ */
+export type StoreErrorCode =
+  /** No checkpoint is stored under the run id given to `resume`. */
+  | 'CHECKPOINT_NOT_FOUND'
+  /** The checkpoint was written by a different graph (node ids, deps or version changed). */
+  | 'CHECKPOINT_MISMATCH'
+  /** A fresh durable run was asked for, but a checkpoint with that run id exists. */
+  | 'RUN_EXISTS'
+  /** The run's events carry another run id than the checkpoint was opened for. */
+  | 'RUN_ID_MISMATCH'
+  /** A node's value would not survive the round trip through the store. */
+  | 'UNSERIALIZABLE_VALUE'
+  /** The store itself failed (I/O, connection, a corrupt record). */
+  | 'STORE_FAILED'
+  /** A store or cache setting is invalid (named by `field`). */
+  | 'INVALID_OPTION';
+
+/**
+ * An error of the durable-run layer (checkpoints, `resume`, stores, the response cache). Narrow on
+ * `code`; the subclasses {@link CheckpointMismatchError} and {@link ValueNotSerializableError} carry
+ * more context.
+ *
+ * ## Example
+ * ```ts
+ * import { resume, isStoreError } from 'rx-orchestra';
+ * resume(store, 'run-42', g).subscribe({ error: (e) => isStoreError(e) && console.error(e.code, e.message) });
+ * ```
+ */
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    readonly details: { runId?: string; nodeId?: string; field?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  /**
+   * Whether trying again may help: only for `STORE_FAILED` (a connection can come back); a
+   * mismatched checkpoint or an unserializable value stays wrong.
+   */
+  get retryable(): boolean {
+    return this.code === 'STORE_FAILED';
+  }
+  /** The run concerned, when there is one. */
+  get runId(): string | undefined {
+    return this.details.runId;
+  }
+  /** The node concerned, when there is one. */
+  get nodeId(): string | undefined {
+    return this.details.nodeId;
+  }
+}
+
+/**
+ * A node whose dependencies differ between a checkpoint's graph and the graph given now.
+ *
+ * ## Example
+ * ```ts
+ * import { isCheckpointMismatchError, type ChangedDeps } from 'rx-orchestra';
+ * if (isCheckpointMismatchError(e)) e.changes.changedDeps.forEach(({ nodeId, before, after }: ChangedDeps) => console.log(nodeId, before, '->', after));
+ * ```
+ */
+export interface ChangedDeps {
+  nodeId: string;
+  /** Its dependencies in the checkpoint's graph (sorted). */
+  before: readonly string[];
+  /** Its dependencies now (sorted). */
+  after: readonly string[];
+}
+
+/**
+ * How the graph given now differs from the one that wrote a checkpoint.
+ *
+ * ## Example
+ * ```ts
+ * import { diffFingerprints, graphFingerprint, type GraphChanges } from 'rx-orchestra';
+ * const changes: GraphChanges = diffFingerprints(graphFingerprint(oldGraph), graphFingerprint(newGraph));
+ * changes.added; // ['review']
+ * ```
+ */
+export interface GraphChanges {
+  /** Nodes the graph has now that the checkpoint's graph had not. */
+  added: readonly string[];
+  /** Nodes of the checkpoint's graph that the graph no longer has. */
+  removed: readonly string[];
+  /** Nodes in both whose dependencies changed. */
+  changedDeps: readonly ChangedDeps[];
+  /** Set when the user version differs. */
+  version?: { before: string | undefined; after: string | undefined };
+}
+
+/**
+ * A checkpoint written by a different graph: changed node ids or deps (or a different user
+ * `version`). Resuming it would feed stored values to nodes that no longer mean the same thing, so
+ * it is refused before anything runs, and nothing of it is applied. `changes` lists what changed.
+ *
+ * ## Example
+ * ```ts
+ * import { resume, isCheckpointMismatchError } from 'rx-orchestra';
+ * resume(store, 'run-42', g).subscribe({
+ *   error: (e) => { if (isCheckpointMismatchError(e)) console.error(e.changes.added, e.changes.removed, e.changes.changedDeps); },
+ * });
+ * ```
+ */
+export class CheckpointMismatchError extends StoreError {
+  override readonly name = 'CheckpointMismatchError';
+  constructor(
+    runId: string,
+    readonly changes: GraphChanges,
+  ) {
+    super('CHECKPOINT_MISMATCH', `checkpoint '${runId}' was written by a different graph: ${describeChanges(changes)}; resume it with the graph that wrote it, or start a new run`, { runId });
+  }
+}
+
+/**
+ * A node's value that would not come back equal from the store: a function, a symbol, a BigInt,
+ * NaN or Infinity, `undefined` inside an array, a sparse array, a cycle, a symbol key, or an
+ * instance of a class (Date, Map, Set, Error, Buffer, your own classes), which would come back as
+ * a plain object without its prototype. `path` locates the culprit inside the value, e.g.
+ * `value.sections[2].date`. Not retryable: the node would produce the same kind of value again.
+ *
+ * ## Example
+ * ```ts
+ * import { checkSerializable, isValueNotSerializableError } from 'rx-orchestra';
+ * try { checkSerializable('outline', { when: new Date() }); }
+ * catch (e) { if (isValueNotSerializableError(e)) console.error(e.nodeId, e.path, e.reason); } // outline value.when a Date instance ...
+ * ```
+ */
+export class ValueNotSerializableError extends StoreError {
+  override readonly name = 'ValueNotSerializableError';
+  constructor(
+    nodeId: string,
+    /** Where in the value: `value`, `value.items[3]`, `value["a key"]`. */
+    readonly path: string,
+    /** What is there and why it cannot be stored. */
+    readonly reason: string,
+    runId?: string,
+  ) {
+    super('UNSERIALIZABLE_VALUE', `node '${nodeId}': its value cannot be checkpointed: ${path} is ${reason}; return plain data (objects, arrays, strings, finite numbers, booleans, null)`, {
+      nodeId,
+      ...(runId !== undefined ? { runId } : {}),
+    });
+  }
+  /** The node that produced the value. */
+  override get nodeId(): string {
+    return this.details.nodeId!;
+  }
+}
+
+/**
+ * True for a {@link StoreError} (any code), also one from another copy of this package.
+ *
+ * ## Example
+ * ```ts
+ * import { isStoreError } from 'rx-orchestra';
+ * try { await store.loadRun('r1'); } catch (e) { if (isStoreError(e) && e.retryable) scheduleRetry(); }
+ * ```
+ */
+export function isStoreError(error: unknown): error is StoreError {
+  return error instanceof StoreError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && STORE_ERROR_NAMES.has(error.name));
+}
+
+/**
+ * True for a {@link CheckpointMismatchError}, also one from another copy of this package.
+ *
+ * ## Example
+ * ```ts
+ * import { isCheckpointMismatchError, resume } from 'rx-orchestra';
+ * resume(store, 'r1', g).subscribe({ error: (e) => isCheckpointMismatchError(e) && console.error(e.changes) });
+ * ```
+ */
+export function isCheckpointMismatchError(error: unknown): error is CheckpointMismatchError {
+  return error instanceof CheckpointMismatchError || (error instanceof Error && error.name === 'CheckpointMismatchError' && 'changes' in error);
+}
+
+/**
+ * True for a {@link ValueNotSerializableError}, also one from another copy of this package.
+ *
+ * ## Example
+ * ```ts
+ * import { isValueNotSerializableError, checkSerializable } from 'rx-orchestra';
+ * try { checkSerializable('n', new Map()); } catch (e) { if (isValueNotSerializableError(e)) console.error(e.nodeId, e.path); }
+ * ```
+ */
+export function isValueNotSerializableError(error: unknown): error is ValueNotSerializableError {
+  return error instanceof ValueNotSerializableError || (error instanceof Error && error.name === 'ValueNotSerializableError' && 'path' in error);
+}
+
+const STORE_ERROR_NAMES = new Set(['StoreError', 'CheckpointMismatchError', 'ValueNotSerializableError']);
+
+/**
+ * `added: d; removed: c; deps of b: [a] -> [a, d]; version: 1 -> 2`.
+ * @internal
+ */
+export function describeChanges(changes: GraphChanges): string {
+  const parts: string[] = [];
+  if (changes.added.length > 0) parts.push(`added ${changes.added.map(quote).join(', ')}`);
+  if (changes.removed.length > 0) parts.push(`removed ${changes.removed.map(quote).join(', ')}`);
+  for (const { nodeId, before, after } of changes.changedDeps) parts.push(`deps of ${quote(nodeId)} [${before.join(', ')}] -> [${after.join(', ')}]`);
+  if (changes.version) parts.push(`version ${String(changes.version.before)} -> ${String(changes.version.after)}`);
+  return parts.length > 0 ? parts.join('; ') : 'its fingerprint differs';
+}
+
+const quote = (id: string) => `'${id}'`;

@@ -1,0 +1,162 @@
+/**
+ * The contract of a durable-run store: checkpoints of runs (one record per node, written as each
+ * node ends) and the response cache. Implemented by `sqliteStore` (the default) and `redisStore`.
+ * @module
+ */
+import type { NodeOutcome } from '../run/outcome.js';
+import type { RunStatus, UsageTotals } from '../run/events.js';
+import type { TokenUsage } from '../models/model.js';
+import type { GraphFingerprint } from './fingerprint.js';
+
+/**
+ * A result now, or later: the SQLite store answers synchronously (so checkpointing keeps a run's
+ * stream synchronous, and marble tests in virtual time work), the Redis store with Promises.
+ *
+ * ## Example
+ * ```ts
+ * import type { MaybePromise, RunCheckpoint } from 'rx-orchestra';
+ * const loaded: MaybePromise<RunCheckpoint | undefined> = store.loadRun('r1');
+ * const checkpoint = await loaded; // works for both
+ * ```
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A run's checkpoint header.
+ *
+ * ## Example
+ * ```ts
+ * const saved = await store.loadRun('r1');
+ * if (saved?.status === 'running') console.log('r1 did not finish: resume it');
+ * ```
+ */
+export interface RunHeader {
+  runId: string;
+  /** The shape of the graph that wrote it; a resume with another shape is refused. */
+  fingerprint: GraphFingerprint;
+  /** `running` until `run.completed`, then the run's status. A killed run stays `running`. */
+  status: 'running' | RunStatus;
+  /** When the checkpoint was created and last written, in the checkpointing scheduler's ms. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * One node's checkpoint: its outcome (status, value or error, attempts, times) as the run ended
+ * it, and what its model calls cost in the run that ended it.
+ *
+ * ## Example
+ * ```ts
+ * const saved = await store.loadRun('r1');
+ * for (const node of Object.values(saved?.nodes ?? {})) console.log(node.nodeId, node.outcome.status, node.usage.costUsd);
+ * ```
+ */
+export interface NodeCheckpoint {
+  nodeId: string;
+  outcome: NodeOutcome;
+  /** Calls, tokens and USD of the node's `node.usage` reports, all attempts included. */
+  usage: UsageTotals;
+  savedAt: number;
+}
+
+/**
+ * A run's whole checkpoint: the header and every node that has ended, by id.
+ *
+ * ## Example
+ * ```ts
+ * import type { RunCheckpoint } from 'rx-orchestra';
+ * const saved: RunCheckpoint | undefined = await store.loadRun('r1');
+ * const spent = Object.values(saved?.nodes ?? {}).reduce((sum, node) => sum + node.usage.costUsd, 0);
+ * ```
+ */
+export interface RunCheckpoint extends RunHeader {
+  nodes: Record<string, NodeCheckpoint>;
+}
+
+/**
+ * One cached model answer (see `cachedModel`).
+ *
+ * ## Example
+ * ```ts
+ * import { cacheKeyOf } from 'rx-orchestra';
+ * const entry = await store.getCached(cacheKeyOf({ prompt: 'hi' }, 'claude-haiku-4-5'), Date.now());
+ * entry?.text;
+ * ```
+ */
+export interface CachedResponse {
+  /** The request's hash (see `cacheKeyOf`). */
+  key: string;
+  /** The model that answered. */
+  model: string;
+  text: string;
+  /** What the original call was billed (a hit reports what it saved from this). */
+  usage: TokenUsage;
+  stopReason?: string;
+  /** When it was stored, in the caching scheduler's ms. */
+  storedAt: number;
+  /** When it stops being served; null for never. */
+  expiresAt: number | null;
+}
+
+/**
+ * Where checkpoints live. Every method may answer synchronously or with a Promise
+ * ({@link MaybePromise}); failures are {@link StoreError}s with code `STORE_FAILED`.
+ * Implementations store what they are given; fingerprints are compared, and values checked for
+ * serializability, by `checkpoint` and `resume` before they call the store.
+ *
+ * ## Example
+ * ```ts
+ * import { sqliteStore, type RunStore } from 'rx-orchestra';
+ * const store: RunStore = sqliteStore('runs.db');
+ * const saved = store.loadRun('run-42'); // RunCheckpoint | undefined (synchronously, for SQLite)
+ * ```
+ */
+export interface RunStore {
+  /**
+   * Creates the run's header (status `running`) if there is none, atomically, and returns the
+   * header stored now: the new one (`created: true`), or the existing one, unchanged.
+   */
+  openRun(header: Omit<RunHeader, 'status' | 'updatedAt'>): MaybePromise<{ header: RunHeader; created: boolean }>;
+  /** Writes (or overwrites) one node's checkpoint. */
+  saveNode(runId: string, node: NodeCheckpoint): MaybePromise<void>;
+  /** Records the run's status: `running` when it is resumed, then how it ended. */
+  setRunStatus(runId: string, status: RunHeader['status'], at: number): MaybePromise<void>;
+  /** The run's checkpoint, or undefined when there is none. */
+  loadRun(runId: string): MaybePromise<RunCheckpoint | undefined>;
+  /** Forgets a run and its node checkpoints. */
+  deleteRun(runId: string): MaybePromise<void>;
+  /** Releases the connection or file handle. */
+  close(): MaybePromise<void>;
+}
+
+/**
+ * Where cached model answers live (the same stores as checkpoints).
+ *
+ * ## Example
+ * ```ts
+ * import { cachedModel, type ResponseCacheStore } from 'rx-orchestra';
+ * const cache: ResponseCacheStore = sqliteStore('cache.db');
+ * cachedModel(claude, cache);
+ * ```
+ */
+export interface ResponseCacheStore {
+  /** The entry under `key` unless it expired by `now` (an expired one is deleted). */
+  getCached(key: string, now: number): MaybePromise<CachedResponse | undefined>;
+  /** Stores (or replaces) an entry, then evicts the oldest-stored entries beyond `maxEntries`. */
+  putCached(entry: CachedResponse, maxEntries: number): MaybePromise<void>;
+  /** Entries stored now (expired ones not yet removed included). */
+  cacheSize(): MaybePromise<number>;
+  /** Removes every cached answer. */
+  clearCache(): MaybePromise<void>;
+}
+
+/**
+ * A store of both checkpoints and cached answers, as `sqliteStore` and `redisStore` return.
+ *
+ * ## Example
+ * ```ts
+ * import { openStore, type DurableStore } from 'rx-orchestra';
+ * const store: DurableStore = openStore(); // checkpoints and the response cache in one place
+ * ```
+ */
+export interface DurableStore extends RunStore, ResponseCacheStore {}

@@ -1,0 +1,230 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CachedResponse, DurableStore, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
+import { StoreError } from './errors.js';
+import type { GraphFingerprint } from './fingerprint.js';
+
+/**
+ * Settings of {@link sqliteStore}.
+ *
+ * ## Example
+ * ```ts
+ * import { sqliteStore } from 'rx-orchestra';
+ * const store = sqliteStore('runs.db', { busyTimeoutMs: 10_000 });
+ * ```
+ */
+export interface SqliteStoreOptions {
+  /**
+   * How long a write waits for another process holding the file's lock, in ms (several processes
+   * may share one file: a run, its resume, a dashboard reading it). @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * A {@link DurableStore} in one SQLite file.
+ *
+ * ## Example
+ * ```ts
+ * import { sqliteStore, type SqliteStore } from 'rx-orchestra';
+ * const store: SqliteStore = sqliteStore(':memory:');
+ * store.path; // ':memory:'
+ * ```
+ */
+export interface SqliteStore extends DurableStore {
+  /** The database file (or `:memory:`). */
+  readonly path: string;
+}
+
+/** Schema version, kept in `PRAGMA user_version`. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rxo_runs (
+  run_id      TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  created_at  REAL NOT NULL,
+  updated_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rxo_nodes (
+  run_id   TEXT NOT NULL REFERENCES rxo_runs(run_id) ON DELETE CASCADE,
+  node_id  TEXT NOT NULL,
+  status   TEXT NOT NULL,
+  attempts INTEGER,
+  cost_usd REAL NOT NULL,
+  value    TEXT,
+  record   TEXT NOT NULL,
+  saved_at REAL NOT NULL,
+  PRIMARY KEY (run_id, node_id)
+);
+CREATE TABLE IF NOT EXISTS rxo_cache (
+  key        TEXT PRIMARY KEY,
+  seq        INTEGER NOT NULL,
+  model      TEXT NOT NULL,
+  entry      TEXT NOT NULL,
+  stored_at  REAL NOT NULL,
+  expires_at REAL
+);
+CREATE INDEX IF NOT EXISTS rxo_cache_by_seq ON rxo_cache(seq);
+`;
+
+interface RunRow {
+  run_id: string;
+  fingerprint: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+interface NodeRow {
+  node_id: string;
+  value: string | null;
+  record: string;
+}
+interface CacheRow {
+  entry: string;
+  expires_at: number | null;
+}
+
+/**
+ * The default store: checkpoints and cached answers in one SQLite file (created with its folder if
+ * missing), through `better-sqlite3`. Every call is synchronous, so checkpointing adds no
+ * asynchrony to a run's stream. The file is in WAL mode: a checkpoint written when a node ended
+ * survives the process being killed, and other processes can read while a run writes. Tables:
+ * `rxo_runs`, `rxo_nodes` (one row per node: status, attempts, cost, the value as JSON) and
+ * `rxo_cache`, readable with the `sqlite3` shell.
+ *
+ * ## Example
+ * ```ts
+ * import { sqliteStore, executeDurable, resume } from 'rx-orchestra';
+ * const store = sqliteStore('.rx-orchestra/runs.db');
+ * executeDurable(store, g, { runId: 'report-2026-06-01' }).subscribe();
+ * // ... after a crash, in a new process:
+ * resume(store, 'report-2026-06-01', g).subscribe();
+ * ```
+ * @param path the database file, or `':memory:'`
+ * @throws {StoreError} `STORE_FAILED` when the file cannot be opened or is not a database
+ */
+export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const { busyTimeoutMs = 5000 } = options;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new StoreError('INVALID_OPTION', `sqliteStore: 'busyTimeoutMs' must be an integer >= 0, got ${String(busyTimeoutMs)}`, { field: 'busyTimeoutMs' });
+  }
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL'); // with WAL: a commit survives a killed process
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`the file has schema version ${version}; this version of rx-orchestra reads up to ${SCHEMA_VERSION}`);
+    db.exec(SCHEMA);
+    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  } catch (error) {
+    throw failed(`cannot open SQLite store '${path}'`, error);
+  }
+
+  const getRun = db.prepare<[string], RunRow>('SELECT * FROM rxo_runs WHERE run_id = ?');
+  const insertRun = db.prepare('INSERT INTO rxo_runs (run_id, fingerprint, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING');
+  const setRunStatus = db.prepare('UPDATE rxo_runs SET status = ?, updated_at = ? WHERE run_id = ?');
+  const upsertNode = db.prepare(
+    `INSERT INTO rxo_nodes (run_id, node_id, status, attempts, cost_usd, value, record, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, cost_usd = excluded.cost_usd,
+       value = excluded.value, record = excluded.record, saved_at = excluded.saved_at`,
+  );
+  const touchRun = db.prepare('UPDATE rxo_runs SET updated_at = ? WHERE run_id = ?');
+  const nodesOf = db.prepare<[string], NodeRow>('SELECT node_id, value, record FROM rxo_nodes WHERE run_id = ? ORDER BY rowid');
+  const removeRun = db.prepare('DELETE FROM rxo_runs WHERE run_id = ?');
+  const getEntry = db.prepare<[string], CacheRow>('SELECT entry, expires_at FROM rxo_cache WHERE key = ?');
+  const removeEntry = db.prepare('DELETE FROM rxo_cache WHERE key = ?');
+  const putEntry = db.prepare(
+    `INSERT INTO rxo_cache (key, seq, model, entry, stored_at, expires_at) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rxo_cache), ?, ?, ?, ?)
+     ON CONFLICT(key) DO UPDATE SET seq = excluded.seq, model = excluded.model, entry = excluded.entry, stored_at = excluded.stored_at, expires_at = excluded.expires_at`,
+  );
+  const countEntries = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM rxo_cache');
+  const evictOldest = db.prepare('DELETE FROM rxo_cache WHERE key IN (SELECT key FROM rxo_cache ORDER BY seq LIMIT ?)');
+  const clearEntries = db.prepare('DELETE FROM rxo_cache');
+
+  const headerOf = (row: RunRow): RunHeader => ({
+    runId: row.run_id,
+    fingerprint: parse<GraphFingerprint>(row.fingerprint, `run '${row.run_id}'`),
+    status: row.status as RunHeader['status'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+  const guard = <T>(what: string, work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw error instanceof StoreError ? error : failed(what, error);
+    }
+  };
+
+  const openRun = db.transaction((header: Omit<RunHeader, 'status' | 'updatedAt'>) => {
+    const { changes } = insertRun.run(header.runId, JSON.stringify(header.fingerprint), 'running', header.createdAt, header.createdAt);
+    return { header: headerOf(getRun.get(header.runId)!), created: changes > 0 };
+  });
+  const saveNode = db.transaction((runId: string, node: NodeCheckpoint) => {
+    const { outcome } = node;
+    const value = 'value' in outcome && outcome.value !== undefined ? JSON.stringify(outcome.value) : null;
+    const { value: _value, ...rest } = outcome as { value?: unknown };
+    const attempts = 'attempts' in outcome ? outcome.attempts : null;
+    upsertNode.run(runId, node.nodeId, outcome.status, attempts, node.usage.costUsd, value, JSON.stringify({ ...node, outcome: rest }), node.savedAt);
+    touchRun.run(node.savedAt, runId);
+  });
+  const putCached = db.transaction((entry: CachedResponse, maxEntries: number) => {
+    putEntry.run(entry.key, entry.model, JSON.stringify(entry), entry.storedAt, entry.expiresAt);
+    const excess = countEntries.get()!.n - maxEntries;
+    if (excess > 0) evictOldest.run(excess);
+  });
+
+  return {
+    path,
+    openRun: (header) => guard(`cannot open the checkpoint of run '${header.runId}'`, () => openRun(header)),
+    saveNode: (runId, node) => guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => saveNode(runId, node)),
+    setRunStatus: (runId: string, status: RunHeader['status'], at: number) => guard(`cannot set the status of run '${runId}'`, () => void setRunStatus.run(status, at, runId)),
+    loadRun: (runId) =>
+      guard(`cannot load the checkpoint of run '${runId}'`, (): RunCheckpoint | undefined => {
+        const row = getRun.get(runId);
+        if (!row) return undefined;
+        const nodes: Record<string, NodeCheckpoint> = {};
+        for (const { node_id, value, record } of nodesOf.all(runId)) {
+          const node = parse<NodeCheckpoint>(record, `node '${node_id}' of run '${runId}'`);
+          if (value !== null) (node.outcome as { value?: unknown }).value = parse(value, `the value of node '${node_id}' of run '${runId}'`);
+          nodes[node_id] = node;
+        }
+        return { ...headerOf(row), nodes };
+      }),
+    deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId)),
+    getCached: (key, now) =>
+      guard('cannot read the response cache', () => {
+        const row = getEntry.get(key);
+        if (!row) return undefined;
+        if (row.expires_at !== null && row.expires_at <= now) {
+          removeEntry.run(key);
+          return undefined;
+        }
+        return parse<CachedResponse>(row.entry, `cache entry '${key}'`);
+      }),
+    putCached: (entry, maxEntries) => guard('cannot write the response cache', () => putCached(entry, maxEntries)),
+    cacheSize: () => guard('cannot read the response cache', () => countEntries.get()!.n),
+    clearCache: () => guard('cannot clear the response cache', () => void clearEntries.run()),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function parse<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw failed(`${what} is corrupt (not JSON)`, error);
+  }
+}
+
+function failed(what: string, error: unknown): StoreError {
+  return new StoreError('STORE_FAILED', `${what}: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+}
