@@ -75,3 +75,4 @@ export * from './patterns/bus/index.js';
 export * from './patterns/agents/index.js';
 export * from './patterns/pool/index.js';
 export * from './store/index.js';
+export * from './distributed/index.js';
