@@ -1,0 +1,171 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import type { RunEvent } from '../run/events.js';
+import { readRunLog } from '../observe/run-log-file.js';
+import { PageAssets } from './assets.js';
+import { DashboardOptionsError } from './errors.js';
+import { PAGE_CSP, PAGE_CSS, pageHtml } from './page-html.js';
+import { replayRunEvents, type ReplayOptions } from './replay.js';
+import { RunHub } from './run-hub.js';
+
+/** Options of {@link startDashboard}: a live run (`events$`) or a recorded one (`replay`), not both. */
+export interface DashboardOptions {
+  /**
+   * The run to watch, typically `shareRun(execute(g)).events$`. Subscribed once, at start; if it
+   * begins with a `run.snapshot` (a shared run that had already started), that is where the
+   * dashboard starts from.
+   */
+  events$?: Observable<RunEvent>;
+  /**
+   * A run log written by `writeRunLog` (JSON lines), played back when the first page connects,
+   * with the events' original spacing divided by `speed` (1 = real time, 10 = ten times faster,
+   * `Infinity` = at once). The file is read and validated at start: a bad line throws a
+   * `RunLogError` naming it.
+   */
+  replay?: ReplayOptions & { path: string };
+  /** Port on 127.0.0.1. @default 0 (a free port) */
+  port?: number;
+  /** Shown as the page's title. @default 'rx-orchestra' */
+  title?: string;
+  /** Clock of the replay and of event batching. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+  /** Events are sent to pages in batches, at most one per this many ms. @default 16 */
+  batchMs?: number;
+  /**
+   * A page with more unsent bytes than this is disconnected instead of buffered without bound; it
+   * reconnects and starts again from a `run.snapshot`. @default 8 MiB
+   */
+  maxBufferedBytes?: number;
+  /** Node outputs (`value`) longer than this (as JSON) are sent as a cut preview. @default 2000 */
+  maxValueChars?: number;
+}
+
+/** A running dashboard. */
+export interface Dashboard {
+  /** The page's address, e.g. `http://127.0.0.1:53124/`. */
+  readonly url: string;
+  /** Stops serving: ends every page's connection and the server, and stops a replay. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a live dashboard of a run on 127.0.0.1: one page that draws the DAG (laid out by d3-dag)
+ * with nodes coloured by state, a Gantt timeline of node attempts (retry backoffs, rate-limiter
+ * waits and fallbacks marked), per-agent metrics with tokens and cost so far, and the streamed
+ * text of the node you click. The page receives events over Server-Sent Events (`GET /events`)
+ * and validates each one with the published `RunEventSchema`; a page that connects late starts
+ * from a `run.snapshot`. `GET /events.ndjson` streams the same as JSON lines (`curl … | jq`).
+ * Events carry no secrets, and nothing else is served: the page's modules, zod and d3-dag.
+ *
+ * ## Example
+ * ```ts
+ * import { execute, shareRun, startDashboard } from 'rx-orchestra';
+ * const shared = shareRun(execute(g));
+ * const dashboard = await startDashboard({ events$: shared.events$ });
+ * console.log(`watch at ${dashboard.url}`);
+ * shared.connect();
+ * await shared.result;
+ *
+ * // a past run, ten times faster
+ * const replay = await startDashboard({ replay: { path: 'runs.jsonl', speed: 10 } });
+ * ```
+ * @throws {DashboardOptionsError} for invalid options (named by field)
+ * @throws {RunLogError} for a replay log with a bad line
+ */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const { source, mode } = sourceOf(options);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new DashboardOptionsError('port', `'port' must be an integer 0..65535, got ${String(port)}`);
+  const hub = new RunHub(source, {
+    scheduler: options.scheduler ?? asyncScheduler,
+    batchMs: positive(options.batchMs, 16, 'batchMs'),
+    maxBufferedBytes: positive(options.maxBufferedBytes, 8 * 1024 * 1024, 'maxBufferedBytes'),
+    maxValueChars: positive(options.maxValueChars, 2_000, 'maxValueChars'),
+    startOnConnect: mode === 'replay',
+  });
+  const html = pageHtml({ title: options.title ?? 'rx-orchestra', mode, ...(options.replay ? { speed: options.replay.speed ?? 1 } : {}) });
+  const assets = new PageAssets();
+  let hosts = new Set<string>();
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `dashboard error: ${error instanceof Error ? error.message : String(error)}`);
+      else res.destroy();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    if (!hosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host header'); // no DNS rebinding
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed');
+    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
+    switch (pathname) {
+      case '/':
+      case '/index.html':
+        res.setHeader('content-security-policy', PAGE_CSP);
+        return send(res, 200, 'text/html; charset=utf-8', html, 'no-cache');
+      case '/app/styles.css':
+        return send(res, 200, 'text/css; charset=utf-8', PAGE_CSS, 'no-cache');
+      case '/events':
+        return hub.add(res, 'sse');
+      case '/events.ndjson':
+        return hub.add(res, 'ndjson');
+      case '/favicon.ico':
+        return send(res, 204, 'image/x-icon', '', 'public, max-age=86400');
+    }
+    const asset = await assets.get(pathname);
+    if (!asset) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+    send(res, 200, asset.type, asset.body, asset.immutable ? 'public, max-age=3600' : 'no-cache');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    hub.close();
+    throw error;
+  });
+  const bound = (server.address() as AddressInfo).port;
+  hosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${bound}/`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        hub.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
+
+function sourceOf(options: DashboardOptions): { source: Observable<RunEvent>; mode: 'live' | 'replay' } {
+  if (options.events$ && options.replay) throw new DashboardOptionsError('events$', "give either 'events$' (a live run) or 'replay' (a run log), not both");
+  if (options.events$) {
+    if (typeof options.events$.subscribe !== 'function') throw new DashboardOptionsError('events$', "'events$' must be an Observable of run events");
+    return { source: options.events$, mode: 'live' };
+  }
+  if (options.replay) {
+    const { path, ...replay } = options.replay;
+    if (typeof path !== 'string' || path === '') throw new DashboardOptionsError('replay.path', "'replay.path' must name a run log (JSON lines from writeRunLog)");
+    const events = readRunLog(path).map((line) => line.event);
+    return { source: replayRunEvents(events, { scheduler: options.scheduler, ...replay }), mode: 'replay' };
+  }
+  throw new DashboardOptionsError('events$', "give 'events$' (a live run) or 'replay' (a run log)");
+}
+
+function positive(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new DashboardOptionsError(field, `'${field}' must be a number > 0, got ${String(value)}`);
+  return value;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-store'): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': cache, 'content-length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

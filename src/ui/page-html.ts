@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { STATE_COLORS } from './page/colors.js';
+import { esc } from './page/format.js';
+
+/** The import map that lets the page (and the schema module it imports) say `import … from 'zod'`. */
+const IMPORT_MAP = JSON.stringify({ imports: { zod: '/vendor/zod/index.js' } });
+
+/**
+ * The page's Content-Security-Policy: its own origin only, no inline script but the import map
+ * (allowed by hash). `'unsafe-eval'` lets zod compile its fast validators with `new Function`.
+ */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  `script-src 'self' 'unsafe-eval' 'sha256-${createHash('sha256').update(IMPORT_MAP).digest('base64')}'`,
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The dashboard's single page. */
+export function pageHtml(options: { title: string; mode: 'live' | 'replay'; speed?: number }): string {
+  const speed = options.speed === undefined ? '' : options.speed === Infinity ? 'at once' : `×${options.speed}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(options.title)}</title>
+<link rel="stylesheet" href="/app/styles.css">
+<script type="importmap">${IMPORT_MAP}</script>
+<script type="module" src="/app/ui/page/main.js"></script>
+</head>
+<body data-mode="${options.mode}" data-status="waiting" data-stream="connecting">
+<header class="top">
+  <div class="brand"><b>${esc(options.title)}</b> <span class="mode">${options.mode === 'replay' ? `replay ${esc(speed)}` : 'live'}</span></div>
+  <div class="run"><span id="run-status" class="status">waiting</span> <code id="run-id"></code></div>
+  <div id="state-chips" class="chips"></div>
+  <div class="totals">
+    <span>elapsed <b id="elapsed">–</b></span>
+    <span>tokens <b id="total-tokens">0</b></span>
+    <span>cost <b id="total-cost">$0</b></span>
+    <span>concurrency <b id="concurrency">–</b></span>
+    <span>events <b id="events-applied">0</b> · <b id="events-rate">0</b>/s</span>
+    <span>lag <b id="lag">–</b></span>
+    <span class="invalid">invalid <b id="invalid-count" data-count="0">0</b></span>
+  </div>
+</header>
+<main class="grid">
+  <section class="panel dag-panel">
+    <h2>Graph <small id="dag-info"></small> <button id="dag-fit" type="button">fit</button></h2>
+    <div id="dag" class="dag"></div>
+  </section>
+  <section class="panel detail-panel"><h2>Node</h2><div id="detail" class="detail"></div></section>
+  <section class="panel gantt-panel">
+    <h2>Timeline <small>bars: attempts · <span class="key key-retry"></span> retry backoff · <span class="key key-ratelimit"></span> rate-limiter wait · <span class="key key-fallback"></span> fallback</small></h2>
+    <div id="gantt" class="gantt"></div>
+  </section>
+  <section class="panel metrics-panel"><h2>Agents</h2><div id="metrics"></div></section>
+  <section class="panel side-panel">
+    <h2>Questions</h2><div id="questions"></div>
+    <h2>Incidents</h2><ol id="incidents" class="feed"></ol>
+    <h2>Rejected events</h2><ol id="invalid-list" class="feed"></ol>
+  </section>
+</main>
+</body>
+</html>
+`;
+}
+
+const stateRules = Object.entries(STATE_COLORS)
+  .map(([state, color]) => `.swatch[data-state="${state}"] { background: ${color}; }`)
+  .join('\n');
+
+/** The page's stylesheet. */
+export const PAGE_CSS = `
+:root { --bg: #f8fafc; --panel: #ffffff; --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; --accent: #2563eb; }
+* { box-sizing: border-box; }
+html, body { margin: 0; height: 100%; }
+body { background: var(--bg); color: var(--ink); font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; display: flex; flex-direction: column; }
+code, pre, time { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.top { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 18px; padding: 8px 14px; background: #0f172a; color: #e2e8f0; }
+.top b { color: #ffffff; }
+.brand .mode { margin-left: 6px; padding: 1px 7px; border-radius: 9px; background: #334155; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; }
+.run code { color: #94a3b8; font-size: 11px; }
+.status { padding: 1px 8px; border-radius: 9px; background: #475569; color: #fff; font-weight: 600; }
+.status[data-status="running"] { background: #2563eb; }
+.status[data-status="succeeded"] { background: #16a34a; }
+.status[data-status="partial"] { background: #d97706; }
+.status[data-status="failed"], .status[data-status="stopped"] { background: #dc2626; }
+.chips { display: flex; flex-wrap: wrap; gap: 4px; }
+.chip { display: inline-flex; align-items: center; gap: 4px; padding: 1px 7px; border-radius: 9px; background: #1e293b; font-size: 12px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 4px; vertical-align: -1px; }
+${stateRules}
+.totals { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-left: auto; color: #cbd5e1; }
+.invalid b[data-count]:not([data-count="0"]) { color: #fca5a5; }
+.grid { flex: 1; min-height: 0; display: grid; gap: 10px; padding: 10px; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); grid-template-rows: minmax(260px, 1.3fr) minmax(180px, 1fr) auto; grid-template-areas: "dag detail" "gantt gantt" "metrics side"; }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; min-height: 0; display: flex; flex-direction: column; }
+.panel h2 { margin: 0 0 6px; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); display: flex; align-items: center; gap: 8px; }
+.panel h2 small { text-transform: none; letter-spacing: 0; font-weight: 400; }
+.panel h2 button { margin-left: auto; font-size: 11px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
+.dag-panel { grid-area: dag; }
+.detail-panel { grid-area: detail; }
+.gantt-panel { grid-area: gantt; }
+.metrics-panel { grid-area: metrics; overflow: auto; }
+.side-panel { grid-area: side; overflow: auto; }
+.dag { position: relative; flex: 1; min-height: 0; overflow: hidden; cursor: grab; background: #f8fafc; border-radius: 6px; }
+.dag-svg, .dag-canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.dag-svg .edges path { fill: none; stroke: #94a3b8; stroke-width: 1.3; }
+.dag-svg .arrow { fill: #94a3b8; }
+.dag-svg .node { cursor: pointer; }
+.dag-svg .node rect { stroke: rgba(15, 23, 42, .25); stroke-width: 1; }
+.dag-svg .node.selected rect { stroke: #0f172a; stroke-width: 3; }
+.dag-svg .node[data-state="running"] rect { animation: pulse 1s ease-in-out infinite; }
+.dag-svg .label { font-weight: 600; font-size: 12px; }
+.dag-svg .sub { font-size: 10.5px; opacity: .9; }
+@keyframes pulse { 50% { stroke: #1d4ed8; stroke-width: 3; } }
+.detail { flex: 1; min-height: 0; display: flex; flex-direction: column; overflow: auto; }
+.detail h3 { margin: 0 0 4px; font-size: 15px; }
+.detail h4 { margin: 8px 0 4px; font-size: 12px; color: var(--muted); }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; }
+.error { color: #b91c1c; }
+.stream, .value { flex: 1; min-height: 60px; margin: 0; padding: 8px; overflow: auto; white-space: pre-wrap; word-break: break-word; background: #0f172a; color: #e2e8f0; border-radius: 6px; font-size: 12px; }
+.value { flex: 0 1 auto; max-height: 120px; background: #f1f5f9; color: var(--ink); }
+.hint { color: var(--muted); }
+.gantt { position: relative; flex: 1; min-height: 0; overflow-y: auto; overflow-x: hidden; }
+.gantt-svg { position: absolute; left: 0; top: 0; }
+.gantt-svg .axis-bg { fill: #f1f5f9; }
+.gantt-svg .axis line { stroke: #e2e8f0; }
+.gantt-svg .axis text { fill: var(--muted); font-size: 10px; text-anchor: middle; }
+.gantt-svg .row { cursor: pointer; }
+.gantt-svg .row-bg { fill: transparent; }
+.gantt-svg .row:hover .row-bg { fill: rgba(148, 163, 184, .12); }
+.gantt-svg .row.selected .row-bg { fill: rgba(37, 99, 235, .10); }
+.gantt-svg .row-label { font-size: 11.5px; fill: var(--ink); }
+.gantt-svg .bar { stroke: rgba(15, 23, 42, .2); }
+.gantt-svg .bar.approx { stroke-dasharray: 3 2; }
+.gantt-svg .mark-fallback { fill: #7e22ce; stroke: #fff; stroke-width: 1; }
+.key { display: inline-block; width: 14px; height: 8px; border-radius: 2px; vertical-align: 0; }
+.key-retry { background: repeating-linear-gradient(45deg, #f59e0b 0 2px, #fef3c7 2px 4px); }
+.key-ratelimit { background: repeating-linear-gradient(-45deg, #6366f1 0 2px, #e0e7ff 2px 4px); }
+.key-fallback { width: 9px; height: 9px; background: #7e22ce; transform: rotate(45deg); }
+.metrics { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
+.metrics th, .metrics td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+.metrics th:first-child, .metrics td:first-child { text-align: left; }
+.metrics th { color: var(--muted); font-weight: 600; font-size: 11px; }
+.metrics tfoot td { font-weight: 600; border-bottom: 0; }
+.metrics .more td { color: var(--muted); text-align: left; }
+.questions { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0 0 8px; }
+.questions dt { color: var(--muted); }
+.questions dd { margin: 0; }
+.questions ul { margin: 0; padding-left: 16px; }
+.feed { margin: 0 0 8px; padding-left: 18px; max-height: 160px; overflow: auto; }
+.feed li { margin: 1px 0; }
+.feed time { color: var(--muted); margin-right: 4px; }
+.feed li[data-kind="failed"], .feed li[data-kind="timedOut"], .feed li[data-kind="circuit.opened"], .feed li[data-kind="budget"] { color: #b91c1c; }
+.feed li[data-kind="fallback"] { color: #7e22ce; }
+`;

@@ -1,0 +1,110 @@
+/** The graph as SVG: one `<g class="node" data-node data-state>` per node, edges as curves. */
+import { STATE_COLORS, inkOn } from './colors.js';
+import type { DagRenderer, Placed } from './dag-view.js';
+import { esc, formatInt, formatMs } from './format.js';
+import type { NodeModel } from './model.js';
+import type { PanZoom } from './pan-zoom.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+export class SvgDag implements DagRenderer {
+  readonly #svg: SVGSVGElement;
+  readonly #viewport: SVGGElement;
+  readonly #elements = new Map<string, { g: SVGGElement; rect: SVGRectElement; sub: SVGTextElement | undefined }>();
+  readonly #panZoom: PanZoom;
+  readonly #labelled: boolean;
+  #selected: SVGGElement | undefined;
+
+  constructor(host: HTMLElement, placed: Placed, panZoom: PanZoom, labelled: boolean) {
+    this.#panZoom = panZoom;
+    this.#labelled = labelled;
+    this.#svg = document.createElementNS(SVG, 'svg');
+    this.#svg.classList.add('dag-svg');
+    const { nodes, x, y, nodeWidth: w, nodeHeight: h } = placed;
+    const parts: string[] = [
+      '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker></defs>',
+      '<g class="viewport"><g class="edges">',
+    ];
+    for (let e = 0; e + 1 < placed.edgeOffsets.length; e++) parts.push(`<path d="${edgePath(placed, e)}"${labelled ? ' marker-end="url(#arrow)"' : ''}/>`);
+    parts.push('</g><g class="nodes">');
+    nodes.forEach((node, i) => {
+      const id = esc(node.id);
+      parts.push(`<g class="node" data-node="${id}" data-state="${node.state}" transform="translate(${x[i]! - w / 2},${y[i]! - h / 2})">`);
+      parts.push(`<rect width="${w}" height="${h}" rx="${labelled ? 6 : 2}" fill="${STATE_COLORS[node.state]}"/>`);
+      const ink = inkOn(node.state);
+      if (labelled) parts.push(`<text class="label" x="10" y="16" fill="${ink}">${esc(clip(node.id, 20))}</text><text class="sub" x="10" y="30" fill="${ink}"></text>`);
+      parts.push(`<title>${id}</title></g>`);
+    });
+    parts.push('</g></g>');
+    this.#svg.innerHTML = parts.join('');
+    this.#viewport = this.#svg.querySelector('.viewport')!;
+    for (const g of Array.from(this.#svg.querySelectorAll<SVGGElement>('.node'))) {
+      this.#elements.set(g.dataset.node!, { g, rect: g.querySelector('rect')!, sub: g.querySelector<SVGTextElement>('.sub') ?? undefined });
+    }
+    host.append(this.#svg);
+  }
+
+  update(nodes: readonly NodeModel[]): void {
+    for (const node of nodes) {
+      const el = this.#elements.get(node.id);
+      if (!el) continue;
+      if (el.g.dataset.state !== node.state) {
+        el.g.dataset.state = node.state;
+        el.rect.setAttribute('fill', STATE_COLORS[node.state]);
+        if (this.#labelled) for (const text of Array.from(el.g.querySelectorAll('text'))) text.setAttribute('fill', inkOn(node.state));
+      }
+      if (el.sub) el.sub.textContent = subtitle(node);
+    }
+  }
+
+  transformChanged(): void {
+    const { k, x, y } = this.#panZoom.transform;
+    this.#viewport.setAttribute('transform', `translate(${x},${y}) scale(${k})`);
+  }
+
+  select(id: string | undefined): void {
+    this.#selected?.classList.remove('selected');
+    this.#selected = id === undefined ? undefined : this.#elements.get(id)?.g;
+    this.#selected?.classList.add('selected');
+  }
+
+  nodeAt(event: MouseEvent): string | undefined {
+    const g = (event.target as Element | null)?.closest<SVGGElement>('.node');
+    return g?.dataset.node;
+  }
+
+  destroy(): void {
+    this.#svg.remove();
+  }
+}
+
+/** A smooth left-to-right curve through the edge's points, from box edge to box edge. */
+function edgePath(placed: Placed, e: number): string {
+  const from = placed.edgeOffsets[e]!;
+  const to = placed.edgeOffsets[e + 1]!;
+  const pts: [number, number][] = [];
+  for (let i = from; i < to; i += 2) pts.push([placed.edgePoints[i]!, placed.edgePoints[i + 1]!]);
+  if (pts.length < 2) return '';
+  const half = placed.nodeWidth / 2;
+  pts[0]![0] += half;
+  pts[pts.length - 1]![0] -= half;
+  let d = `M${r(pts[0]![0])},${r(pts[0]![1])}`;
+  for (let i = 1; i < pts.length; i++) {
+    const [x0, y0] = pts[i - 1]!;
+    const [x1, y1] = pts[i]!;
+    const mx = (x0 + x1) / 2;
+    d += ` C${r(mx)},${r(y0)} ${r(mx)},${r(y1)} ${r(x1)},${r(y1)}`;
+  }
+  return d;
+}
+
+function subtitle(node: NodeModel): string {
+  const parts: string[] = node.state === 'succeeded' ? [] : [node.state === 'fellBack' ? 'fell back' : node.state === 'timedOut' ? 'timed out' : node.state];
+  if (node.attempts > 1) parts.push(`${node.attempts} tries`);
+  if (node.durationMs !== undefined) parts.push(formatMs(node.durationMs));
+  if (node.tokens > 0) parts.push(`${formatInt(node.tokens)} tok`);
+  return parts.join(' · ');
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const r = (n: number) => Math.round(n * 10) / 10;

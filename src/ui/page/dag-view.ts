@@ -1,0 +1,134 @@
+/**
+ * The graph panel: asks the layout worker for positions whenever the graph changes, then draws
+ * the nodes coloured by state with one of two renderers: SVG (labelled boxes for small graphs,
+ * plain boxes up to a few thousand nodes; every node an element with `data-node`/`data-state`) or
+ * a canvas for larger graphs (repainted at most every 100 ms). Until the layout arrives, events
+ * still update the model; the first paint shows the state reached by then.
+ */
+import { CanvasDag } from './dag-canvas.js';
+import { SvgDag } from './dag-svg.js';
+import type { LayoutRequest, LayoutResponse } from './layout-protocol.js';
+import type { DashboardModel, NodeModel } from './model.js';
+import { PanZoom } from './pan-zoom.js';
+import { formatInt, formatMs } from './format.js';
+
+/** A laid-out graph: node centres by index, edge polylines, box size. */
+export interface Placed {
+  nodes: readonly NodeModel[];
+  x: Float64Array;
+  y: Float64Array;
+  edgeOffsets: Uint32Array;
+  edgePoints: Float64Array;
+  width: number;
+  height: number;
+  nodeWidth: number;
+  nodeHeight: number;
+}
+
+/** What both renderers do. */
+export interface DagRenderer {
+  /** Redraws these nodes (their state changed); may defer and ask for another frame. */
+  update(nodes: readonly NodeModel[], now: number): void;
+  transformChanged(): void;
+  select(id: string | undefined): void;
+  /** The node under a click, if any. */
+  nodeAt(event: MouseEvent): string | undefined;
+  destroy(): void;
+}
+
+/** Graphs up to this size get labelled boxes. */
+const LABELLED_MAX = 150;
+/** Graphs up to this size are SVG; larger ones a canvas. */
+export const SVG_MAX_NODES = 2_500;
+
+export class DagView {
+  readonly #host: HTMLElement;
+  readonly #info: HTMLElement;
+  readonly #requestFrame: () => void;
+  readonly #panZoom: PanZoom;
+  #worker: Worker | undefined;
+  #renderer: DagRenderer | undefined;
+  #structure = -1;
+  #layoutId = 0;
+  #selected: string | undefined;
+  #layoutMs: number | undefined;
+
+  constructor(host: HTMLElement, info: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
+    this.#host = host;
+    this.#info = info;
+    this.#requestFrame = requestFrame;
+    this.#panZoom = new PanZoom(
+      host,
+      () => this.#renderer?.transformChanged(),
+      (event) => {
+        const id = this.#renderer?.nodeAt(event);
+        if (id !== undefined) onSelect(id);
+      },
+    );
+  }
+
+  /** Scales the whole graph into view. */
+  fit(): void {
+    this.#panZoom.fit();
+  }
+
+  /** Marks the node the user is reading. */
+  select(id: string | undefined): void {
+    this.#selected = id;
+    this.#renderer?.select(id);
+  }
+
+  /** Brings the drawing up to date with the model. */
+  draw(model: DashboardModel, now: number): void {
+    if (model.structure !== this.#structure) {
+      this.#structure = model.structure;
+      this.#relayout(model);
+    }
+    if (!this.#renderer) return; // the layout is on its way; dirty nodes wait in the model
+    this.#renderer.update(model.drainDirty(), now);
+  }
+
+  /** Time the last layout took, in ms. */
+  get layoutMs(): number | undefined {
+    return this.#layoutMs;
+  }
+
+  #relayout(model: DashboardModel): void {
+    this.#renderer?.destroy();
+    this.#renderer = undefined;
+    const nodes = [...model.order];
+    const id = ++this.#layoutId;
+    if (nodes.length === 0) {
+      this.#info.textContent = '';
+      return;
+    }
+    const size = nodes.length <= LABELLED_MAX ? { nodeWidth: 150, nodeHeight: 38, gapX: 56, gapY: 14 } : nodes.length <= SVG_MAX_NODES ? { nodeWidth: 26, nodeHeight: 12, gapX: 22, gapY: 4 } : { nodeWidth: 12, nodeHeight: 6, gapX: 14, gapY: 2 };
+    const request: LayoutRequest = { id, nodes: nodes.map((n) => ({ id: n.id, deps: n.deps })), ...size };
+    const started = performance.now();
+    this.#host.dataset.layout = 'pending';
+    this.#info.textContent = `laying out ${formatInt(nodes.length)} nodes…`;
+    this.#worker ??= new Worker(new URL('./layout-worker.js', import.meta.url), { type: 'module' });
+    this.#worker.onmessage = (message: MessageEvent<LayoutResponse>) => {
+      const response = message.data;
+      if (response.id !== this.#layoutId) return; // a newer graph replaced this one
+      if (!response.ok) {
+        this.#host.dataset.layout = 'failed';
+        this.#info.textContent = `layout failed: ${response.error}`;
+        return;
+      }
+      this.#layoutMs = performance.now() - started;
+      const placed: Placed = { nodes, ...size, ...response };
+      const labelled = nodes.length <= LABELLED_MAX;
+      this.#renderer =
+        nodes.length <= SVG_MAX_NODES ? new SvgDag(this.#host, placed, this.#panZoom, labelled) : new CanvasDag(this.#host, placed, this.#panZoom, this.#requestFrame);
+      this.#renderer.select(this.#selected);
+      this.#panZoom.setContent(response.width, response.height);
+      this.#renderer.update(nodes, performance.now());
+      model.drainDirty();
+      this.#host.dataset.layout = 'done';
+      this.#info.textContent = `${formatInt(nodes.length)} nodes · laid out by d3-dag in ${formatMs(this.#layoutMs)}`;
+      this.#requestFrame();
+    };
+    this.#worker.postMessage(request);
+  }
+}

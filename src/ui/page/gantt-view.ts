@@ -1,0 +1,141 @@
+/**
+ * The Gantt timeline: a row per node that has started (by first start), a bar per attempt
+ * coloured by how it ended, hatched marks for retry backoffs and rate-limiter waits, and a diamond
+ * where a fallback answered. Only the rows in view are drawn (a 10,000-node run scrolls), at most
+ * every 50 ms.
+ */
+import { OUTCOME_COLORS } from './colors.js';
+import { esc, formatMs } from './format.js';
+import type { DashboardModel, NodeModel } from './model.js';
+
+const ROW = 22;
+const AXIS = 22;
+const LABEL = 170;
+const REDRAW_MS = 50;
+
+export class GanttView {
+  readonly #host: HTMLElement;
+  readonly #spacer: HTMLDivElement;
+  readonly #svg: SVGSVGElement;
+  readonly #requestFrame: () => void;
+  #drawnVersion = -1;
+  #lastDraw = -Infinity;
+  #force = true;
+  #selected: string | undefined;
+
+  constructor(host: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
+    this.#host = host;
+    this.#requestFrame = requestFrame;
+    this.#spacer = document.createElement('div');
+    this.#spacer.className = 'gantt-spacer';
+    this.#svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    this.#svg.classList.add('gantt-svg');
+    host.append(this.#spacer, this.#svg);
+    host.addEventListener('scroll', () => this.#redrawSoon());
+    new ResizeObserver(() => this.#redrawSoon()).observe(host);
+    this.#svg.addEventListener('click', (event) => {
+      const id = (event.target as Element | null)?.closest<SVGGElement>('.row')?.dataset.node;
+      if (id !== undefined) onSelect(id);
+    });
+  }
+
+  select(id: string | undefined): void {
+    this.#selected = id;
+    this.#redrawSoon();
+  }
+
+  draw(model: DashboardModel, now: number): void {
+    if (model.version === this.#drawnVersion && !this.#force) return;
+    if (now - this.#lastDraw < REDRAW_MS) {
+      this.#requestFrame();
+      return;
+    }
+    this.#lastDraw = now;
+    this.#drawnVersion = model.version;
+    this.#force = false;
+    this.#render(model);
+  }
+
+  #redrawSoon(): void {
+    this.#force = true;
+    this.#lastDraw = -Infinity;
+    this.#requestFrame();
+  }
+
+  #render(model: DashboardModel): void {
+    const rows = model.rows;
+    const width = this.#host.clientWidth;
+    const height = this.#host.clientHeight;
+    const top = this.#host.scrollTop;
+    this.#spacer.style.height = `${AXIS + rows.length * ROW}px`;
+    this.#svg.style.top = `${top}px`;
+    this.#svg.setAttribute('width', String(width));
+    this.#svg.setAttribute('height', String(height));
+    const t0 = model.startAt ?? 0;
+    const t1 = Math.max(model.lastAt ?? t0, t0 + 1);
+    const scale = (width - LABEL - 16) / (t1 - t0);
+    const xOf = (t: number) => LABEL + (t - t0) * scale;
+    const parts: string[] = [
+      '<defs>',
+      '<pattern id="hatch-retry" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#fef3c7"/><line x1="0" y1="0" x2="0" y2="5" stroke="#f59e0b" stroke-width="3"/></pattern>',
+      '<pattern id="hatch-ratelimit" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="5" height="5" fill="#e0e7ff"/><line x1="0" y1="0" x2="0" y2="5" stroke="#6366f1" stroke-width="3"/></pattern>',
+      '</defs>',
+      axis(t0, t1, xOf, width),
+    ];
+    const first = Math.max(0, Math.floor(top / ROW) - 1);
+    const last = Math.min(rows.length, Math.ceil((top + height) / ROW) + 1);
+    for (let r = first; r < last; r++) parts.push(row(rows[r]!, AXIS + r * ROW - top, xOf, model.lastAt ?? t1, this.#selected));
+    this.#svg.innerHTML = parts.join('');
+    this.#host.dataset.rows = String(rows.length);
+  }
+}
+
+function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number, selected: string | undefined): string {
+  const id = esc(node.id);
+  const parts = [`<g class="row${node.id === selected ? ' selected' : ''}" data-node="${id}" transform="translate(0,${y})">`];
+  parts.push(`<rect class="row-bg" x="0" y="0" width="100%" height="${ROW}"/>`);
+  parts.push(`<text class="row-label" x="8" y="15">${esc(node.id.length > 24 ? `${node.id.slice(0, 23)}…` : node.id)}</text>`);
+  for (const wait of node.waits) {
+    const x = xOf(wait.start);
+    const w = Math.max(2, xOf(wait.start + wait.ms) - x);
+    const what = wait.kind === 'retry' ? `retry backoff after attempt ${wait.attempt}` : `rate limiter wait (${wait.detail})`;
+    parts.push(
+      `<rect class="wait wait-${wait.kind}" data-node="${id}" data-attempt="${wait.attempt}" x="${r(x)}" y="${wait.kind === 'retry' ? 6 : 15}" width="${r(w)}" height="${wait.kind === 'retry' ? 10 : 5}" fill="url(#hatch-${wait.kind})"><title>${esc(`${node.id}: ${what}, ${formatMs(wait.ms)}${wait.kind === 'retry' ? ` — ${wait.detail}` : ''}`)}</title></rect>`,
+    );
+  }
+  for (const bar of node.bars) {
+    const x = xOf(bar.start);
+    const w = Math.max(2, xOf(bar.end ?? now) - x);
+    const title = `${node.id} attempt ${bar.attempt}: ${bar.outcome}${bar.approx ? ' (from a snapshot)' : ''}, ${formatMs((bar.end ?? now) - bar.start)}`;
+    parts.push(
+      `<rect class="bar${bar.approx ? ' approx' : ''}" data-node="${id}" data-attempt="${bar.attempt}" data-outcome="${bar.outcome}" x="${r(x)}" y="4" width="${r(w)}" height="14" rx="3" fill="${OUTCOME_COLORS[bar.outcome]}"><title>${esc(title)}</title></rect>`,
+    );
+  }
+  if (node.fallback && node.endedAt !== undefined) {
+    const x = xOf(node.endedAt);
+    parts.push(`<path class="mark mark-fallback" data-node="${id}" d="M${r(x)},4 l7,7 l-7,7 l-7,-7 z"><title>${esc(`${node.id} fell back (step ${node.fallback.via}) after it ${node.fallback.reason}`)}</title></path>`);
+  }
+  parts.push('</g>');
+  return parts.join('');
+}
+
+function axis(t0: number, t1: number, xOf: (t: number) => number, width: number): string {
+  const span = t1 - t0;
+  const step = niceStep(span / Math.max(2, Math.floor((width - LABEL) / 90)));
+  const parts = [`<g class="axis"><rect x="0" y="0" width="100%" height="${AXIS}" class="axis-bg"/>`];
+  for (let t = 0; t <= span + 1e-9; t += step) {
+    const x = r(xOf(t0 + t));
+    parts.push(`<line x1="${x}" x2="${x}" y1="${AXIS - 5}" y2="100%"/><text x="${x}" y="13">${formatMs(t)}</text>`);
+  }
+  parts.push('</g>');
+  return parts.join('');
+}
+
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+const r = (n: number) => Math.round(n * 10) / 10;

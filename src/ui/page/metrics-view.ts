@@ -1,0 +1,71 @@
+/**
+ * Per-agent metrics (calls, failures, retries, fallbacks, p50/p95 duration, tokens, cost) and seed
+ * 004's questions: the slowest agent, the most-called one, routing calls per request, and which
+ * failures were routed around. Redrawn at most every 250 ms (every second past 1,000 agents);
+ * the table shows the 40 busiest agents.
+ */
+import { percentile } from '../../observe/percentile.js';
+import { esc, formatInt, formatMs, formatUsd } from './format.js';
+import type { AgentStats, DashboardModel } from './model.js';
+
+const SHOWN = 40;
+
+export class MetricsView {
+  readonly #table: HTMLElement;
+  readonly #questions: HTMLElement;
+  readonly #requestFrame: () => void;
+  #drawnVersion = -1;
+  #lastDraw = -Infinity;
+
+  constructor(table: HTMLElement, questions: HTMLElement, requestFrame: () => void) {
+    this.#table = table;
+    this.#questions = questions;
+    this.#requestFrame = requestFrame;
+  }
+
+  draw(model: DashboardModel, now: number): void {
+    if (model.version === this.#drawnVersion) return;
+    if (now - this.#lastDraw < (model.agents.size > 1_000 ? 1_000 : 250)) {
+      this.#requestFrame();
+      return;
+    }
+    this.#lastDraw = now;
+    this.#drawnVersion = model.version;
+    const agents = [...model.agents.values()];
+    const p95 = new Map(agents.map((a) => [a, percentile(a.durations, 95)]));
+    const slowest = best(agents, (a) => p95.get(a)!);
+    const busiest = best(agents, (a) => a.calls);
+    const shown = [...agents].sort((a, b) => b.calls - a.calls || a.agent.localeCompare(b.agent)).slice(0, SHOWN);
+    const t = model.totals;
+    this.#table.innerHTML = [
+      '<table class="metrics"><thead><tr><th>agent</th><th>calls</th><th>ok</th><th>failed</th><th>retries</th><th>fallbacks</th><th>p50</th><th>p95</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr></thead><tbody>',
+      ...shown.map(
+        (a) =>
+          `<tr data-agent="${esc(a.agent)}"><td>${esc(a.agent)}</td><td>${formatInt(a.calls)}</td><td>${formatInt(a.succeeded)}</td><td>${formatInt(a.failures)}</td><td>${formatInt(a.retries)}</td><td>${formatInt(a.fellBack)}</td><td>${formatMs(percentile(a.durations, 50))}</td><td>${formatMs(p95.get(a))}</td><td>${formatInt(a.inputTokens)}</td><td>${formatInt(a.outputTokens)}</td><td data-cost-usd="${a.costUsd}">${formatUsd(a.costUsd)}</td></tr>`,
+      ),
+      agents.length > SHOWN ? `<tr class="more"><td colspan="11">… and ${formatInt(agents.length - SHOWN)} more agents</td></tr>` : '',
+      `</tbody><tfoot><tr><td>total</td><td>${formatInt(t.calls)}</td><td colspan="6"></td><td>${formatInt(t.inputTokens)}</td><td>${formatInt(t.outputTokens)}</td><td>${formatUsd(t.costUsd)}</td></tr></tfoot></table>`,
+    ].join('');
+    const routed = model.routedAround.slice(-8);
+    this.#questions.innerHTML = [
+      '<dl class="questions">',
+      `<dt>Slowest agent (p95)</dt><dd id="q-slowest">${slowest ? `${esc(slowest.agent)} · ${formatMs(p95.get(slowest))}` : '–'}</dd>`,
+      `<dt>Most called agent</dt><dd id="q-busiest">${busiest ? `${esc(busiest.agent)} · ${formatInt(busiest.calls)} calls` : '–'}</dd>`,
+      `<dt>Routing calls per request</dt><dd id="q-routing">${model.routing.requests > 0 ? (model.routing.calls / model.routing.requests).toFixed(1) : '–'}</dd>`,
+      `<dt>Failures routed around</dt><dd id="q-routed">${
+        routed.length === 0 ? 'none' : `<ul>${routed.map((r) => `<li>${esc(r.agent)} (${r.how === 'fallback' ? 'a fallback answered' : 'the supervisor chose another worker'}): ${esc(r.error)}</li>`).join('')}</ul>`
+      }</dd>`,
+      '</dl>',
+    ].join('');
+  }
+}
+
+function best(agents: readonly AgentStats[], score: (a: AgentStats) => number): AgentStats | undefined {
+  let top: AgentStats | undefined;
+  let topScore = -Infinity;
+  for (const agent of agents) {
+    const s = score(agent);
+    if (!Number.isNaN(s) && s > topScore) [top, topScore] = [agent, s];
+  }
+  return top;
+}

@@ -1,0 +1,166 @@
+/**
+ * How fast can events arrive before the dashboard page lags? A synthetic 10,000-node run (a
+ * 100 x 100 layered DAG; per node: queued, started, streamed tokens, usage, succeeded) is fed to
+ * `startDashboard` at rising rates while a real headless Chromium shows it. For each rate: the
+ * page's own lag (server send time to events applied, wall clock), its peak, and how long the
+ * page needed to catch up once the rate phase ended; at the end, the page's JS heap (CDP
+ * `Performance.getMetrics`, after a forced GC) and the layout time.
+ *
+ * `npx tsx test/bench/dashboard.bench.ts` prints the figures (with DASHBOARD_BENCH_SCREENSHOT=file.png, a
+ * screenshot of the finished page too); needs /usr/bin/chromium.
+ */
+import { pathToFileURL } from 'node:url';
+import { Subject } from 'rxjs';
+import type { Page } from 'playwright-core';
+import { startDashboard, type RunEvent } from '../../src/index.js';
+import { launchBrowser, openDashboard } from '../ui/browser.js';
+import { layeredDag, prng } from './random-dag.js';
+import { report, type Figure } from './report.js';
+
+/** Rates (events/s) and how long each is held. */
+const PHASES: { rate: number; seconds: number }[] = [
+  { rate: 5_000, seconds: 3 },
+  { rate: 10_000, seconds: 3 },
+  { rate: 20_000, seconds: 3 },
+  { rate: 50_000, seconds: 2 },
+  { rate: 100_000, seconds: 2 },
+  { rate: 200_000, seconds: 1.5 },
+  { rate: 400_000, seconds: 1 },
+];
+/** A rate is kept up with when the page's p95 lag stays under this. */
+const LAG_BUDGET_MS = 100;
+
+interface PageStats {
+  applied: number;
+  rejected: number;
+  lagMs: number;
+  maxLagMs: number;
+  meanDrawMs: number;
+  maxDrawMs: number;
+  layoutMs: number | undefined;
+  frames: number;
+}
+
+/** The synthetic run's events in order, layer by layer (a layer's 100 nodes run together), with tokens spread to fill `total`. */
+function* syntheticRun(total: number): Generator<RunEvent> {
+  const dag = layeredDag(prng(7), { layers: 100, width: 100 });
+  const runId = 'bench-10k';
+  const n = dag.nodes.length;
+  const tokensPerNode = Math.max(1, Math.ceil((total - 2 - 5 * n) / n));
+  let at = 0;
+  yield { type: 'run.started', runId, at, concurrency: 100, nodes: dag.nodes.map((node) => ({ id: node.id, deps: node.deps, meta: { agent: `agent_${node.id.slice(node.id.indexOf('N') + 1).padStart(2, '0').slice(-1)}` } })) };
+  for (let layer = 0; layer < 100; layer++) {
+    const ids = dag.nodes.slice(layer * 100, layer * 100 + 100).map((node) => node.id);
+    const startedAt = (at += 1);
+    for (const nodeId of ids) yield { type: 'node.queued', runId, nodeId, at, priority: 100 - layer };
+    for (const nodeId of ids) yield { type: 'node.started', runId, nodeId, at, attempt: 1 };
+    for (let t = 0; t < tokensPerNode; t++) {
+      at += 1;
+      for (const nodeId of ids) yield { type: 'node.token', runId, nodeId, at, attempt: 1, text: `tok${t} ` };
+    }
+    at += 1;
+    for (const nodeId of ids) {
+      yield { type: 'node.usage', runId, nodeId, at, attempt: 1, model: 'claude-haiku-4-5', usage: { inputTokens: 40, outputTokens: tokensPerNode }, costUsd: 0.00004 + tokensPerNode * 0.000005 };
+      yield { type: 'node.succeeded', runId, nodeId, at, attempts: 1, startedAt, durationMs: at - startedAt, value: `done ${nodeId}` };
+    }
+  }
+  yield {
+    type: 'run.completed',
+    runId,
+    at,
+    summary: {
+      status: 'succeeded',
+      nodes: n,
+      counts: { succeeded: n, failed: 0, timedOut: 0, skipped: 0, fellBack: 0 },
+      makespanMs: at,
+      attempts: n,
+      retries: 0,
+      usage: { total: { calls: n, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, costUsd: 0 }, byNode: {}, byModel: {} },
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { rxoDashboard: { stats(): PageStats } }).rxoDashboard.stats());
+
+/** The page's lag at rising event rates for a 10,000-node run, its heap, and its layout time. */
+export async function dashboardThroughput(): Promise<Figure[]> {
+  const total = PHASES.reduce((sum, p) => sum + p.rate * p.seconds, 0);
+  const events = syntheticRun(total);
+  const events$ = new Subject<RunEvent>();
+  const dashboard = await startDashboard({ events$ });
+  const browser = await launchBrowser();
+  const figures: Figure[] = [];
+  try {
+    const { page, errors } = await openDashboard(browser, dashboard.url);
+    page.on('crash', () => errors.push('the page crashed'));
+    page.on('close', () => errors.push('the page closed'));
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const heapMiB = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return Math.round((metrics.find((m) => m.name === 'JSHeapUsedSize')!.value / 1024 / 1024) * 10) / 10;
+    };
+    const heapBefore = await heapMiB();
+    let sent = 0;
+    const send = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const next = events.next();
+        if (next.done) return;
+        events$.next(next.value);
+        sent += 1;
+      }
+    };
+    send(1); // run.started: the page lays the 10,000 nodes out in its worker
+    await page.waitForSelector('#dag[data-layout="done"]', { timeout: 300_000 });
+    const layoutMs = (await stats(page)).layoutMs ?? Number.NaN;
+    figures.push({ name: 'dashboard_layout_10k_nodes', value: Math.round(layoutMs), unit: 'ms', note: 'd3-dag Sugiyama (longest path, DFS decrossing, centred) in a Web Worker' });
+
+    let keptUpTo = 0;
+    for (const { rate, seconds } of PHASES) {
+      await page.evaluate(() => (window as unknown as { rxoDashboard: { resetPeaks(): void } }).rxoDashboard.resetPeaks());
+      const lags: number[] = [];
+      const base = sent;
+      const start = performance.now();
+      let lastSample = start;
+      for (;;) {
+        const elapsed = performance.now() - start;
+        if (elapsed >= seconds * 1_000) break;
+        send(base + Math.floor((rate * elapsed) / 1_000) - sent);
+        if (performance.now() - lastSample >= 100) {
+          lastSample = performance.now();
+          lags.push((await stats(page)).lagMs);
+        } else await sleep(2);
+      }
+      const phaseEnd = performance.now();
+      const achieved = ((sent - base) * 1_000) / (phaseEnd - start);
+      let s = await stats(page);
+      while (s.applied < sent) {
+        await sleep(10);
+        s = await stats(page);
+      }
+      const catchUpMs = performance.now() - phaseEnd;
+      lags.sort((a, b) => a - b);
+      const p95 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.95))] ?? Number.NaN;
+      const label = `${rate / 1_000}k`;
+      figures.push({ name: `dashboard_lag_p95_at_${label}_events_per_s`, value: Math.round(p95), unit: 'ms', note: `sent at ${Math.round(achieved / 1_000)}k/s; peak ${Math.round(s.maxLagMs)} ms, caught up ${Math.round(catchUpMs)} ms after the phase, slowest frame ${Math.round(s.maxDrawMs)} ms` });
+      console.error(JSON.stringify(figures.at(-1)), errors);
+      if (p95 < LAG_BUDGET_MS && catchUpMs < 2 * LAG_BUDGET_MS) keptUpTo = rate;
+    }
+    send(Number.MAX_SAFE_INTEGER); // the rest, and run.completed
+    await page.waitForSelector('body[data-status="completed"]', { timeout: 120_000 });
+    const final = await stats(page);
+    if (process.env.DASHBOARD_BENCH_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_BENCH_SCREENSHOT });
+    figures.push({ name: 'dashboard_max_rate_kept_up', value: keptUpTo, unit: 'events/s', note: `p95 lag < ${LAG_BUDGET_MS} ms and caught up within ${2 * LAG_BUDGET_MS} ms; ${sent} events for 10,000 nodes` });
+    figures.push({ name: 'dashboard_heap_after_10k_nodes', value: await heapMiB(), unit: 'MiB', note: `JS heap after GC (${heapBefore} MiB before the run); mean frame ${final.meanDrawMs.toFixed(1)} ms over ${final.frames} frames` });
+    if (errors.length > 0 || final.rejected > 0) throw new Error(`the page reported errors: ${errors.join('; ')} (rejected ${final.rejected})`);
+  } finally {
+    events$.complete();
+    await browser.close();
+    await dashboard.close();
+  }
+  return figures;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) report(await dashboardThroughput());

@@ -1,0 +1,123 @@
+/** The page's in-memory model, in Node: what it keeps, what it adds up, and what it bounds. */
+import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { RunTracker, execute, runMetrics, type RunEvent } from 'rx-orchestra';
+import { DashboardModel } from '../../src/ui/page/model.js';
+import { CROWDED_NODES, crowdedPipeline } from './pipeline.js';
+
+function crowdedRun(): RunEvent[] {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const events: RunEvent[] = [];
+  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 8 }).subscribe((event) => events.push(event));
+  scheduler.flush();
+  return events;
+}
+
+const summaryOf = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'run.completed' ? [e.summary] : []))[0]!;
+
+describe('the dashboard model', () => {
+  const events = crowdedRun();
+  const summary = summaryOf(events);
+
+  it('adds up what the run summary and runMetrics say', () => {
+    const model = new DashboardModel();
+    for (const event of events) model.apply(event);
+    expect(model.status).toBe('completed');
+    expect(model.counts).toMatchObject({ succeeded: CROWDED_NODES.length - 1, fellBack: 1, pending: 0, running: 0 });
+    const total = summary.usage.total;
+    expect(model.totals).toMatchObject({ calls: summary.attempts, inputTokens: total.inputTokens, outputTokens: total.outputTokens, tokens: total.inputTokens + total.outputTokens });
+    expect(model.totals.costUsd).toBeCloseTo(total.costUsd, 12);
+    const metrics = runMetrics(events);
+    for (const [agent, stats] of model.agents) {
+      const m = metrics.byAgent[agent]!;
+      expect({ ...stats, costUsd: 0 }, agent).toMatchObject({ calls: m.calls, succeeded: m.succeeded, failures: m.failures, retries: m.retries, fellBack: m.fellBack, inputTokens: m.inputTokens, outputTokens: m.outputTokens });
+      expect(stats.costUsd).toBeCloseTo(m.costUsd, 12);
+    }
+    expect(model.routedAround).toEqual(metrics.routedAround);
+  });
+
+  it('keeps one Gantt bar per attempt, rows by first start, and every wait', () => {
+    const model = new DashboardModel();
+    for (const event of events) model.apply(event);
+    const firstStarts = [...new Map(events.flatMap((e) => (e.type === 'node.started' && e.attempt === 1 ? [[e.nodeId, e.at] as const] : []))).keys()];
+    expect(model.rows.map((n) => n.id)).toEqual(firstStarts);
+    const review = model.nodes.get('review')!;
+    expect(review.bars.map((b) => b.outcome)).toEqual(['retried', 'fellBack']);
+    expect(review.waits.filter((w) => w.kind === 'retry')).toHaveLength(1);
+    expect(review.fallback).toEqual({ via: 0, reason: 'failed' });
+    const waits = [...model.nodes.values()].flatMap((n) => n.waits.filter((w) => w.kind === 'ratelimit'));
+    expect(waits).toHaveLength(events.filter((e) => e.type === 'ratelimit.waiting').length);
+    for (const node of model.nodes.values()) for (const bar of node.bars) expect(bar.end).toBeGreaterThanOrEqual(bar.start);
+  });
+
+  it('keeps the streamed text of each node, and only its tail past the cap', () => {
+    const model = new DashboardModel({ maxTextPerNode: 10 });
+    const tokens = events.filter((e) => e.type === 'node.token' && e.nodeId === 'plan').map((e) => (e as { text: string }).text);
+    for (const event of events) model.apply(event);
+    const plan = model.nodes.get('plan')!;
+    const all = tokens.join('');
+    expect(plan.streamedChars).toBe(all.length);
+    expect(plan.text).toBe(all.slice(-10));
+    expect(plan.textCut).toBe('tail');
+  });
+
+  it('drops the text of the nodes streamed longest ago past the page-wide cap, never the pinned one', () => {
+    const model = new DashboardModel({ maxTextTotal: 25 });
+    model.pinned = 'a';
+    const runId = 'r';
+    model.apply({ type: 'run.started', runId, at: 0, concurrency: 3, nodes: ['a', 'b', 'c'].map((id) => ({ id, deps: [] })) });
+    const say = (nodeId: string, text: string) => model.apply({ type: 'node.token', runId, nodeId, at: 1, attempt: 1, text });
+    say('a', 'aaaaaaaaaa');
+    say('b', 'bbbbbbbbbb');
+    say('c', 'cccccccccc'); // 30 > 25: b goes (a is pinned)
+    expect([...['a', 'b', 'c']].map((id) => model.nodes.get(id)!.text.length)).toEqual([10, 0, 10]);
+    expect(model.nodes.get('b')!.textCut).toBe('evicted');
+  });
+
+  it('bounds marks per node, incidents and rejections', () => {
+    const model = new DashboardModel({ maxMarksPerNode: 3, maxIncidents: 5, maxRejections: 2 });
+    const runId = 'r';
+    model.apply({ type: 'run.started', runId, at: 0, concurrency: 1, nodes: [{ id: 'a', deps: [] }] });
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      model.apply({ type: 'node.started', runId, nodeId: 'a', at: attempt * 10, attempt });
+      model.apply({ type: 'node.retrying', runId, nodeId: 'a', at: attempt * 10 + 5, attempt, delayMs: 5, error: { name: 'Error', message: 'boom' } });
+    }
+    for (let i = 0; i < 10; i++) model.reject({ type: 'x', issue: String(i) });
+    const a = model.nodes.get('a')!;
+    expect(a.bars.map((b) => b.attempt)).toEqual([18, 19, 20]);
+    expect(a.waits).toHaveLength(3);
+    expect(a.dropped).toBe(34);
+    expect(model.incidents).toHaveLength(5);
+    expect(model.rejections.map((r) => r.issue)).toEqual(['8', '9']);
+    expect(model.rejected).toBe(10);
+  });
+
+  it('starts from a snapshot taken mid-run and ends where the full stream ends', () => {
+    const cut = Math.floor(events.length / 2);
+    const tracker = new RunTracker();
+    for (const event of events.slice(0, cut)) tracker.apply(event);
+    const late = new DashboardModel();
+    late.apply(tracker.snapshot()!);
+    for (const event of events.slice(cut)) late.apply(event);
+    const full = new DashboardModel();
+    for (const event of events) full.apply(event);
+    expect(late.counts).toEqual(full.counts);
+    expect(late.totals.tokens).toBe(full.totals.tokens);
+    expect(late.totals.costUsd).toBeCloseTo(full.totals.costUsd, 12);
+    expect([...late.nodes.values()].map((n) => [n.id, n.state, n.attempts])).toEqual([...full.nodes.values()].map((n) => [n.id, n.state, n.attempts]));
+    expect(late.rows.map((n) => n.id).sort()).toEqual(full.rows.map((n) => n.id).sort());
+  });
+
+  it('starts over on a new run and tells the views the graph changed', () => {
+    const model = new DashboardModel();
+    for (const event of events) model.apply(event);
+    const structure = model.structure;
+    model.apply({ type: 'run.started', runId: 'next', at: 0, concurrency: null, nodes: [{ id: 'only', deps: [] }] });
+    expect(model.structure).toBe(structure + 1);
+    expect([...model.nodes.keys()]).toEqual(['only']);
+    expect(model.concurrency).toBeNull();
+    expect(model.totals.tokens).toBe(0);
+    expect(model.drainDirty().map((n) => n.id)).toEqual(['only']);
+    expect(model.drainDirty()).toEqual([]);
+  });
+});
