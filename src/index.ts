@@ -76,6 +76,4 @@ export * from './patterns/agents/index.js';
 export * from './patterns/pool/index.js';
 export * from './store/index.js';
 export * from './distributed/index.js';
-export { startDashboard, type Dashboard, type DashboardOptions } from './ui/dashboard.js';
-export { replayRunEvents, type ReplayOptions } from './ui/replay.js';
-export { DashboardOptionsError, isDashboardOptionsError, type DashboardOptionsErrorCode } from './ui/errors.js';
+export * from './ui/index.js';

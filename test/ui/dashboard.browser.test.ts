@@ -148,6 +148,8 @@ describe('the page’s schema validation', () => {
       await page.waitForFunction(() => document.querySelector('#invalid-count')?.getAttribute('data-count') === '3');
       await page.waitForSelector('#dag .node[data-node="b"][data-state="queued"]');
       expect(await page.getAttribute('#dag .node[data-node="a"]', 'data-state')).toBe('running'); // the invalid success was not applied
+      // the counter updates at once, the list on the next (throttled) redraw
+      await page.waitForFunction(() => document.querySelectorAll('#invalid-list li').length === 3);
       const reasons = await page.$$eval('#invalid-list li', (items) => items.map((li) => li.textContent));
       expect(reasons).toHaveLength(3);
       expect(reasons[2]).toMatch(/^node\.succeeded at: /);
