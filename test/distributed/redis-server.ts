@@ -17,7 +17,7 @@ export async function startRedis(): Promise<TestRedis> {
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const spawnError = new Promise<Error>((resolve) => server.once('error', resolve));
-    const started = await Promise.race([waitForPort(port, 5_000).then(() => true), spawnError.then((e) => { throw new Error(`redis-server could not be started (install it: apt-get install -y redis-server): ${e.message}`); }), exited(server).then(() => false)]);
+    const started = await Promise.race([waitForPort(port, 15_000).then(() => true), spawnError.then((e) => { throw new Error(`redis-server could not be started (install it: apt-get install -y redis-server): ${e.message}`); }), exited(server).then(() => false)]);
     if (started) return { url: `redis://127.0.0.1:${port}`, stop: () => stop(server) };
     if (tries >= 3) throw new Error(`redis-server did not start on port ${port}:\n${output}`);
   }

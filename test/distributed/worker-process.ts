@@ -46,7 +46,7 @@ export async function startWorkerProcess(config: WorkerConfig): Promise<WorkerPr
   return {
     id: config.id,
     events,
-    waitFor: (match, withinMs = 10_000) =>
+    waitFor: (match, withinMs = 30_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
           const found = events.find(match);
