@@ -9,7 +9,16 @@ import { PAGE_CSP, PAGE_CSS, pageHtml } from './page-html.js';
 import { replayRunEvents, type ReplayOptions } from './replay.js';
 import { RunHub } from './run-hub.js';
 
-/** Options of {@link startDashboard}: a live run (`events$`) or a recorded one (`replay`), not both. */
+/**
+ * Options of {@link startDashboard}: a live run (`events$`) or a recorded one (`replay`), not both.
+ *
+ * ## Example
+ * ```ts
+ * import { startDashboard, type DashboardOptions } from 'rx-orchestra';
+ * const options: DashboardOptions = { replay: { path: 'runs.jsonl', speed: 10 }, port: 4800, title: 'incident 42' };
+ * const dashboard = await startDashboard(options);
+ * ```
+ */
 export interface DashboardOptions {
   /**
    * The run to watch, typically `shareRun(execute(g)).events$`. Subscribed once, at start; if it
@@ -41,7 +50,17 @@ export interface DashboardOptions {
   maxValueChars?: number;
 }
 
-/** A running dashboard. */
+/**
+ * A running dashboard: its address, and a way to stop it.
+ *
+ * ## Example
+ * ```ts
+ * import { startDashboard, type Dashboard } from 'rx-orchestra';
+ * const dashboard: Dashboard = await startDashboard({ events$: shared.events$ });
+ * console.log(`open ${dashboard.url}`);
+ * process.once('SIGINT', () => void dashboard.close());
+ * ```
+ */
 export interface Dashboard {
   /** The page's address, e.g. `http://127.0.0.1:53124/`. */
   readonly url: string;

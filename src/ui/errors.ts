@@ -1,4 +1,12 @@
-/** What is wrong with the options given to `startDashboard`. */
+/**
+ * The code of a {@link DashboardOptionsError}.
+ *
+ * ## Example
+ * ```ts
+ * import type { DashboardOptionsErrorCode } from 'rx-orchestra';
+ * const code: DashboardOptionsErrorCode = 'INVALID_DASHBOARD_OPTIONS';
+ * ```
+ */
 export type DashboardOptionsErrorCode = 'INVALID_DASHBOARD_OPTIONS';
 
 /**

@@ -107,6 +107,7 @@ ${stateRules}
 .gantt-panel { grid-area: gantt; }
 .metrics-panel { grid-area: metrics; overflow: auto; }
 .side-panel { grid-area: side; overflow: auto; }
+.side-panel > *, .metrics-panel > * { flex-shrink: 0; }
 .dag { position: relative; flex: 1; min-height: 0; overflow: hidden; cursor: grab; background: #f8fafc; border-radius: 6px; }
 .dag-svg, .dag-canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
 .dag-svg .edges path { fill: none; stroke: #94a3b8; stroke-width: 1.3; }

@@ -2,7 +2,16 @@ import { Observable, asyncScheduler, type SchedulerAction, type SchedulerLike } 
 import type { RunEvent } from '../run/events.js';
 import { DashboardOptionsError } from './errors.js';
 
-/** How a recorded run is played back. */
+/**
+ * How a recorded run is played back: its speed, the longest pause, and the clock.
+ *
+ * ## Example
+ * ```ts
+ * import { replayRunEvents, type ReplayOptions } from 'rx-orchestra';
+ * const fast: ReplayOptions = { speed: 20, maxGapMs: 2_000 }; // 20x, and no pause longer than 2 s
+ * replayRunEvents(events, fast).subscribe(render);
+ * ```
+ */
 export interface ReplayOptions {
   /** 1 plays the run in real time, 10 ten times faster, `Infinity` all at once. @default 1 */
   speed?: number;

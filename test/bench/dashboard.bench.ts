@@ -32,6 +32,8 @@ const LAG_BUDGET_MS = 100;
 
 interface PageStats {
   applied: number;
+  connects: number;
+  lastAt: number | undefined;
   rejected: number;
   lagMs: number;
   maxLagMs: number;
@@ -104,11 +106,13 @@ export async function dashboardThroughput(): Promise<Figure[]> {
     };
     const heapBefore = await heapMiB();
     let sent = 0;
+    let lastAt = 0;
     const send = (count: number) => {
       for (let i = 0; i < count; i++) {
         const next = events.next();
         if (next.done) return;
         events$.next(next.value);
+        lastAt = next.value.at;
         sent += 1;
       }
     };
@@ -122,6 +126,7 @@ export async function dashboardThroughput(): Promise<Figure[]> {
       await page.evaluate(() => (window as unknown as { rxoDashboard: { resetPeaks(): void } }).rxoDashboard.resetPeaks());
       const lags: number[] = [];
       const base = sent;
+      const { connects } = await stats(page);
       const start = performance.now();
       let lastSample = start;
       for (;;) {
@@ -136,7 +141,9 @@ export async function dashboardThroughput(): Promise<Figure[]> {
       const phaseEnd = performance.now();
       const achieved = ((sent - base) * 1_000) / (phaseEnd - start);
       let s = await stats(page);
-      while (s.applied < sent) {
+      while ((s.lastAt ?? -1) < lastAt) {
+        // caught up: the page has seen the latest event (live, or in the snapshot it resynced from)
+        if (performance.now() - phaseEnd > 60_000) throw new Error(`the page did not catch up within a minute at ${rate} events/s`);
         await sleep(10);
         s = await stats(page);
       }
@@ -144,17 +151,18 @@ export async function dashboardThroughput(): Promise<Figure[]> {
       lags.sort((a, b) => a - b);
       const p95 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.95))] ?? Number.NaN;
       const label = `${rate / 1_000}k`;
-      figures.push({ name: `dashboard_lag_p95_at_${label}_events_per_s`, value: Math.round(p95), unit: 'ms', note: `sent at ${Math.round(achieved / 1_000)}k/s; peak ${Math.round(s.maxLagMs)} ms, caught up ${Math.round(catchUpMs)} ms after the phase, slowest frame ${Math.round(s.maxDrawMs)} ms` });
-      console.error(JSON.stringify(figures.at(-1)), errors);
-      if (p95 < LAG_BUDGET_MS && catchUpMs < 2 * LAG_BUDGET_MS) keptUpTo = rate;
+      figures.push({ name: `dashboard_lag_p95_at_${label}_events_per_s`, value: Math.round(p95), unit: 'ms', note: `sent at ${Math.round(achieved / 1_000)}k/s;${s.connects > connects ? ` cut off and resynced from a snapshot ${s.connects - connects}x;` : ''} peak ${Math.round(s.maxLagMs)} ms, caught up ${Math.round(catchUpMs)} ms after the phase, slowest frame ${Math.round(s.maxDrawMs)} ms` });
+      if (s.connects === connects && p95 < LAG_BUDGET_MS && catchUpMs < 2 * LAG_BUDGET_MS) keptUpTo = rate;
     }
     send(Number.MAX_SAFE_INTEGER); // the rest, and run.completed
     await page.waitForSelector('body[data-status="completed"]', { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#dag[data-layout="done"]').length === 1); // a resync lays out again
     const final = await stats(page);
     if (process.env.DASHBOARD_BENCH_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_BENCH_SCREENSHOT });
-    figures.push({ name: 'dashboard_max_rate_kept_up', value: keptUpTo, unit: 'events/s', note: `p95 lag < ${LAG_BUDGET_MS} ms and caught up within ${2 * LAG_BUDGET_MS} ms; ${sent} events for 10,000 nodes` });
+    figures.push({ name: 'dashboard_max_rate_kept_up', value: keptUpTo, unit: 'events/s', note: `p95 lag < ${LAG_BUDGET_MS} ms, caught up within ${2 * LAG_BUDGET_MS} ms, never cut off; ${sent} events for 10,000 nodes` });
     figures.push({ name: 'dashboard_heap_after_10k_nodes', value: await heapMiB(), unit: 'MiB', note: `JS heap after GC (${heapBefore} MiB before the run); mean frame ${final.meanDrawMs.toFixed(1)} ms over ${final.frames} frames` });
-    if (errors.length > 0 || final.rejected > 0) throw new Error(`the page reported errors: ${errors.join('; ')} (rejected ${final.rejected})`);
+    const unexpected = errors.filter((e) => !e.includes('ERR_INCOMPLETE_CHUNKED_ENCODING')); // what a cut-off connection logs
+    if (unexpected.length > 0 || final.rejected > 0) throw new Error(`the page reported errors: ${unexpected.join('; ')} (rejected ${final.rejected})`);
   } finally {
     events$.complete();
     await browser.close();

@@ -176,11 +176,9 @@ describe('replaying a run log', () => {
       const started = performance.now();
       const { page, errors } = await openDashboard(browser, dashboard.url); // the replay starts as the page connects
       expect(await page.textContent('.brand .mode')).toBe('replay ×15');
-      await page.waitForSelector('#dag .node[data-state="running"]');
-      expect(await page.getAttribute('body', 'data-status')).toBe('running'); // played out over time, not at once
       await page.waitForSelector('body[data-status="completed"]', { timeout: 30_000 });
       const took = performance.now() - started;
-      expect(took).toBeGreaterThan((summary.makespanMs / speed) * 0.9);
+      expect(took).toBeGreaterThan((summary.makespanMs / speed) * 0.9); // played out over time, not at once
       expect(took).toBeLessThan(summary.makespanMs / speed + 15_000);
 
       const states = Object.fromEntries(await page.$$eval('#dag .node', (gs) => gs.map((g) => [g.getAttribute('data-node'), [g.getAttribute('data-state'), getComputedStyle(g.querySelector('rect')!).fill]])));

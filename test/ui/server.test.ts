@@ -17,18 +17,23 @@ const started: RunEvent = { type: 'run.started', runId, at: 0, concurrency: 2, n
 const start = (nodeId: string, at: number): RunEvent => ({ type: 'node.started', runId, nodeId, at, attempt: 1 });
 const succeed = (nodeId: string, at: number, value: unknown = 'ok'): RunEvent => ({ type: 'node.succeeded', runId, nodeId, at, attempts: 1, startedAt: at - 1, durationMs: 1, value });
 
-/** Reads a streaming response until `done(text so far)` holds. */
-async function readUntil(url: string, done: (text: string) => boolean): Promise<{ text: string; cancel: () => Promise<void> }> {
+/** A streaming response, read as far as needed. */
+async function openStream(url: string): Promise<{ until: (done: (text: string) => boolean) => Promise<string>; cancel: () => Promise<void> }> {
   const res = await fetch(url);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
-  while (!done(text)) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    text += decoder.decode(value, { stream: true });
-  }
-  return { text, cancel: () => reader.cancel() };
+  return {
+    async until(done) {
+      while (!done(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      return text;
+    },
+    cancel: () => reader.cancel(),
+  };
 }
 
 const ndjsonEvents = (text: string) => text.split('\n').filter(Boolean).map((line) => RunEventSchema.parse(JSON.parse(line)));
@@ -87,11 +92,11 @@ describe('the dashboard server', () => {
       events$.next(started);
       events$.next(start('a', 1));
       events$.next(succeed('a', 2));
-      const watcher = readUntil(`${dashboard.url}events.ndjson`, (text) => text.includes('"node.started"') && text.includes('"nodeId":"b"'));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const watcher = await openStream(`${dashboard.url}events.ndjson`);
+      await watcher.until((text) => text.includes('\n')); // the snapshot line
       events$.next(start('b', 3));
-      const { text, cancel } = await watcher;
-      await cancel();
+      const text = await watcher.until((t) => t.split('\n').length > 2);
+      await watcher.cancel();
       const [snapshot, ...live] = ndjsonEvents(text);
       expect(snapshot).toMatchObject({ type: 'run.snapshot', runId, states: { a: { state: 'succeeded' }, b: { state: 'pending' } } });
       expect(live.map((e) => e.type)).toEqual(['node.started']);
@@ -107,7 +112,7 @@ describe('the dashboard server', () => {
     const dashboard = await startDashboard({ events$: shared.events$ });
     try {
       const { summary } = await shared.result;
-      const { text } = await readUntil(`${dashboard.url}events.ndjson`, () => false); // ends with the run
+      const text = await (await openStream(`${dashboard.url}events.ndjson`)).until(() => false); // ends with the run
       const [snapshot, ...rest] = ndjsonEvents(text);
       expect(rest).toEqual([]);
       if (snapshot?.type !== 'run.snapshot') throw new Error('expected a snapshot');
@@ -126,12 +131,12 @@ describe('the dashboard server', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$, batchMs: 30 });
     try {
-      const watcher = readUntil(`${dashboard.url}events`, (text) => text.includes('event: end'));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const watcher = await openStream(`${dashboard.url}events`);
+      await watcher.until((text) => text.includes('retry: 1000')); // connected
       events$.next(started);
       for (let i = 0; i < 500; i++) events$.next({ type: 'node.token', runId, nodeId: 'a', at: 1, attempt: 1, text: `t${i} ` });
       events$.complete();
-      const { text } = await watcher;
+      const text = await watcher.until((t) => t.includes('event: end'));
       expect(text.startsWith('retry: 1000\n\n')).toBe(true);
       const batches = sseBatches(text);
       expect(batches).toHaveLength(1);
@@ -147,10 +152,10 @@ describe('the dashboard server', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$ });
     try {
-      const watcher = readUntil(`${dashboard.url}events`, (text) => text.includes('event: end'));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const watcher = await openStream(`${dashboard.url}events`);
+      await watcher.until((text) => text.includes('retry: 1000'));
       events$.error(new Error('the run was cancelled'));
-      const { text } = await watcher;
+      const text = await watcher.until((t) => t.includes('event: end'));
       expect(text).toContain('event: end\ndata: {"error":"Error: the run was cancelled"}');
     } finally {
       await dashboard.close();

@@ -22,6 +22,7 @@ let framePending = false;
 /** What the page measures about itself (read by the benchmark through `window.rxoDashboard`). */
 const stats = {
   batches: 0,
+  connects: 0,
   /** Wall-clock ms from the server sending a batch to the page having applied it. */
   lagMs: Number.NaN,
   maxLagMs: 0,
@@ -59,7 +60,10 @@ document.addEventListener('keydown', (event) => {
 buildChips();
 
 const source = new EventSource('/events');
-source.addEventListener('open', () => setStream('open'));
+source.addEventListener('open', () => {
+  stats.connects += 1; // more than one: the server cut a page that fell behind, and it resynced from a snapshot
+  setStream('open');
+});
 source.addEventListener('error', () => {
   if (stats.stream !== 'ended') setStream(source.readyState === EventSource.CLOSED ? 'ended' : 'reconnecting');
 });
@@ -195,5 +199,6 @@ function buildChips(): void {
     meanDrawMs: stats.frames > 0 ? stats.drawMs / stats.frames : Number.NaN,
     layoutMs: dag.layoutMs,
     status: model.status,
+    lastAt: model.lastAt,
   }),
 };
