@@ -1,6 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { createDispatcher, execute, graphFromNodes, remoteNode, type Dispatcher, type RunEvent } from '../../src/index.js';
-import { startRedis } from '../distributed/redis-server.js';
+import { startRedis } from '../support/redis-server.js';
 import { startWorkerProcess } from '../distributed/worker-process.js';
 import type { Figure } from './report.js';
 

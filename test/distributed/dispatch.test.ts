@@ -14,7 +14,7 @@ import {
   type EventOf,
   type RunEvent,
 } from 'rx-orchestra';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 const QUEUE = `dispatch-${process.pid}`;

@@ -13,7 +13,7 @@ import {
   type Dispatcher,
   type FleetRateLimiter,
 } from 'rx-orchestra';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 let redis: TestRedis;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createDispatcher, execute, graph, isNodeEndEvent, remoteNode, type Dispatcher, type RunEvent } from 'rx-orchestra';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 const QUEUE = `stalled-${process.pid}`;

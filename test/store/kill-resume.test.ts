@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisStore, sqliteStore, type RunCheckpoint, type RunEvent, type RunStore } from 'rx-orchestra';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { tempDir } from './stores.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

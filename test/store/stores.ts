@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisStore, sqliteStore, type DurableStore } from 'rx-orchestra';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 
 export interface StoreKind {
   name: 'sqlite' | 'redis';

@@ -1,7 +1,8 @@
 /**
- * A real redis-server for the store tests: REDIS_URL when set, else a private server spawned on a
- * free loopback port (nothing saved to disk). Fails loudly when redis-server is missing: these
- * tests must run, never skip.
+ * A real redis-server for the tests that need one (stores, BullMQ fleet, the scale-out bench):
+ * REDIS_URL when set, else a private server spawned on a free loopback port (nothing saved to
+ * disk), ready once it answers PING. Fails loudly when redis-server is missing: these tests must
+ * run, never skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -16,6 +17,7 @@ export interface TestRedis {
 
 let counter = 0;
 
+/** Starts (or borrows) a Redis; retries on another port if a spawned server exits early (port taken). */
 export async function startRedis(): Promise<TestRedis> {
   const unique = `${process.pid}-${Date.now()}`;
   const prefix = () => `rxo-test:${unique}:${++counter}:`;
@@ -23,25 +25,27 @@ export async function startRedis(): Promise<TestRedis> {
     await waitForPing(process.env.REDIS_URL, 5_000);
     return { url: process.env.REDIS_URL, prefix, stop: async () => {} };
   }
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new Error('redis-server is not installed (not on PATH): install it (Debian: apt-get install -y redis-server) or set REDIS_URL; the Redis store tests do not skip')
-          : error,
+  for (let tries = 0; ; tries++) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const spawnError = new Promise<never>((_, reject) =>
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'ENOENT'
+            ? new Error('redis-server is not installed (not on PATH): install it (Debian: apt-get install -y redis-server) or set REDIS_URL; the Redis tests do not skip')
+            : error,
+        ),
       ),
-    ),
-  );
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`redis-server exited early (code ${code}):\n${output}`))));
-  const url = `redis://127.0.0.1:${port}`;
-  await Promise.race([waitForPing(url, 10_000), spawnError, exited]);
-  exited.catch(() => {});
-  return { url, prefix, stop: () => stopChild(child) };
+    );
+    const exitedEarly = new Promise<false>((resolve) => child.once('exit', () => resolve(false)));
+    const url = `redis://127.0.0.1:${port}`;
+    const started = await Promise.race([waitForPing(url, 15_000).then(() => true as const), spawnError, exitedEarly]);
+    if (started) return { url, prefix, stop: () => stopChild(child) };
+    if (tries >= 3) throw new Error(`redis-server did not start on port ${port}:\n${output}`);
+  }
 }
 
 async function waitForPing(url: string, withinMs: number): Promise<void> {
