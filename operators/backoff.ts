@@ -43,8 +43,10 @@ export function checkBackoffConfig(config: BackoffConfig, where: string): void {
   const { initialDelay, factor, maxDelay, jitter } = config;
   const bad = (field: string, value: unknown, rule: string) =>
     new OperatorConfigError(field, `${where}: '${field}' must be ${rule}, got ${String(value)}`);
-  if (initialDelay !== undefined && !(initialDelay >= 0)) throw bad('initialDelay', initialDelay, '>= 0');
+  // Finite: an infinite wait would hold the call forever (waits longer than a timer can hold are armed in chunks).
+  const ms = (value: number | undefined) => value === undefined || (typeof value === 'number' && value >= 0 && Number.isFinite(value));
+  if (!ms(initialDelay)) throw bad('initialDelay', initialDelay, 'a finite number of ms >= 0');
   if (factor !== undefined && !(factor >= 1)) throw bad('factor', factor, '>= 1');
-  if (maxDelay !== undefined && !(maxDelay >= 0)) throw bad('maxDelay', maxDelay, '>= 0');
+  if (!ms(maxDelay)) throw bad('maxDelay', maxDelay, 'a finite number of ms >= 0');
   if (jitter !== undefined && !(jitter >= 0 && jitter <= 1)) throw bad('jitter', jitter, 'between 0 and 1');
 }

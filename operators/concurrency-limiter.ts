@@ -12,10 +12,19 @@ export interface LimitChange {
   at: number;
 }
 
-/** A held slot: release it exactly once, with feedback on how the call went. */
+/**
+ * A held slot: release it exactly once, with feedback on how the call went. A slot released as
+ * `cancelled` goes to the next waiter once the teardown in progress is over (same scheduler time).
+ */
 export interface Slot {
   readonly startedAt: number;
   release(feedback: CallFeedback): void;
+}
+
+interface Waiter {
+  subscriber: Subscriber<Slot>;
+  queued: boolean;
+  signal: AbortSignal | undefined;
 }
 
 /** Settings of an adaptive (AIMD) limit. */
@@ -41,6 +50,9 @@ export interface AdaptiveLimitConfig {
  * multiplicative decrease on overload (and, if asked, on rising latency), within bounds; one
  * decrease per round trip (calls that started before the last decrease do not decrease again).
  * Waiting calls are served first come, first served; `changes$` reports every change of the limit.
+ * A waiter whose AbortSignal aborts leaves the queue and is never granted a slot, and a slot freed
+ * by a cancelled call is handed on once the teardown in progress has finished (at the same
+ * scheduler time), so cancelling several callers at once starts none of those queued behind them.
  *
  * ## Example
  * ```ts
@@ -54,7 +66,7 @@ export class ConcurrencyLimiter {
   readonly adaptive: boolean;
   readonly #config: Required<Omit<AdaptiveLimitConfig, 'latencyTolerance'>> & { latencyTolerance: number | undefined };
   readonly #scheduler: SchedulerLike;
-  readonly #waiting: { subscriber: Subscriber<Slot>; queued: boolean }[] = [];
+  readonly #waiting: Waiter[] = [];
   readonly #changes = new Subject<LimitChange>();
   #limit: number;
   #inFlight = 0;
@@ -62,6 +74,7 @@ export class ConcurrencyLimiter {
   #fastest = Infinity;
   #granting = false;
   #grantAgain = false;
+  #handOffPending = false;
 
   /** Every change of the limit. */
   readonly changes$ = this.#changes.asObservable();
@@ -108,18 +121,36 @@ export class ConcurrencyLimiter {
     return this.#waiting.length;
   }
 
-  /** Waits for a slot: emits it when free, then completes. Unsubscribing while waiting leaves the queue. */
-  acquire(): Observable<Slot> {
+  /**
+   * Waits for a slot: emits it when free, then completes. Unsubscribing while waiting leaves the
+   * queue. With a `signal`, an aborted call is never granted a slot: it leaves the queue and errors
+   * with `signal.reason` (at once, if the signal is already aborted).
+   */
+  acquire(signal?: AbortSignal): Observable<Slot> {
     return new Observable<Slot>((subscriber) => {
-      const entry = { subscriber, queued: true };
+      if (signal?.aborted) return void subscriber.error(signal.reason);
+      const entry: Waiter = { subscriber, queued: true, signal };
       this.#waiting.push(entry);
       this.#grant();
+      if (!signal) return () => this.#leave(entry);
+      if (!entry.queued) return undefined;
+      const onAbort = () => {
+        this.#leave(entry);
+        subscriber.error(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
       return () => {
-        if (!entry.queued) return; // granted: nothing to remove (and no O(n) search)
-        const at = this.#waiting.indexOf(entry);
-        if (at >= 0) this.#waiting.splice(at, 1);
+        signal.removeEventListener('abort', onAbort);
+        this.#leave(entry);
       };
     });
+  }
+
+  #leave(entry: Waiter): void {
+    if (!entry.queued) return; // granted: nothing to remove (and no O(n) search)
+    entry.queued = false;
+    const at = this.#waiting.indexOf(entry);
+    if (at >= 0) this.#waiting.splice(at, 1);
   }
 
   #grant(): void {
@@ -133,6 +164,11 @@ export class ConcurrencyLimiter {
         while (this.#inFlight < this.limit && this.#waiting.length > 0) {
           const entry = this.#waiting.shift()!;
           entry.queued = false;
+          // Its abort listener may not have run yet (another listener of the same abort freed this slot).
+          if (entry.signal?.aborted) {
+            entry.subscriber.error(entry.signal.reason);
+            continue;
+          }
           this.#inFlight += 1;
           entry.subscriber.next(this.#slot());
           entry.subscriber.complete();
@@ -141,6 +177,20 @@ export class ConcurrencyLimiter {
     } finally {
       this.#granting = false;
     }
+  }
+
+  /**
+   * Grants the slot a cancelled call freed once the current teardown is over (a task at the same
+   * scheduler time): unsubscribing several callers at once (two runs in one subscription, a run's
+   * nodes) must not start a queued call that the same teardown is about to cancel.
+   */
+  #grantAfterTeardown(): void {
+    if (this.#handOffPending) return;
+    this.#handOffPending = true;
+    this.#scheduler.schedule(() => {
+      this.#handOffPending = false;
+      this.#grant();
+    });
   }
 
   #slot(): Slot {
@@ -153,7 +203,8 @@ export class ConcurrencyLimiter {
         released = true;
         this.#inFlight -= 1;
         if (this.adaptive) this.#adapt(feedback);
-        this.#grant();
+        if (feedback.kind === 'cancelled') this.#grantAfterTeardown();
+        else this.#grant();
       },
     };
   }

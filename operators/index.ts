@@ -4,7 +4,19 @@
  * @module
  */
 export { timeout, TimeoutError, isTimeoutError, type TimeoutConfig, type TimeoutKind } from './timeout.js';
-export { retryWithBackoff, isRetryable, retryAfterOf, type RetryConfig, type RetryInfo, type GiveUpInfo, type GiveUpReason } from './retry.js';
+export {
+  retryWithBackoff,
+  isRetryable,
+  retryAfterOf,
+  RetryAfterTooLongError,
+  isRetryAfterTooLongError,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  type RetryConfig,
+  type RetryInfo,
+  type GiveUpInfo,
+  type GiveUpReason,
+} from './retry.js';
+export { MAX_TIMER_MS } from './long-timer.js';
 export { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffConfig } from './backoff.js';
 export { fallback, fallbackValue, type FallbackConfig, type FallbackSource } from './fallback.js';

@@ -1,6 +1,7 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { TokenBucket } from './token-bucket.js';
 import { OperatorConfigError } from './errors.js';
+import { scheduleAfter } from './long-timer.js';
 
 /** A provider's per-minute quota. Give the limits you know; the others are not enforced. */
 export interface Quota {
@@ -58,6 +59,7 @@ interface Waiter {
   subscriber: Subscriber<Permit>;
   reported: boolean;
   onWait: ((wait: RateLimitWait) => void) | undefined;
+  signal: AbortSignal | undefined;
 }
 
 const KINDS = ['requests', 'inputTokens', 'outputTokens'] as const;
@@ -68,8 +70,9 @@ const PER_MINUTE = { requests: 'requestsPerMinute', inputTokens: 'inputTokensPer
  * pipelines and agent pools, so together they stay under the provider's limits). Token buckets per
  * limit; calls are admitted first come, first served when their estimated cost fits; waiting calls
  * are reported; estimates are corrected by real usage (`permit.settle`) and by the provider's own
- * figures (`observe`); a 429's retry-after pauses everyone (`pause`). Limits not declared can be
- * learned from the provider's reports.
+ * figures (`observe`); a 429's retry-after pauses everyone (`pause`). A declared limit is a
+ * ceiling (your share of a key): the provider's reports may lower it, never raise it. Limits not
+ * declared are learned from the provider's reports.
  *
  * ## Example
  * ```ts
@@ -81,6 +84,8 @@ const PER_MINUTE = { requests: 'requestsPerMinute', inputTokens: 'inputTokensPer
 export class RateLimiter {
   readonly #scheduler: SchedulerLike;
   readonly #buckets: Partial<Record<(typeof KINDS)[number], TokenBucket>> = {};
+  /** The limits given to the constructor: ceilings that reports never raise. */
+  readonly #declared: Partial<Record<(typeof KINDS)[number], number>> = {};
   readonly #queue: Waiter[] = [];
   #timer: Subscription | undefined;
   #pausedUntil = 0;
@@ -95,6 +100,7 @@ export class RateLimiter {
       if (!(limit > 0 && Number.isFinite(limit))) {
         throw new OperatorConfigError(PER_MINUTE[kind], `RateLimiter: '${PER_MINUTE[kind]}' must be a finite number > 0, got ${String(limit)}`);
       }
+      this.#declared[kind] = limit;
       this.#buckets[kind] = TokenBucket.perMinute(limit, this.#scheduler.now());
     }
   }
@@ -116,26 +122,44 @@ export class RateLimiter {
 
   /**
    * Waits for room for a call: a cold Observable that emits a {@link Permit} once the call is
-   * admitted, then completes. Unsubscribing while waiting leaves the queue.
+   * admitted, then completes. Unsubscribing while waiting leaves the queue. With a `signal`, an
+   * aborted call is never admitted: it leaves the queue and errors with `signal.reason` (at once,
+   * if the signal is already aborted).
    */
-  acquire(cost: CallCost = {}, onWait?: (wait: RateLimitWait) => void): Observable<Permit> {
+  acquire(cost: CallCost = {}, onWait?: (wait: RateLimitWait) => void, signal?: AbortSignal): Observable<Permit> {
     const full: Required<CallCost> = { requests: cost.requests ?? 1, inputTokens: cost.inputTokens ?? 0, outputTokens: cost.outputTokens ?? 0 };
     return new Observable<Permit>((subscriber) => {
-      const waiter: Waiter = { cost: full, subscriber, reported: false, onWait };
+      if (signal?.aborted) return void subscriber.error(signal.reason);
+      const waiter: Waiter = { cost: full, subscriber, reported: false, onWait, signal };
       this.#queue.push(waiter);
       this.#drain();
-      return () => {
+      const leave = () => {
         const at = this.#queue.indexOf(waiter);
         if (at >= 0) {
           this.#queue.splice(at, 1);
           if (at === 0) this.#drain();
         }
       };
+      if (!signal || subscriber.closed) return leave;
+      const onAbort = () => {
+        leave();
+        subscriber.error(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      return () => {
+        signal.removeEventListener('abort', onAbort);
+        leave();
+      };
     });
   }
 
-  /** Nobody starts before `ms` from now (a 429's retry-after applies to the whole quota). */
+  /**
+   * Nobody starts before `ms` from now (a 429's retry-after applies to the whole quota). Any length
+   * works (long waits are armed in chunks); `Infinity` holds every call until unsubscribed.
+   * @throws {OperatorConfigError} when `ms` is not a number >= 0
+   */
   pause(ms: number): void {
+    if (!(typeof ms === 'number' && ms >= 0)) throw new OperatorConfigError('ms', `RateLimiter.pause: 'ms' must be a number of ms >= 0, got ${String(ms)}`);
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#scheduler.now() + ms);
     this.#drain();
   }
@@ -143,6 +167,7 @@ export class RateLimiter {
   /**
    * Corrects the buckets from the provider's own figures: `remaining` sets the level, and a
    * `limit` for an undeclared bucket creates it (so a quota can be learned from response headers).
+   * A reported limit never raises a declared one: the limit in force is min(declared, reported).
    */
   observe(reported: ReportedQuota): void {
     const now = this.#scheduler.now();
@@ -150,11 +175,16 @@ export class RateLimiter {
       const window = reported[kind];
       if (!window) continue;
       let bucket = this.#buckets[kind];
-      if (!bucket && window.limit !== undefined && window.limit > 0) bucket = this.#buckets[kind] = TokenBucket.perMinute(window.limit, now);
+      const reportedLimit = window.limit !== undefined && window.limit > 0 && Number.isFinite(window.limit) ? window.limit : undefined;
+      if (!bucket && reportedLimit !== undefined) bucket = this.#buckets[kind] = TokenBucket.perMinute(reportedLimit, now);
       if (!bucket) continue;
-      if (window.limit !== undefined && window.limit > 0 && window.limit !== bucket.capacity) {
-        bucket.capacity = window.limit;
-        bucket.refillPerMs = window.limit / 60_000;
+      const declared = this.#declared[kind];
+      const limit = reportedLimit === undefined ? undefined : declared === undefined ? reportedLimit : Math.min(declared, reportedLimit);
+      if (limit !== undefined && limit !== bucket.capacity) {
+        const level = bucket.level(now); // refilled at the old rate up to now
+        bucket.capacity = limit;
+        bucket.refillPerMs = limit / 60_000;
+        if (level > limit) bucket.set(limit, now);
       }
       // Reports count whole tokens: only a report below our own whole count means usage we missed.
       if (window.remaining !== undefined && window.remaining < Math.floor(bucket.level(now))) bucket.set(window.remaining, now);
@@ -182,6 +212,12 @@ export class RateLimiter {
     const now = this.#scheduler.now();
     while (this.#queue.length > 0) {
       const head = this.#queue[0]!;
+      // Its abort listener may not have run yet (another listener of the same abort got here first).
+      if (head.signal?.aborted) {
+        this.#queue.shift();
+        head.subscriber.error(head.signal.reason);
+        continue;
+      }
       const [waitMs, limitedBy] = this.#waitFor(head.cost, now);
       if (waitMs > 0) {
         for (const waiter of this.#queue) {
@@ -189,7 +225,7 @@ export class RateLimiter {
           waiter.reported = true;
           waiter.onWait?.({ waitMs, limitedBy, queued: this.#queue.length });
         }
-        this.#timer = this.#scheduler.schedule(() => this.#drain(), waitMs);
+        this.#timer = scheduleAfter(this.#scheduler, waitMs, () => this.#drain());
         return;
       }
       this.#queue.shift();

@@ -1,7 +1,53 @@
-import { asyncScheduler, defer, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, retry, throwError, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { backoffDelay, checkBackoffConfig, type BackoffConfig } from './backoff.js';
 import { OperatorConfigError } from './errors.js';
+import { delayOf } from './long-timer.js';
 import type { RetryBudget } from './retry-budget.js';
+
+/**
+ * The longest retry-after honoured unless told otherwise: 10 minutes. Per-minute quotas refill
+ * within a minute; a service asking for much longer (a daily cap, a misconfigured proxy, 30 days)
+ * is not worth holding a call, a slot or a whole quota for.
+ */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/**
+ * A service asked to wait longer before retrying than the caller accepts (`maxRetryAfter`, by
+ * default {@link DEFAULT_MAX_RETRY_AFTER_MS}): the call fails with this instead of waiting. Not
+ * retryable; `cause` is the service's error.
+ *
+ * ## Example
+ * ```ts
+ * import { isRetryAfterTooLongError } from 'rx-orchestra/operators';
+ * if (isRetryAfterTooLongError(error)) console.log(`asked to wait ${error.retryAfterMs} ms, at most ${error.maxMs} accepted`);
+ * ```
+ */
+export class RetryAfterTooLongError extends Error {
+  override readonly name = 'RetryAfterTooLongError';
+  readonly code = 'RETRY_AFTER_TOO_LONG' as const;
+  readonly retryable = false;
+  constructor(
+    /** How long the service asked to wait, in ms. */
+    readonly retryAfterMs: number,
+    /** The longest wait accepted, in ms. */
+    readonly maxMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the service asked to wait ${describeMs(retryAfterMs)} before retrying, more than the ${describeMs(maxMs)} accepted (maxRetryAfter): failing instead of waiting`, options);
+  }
+}
+
+/** True for a {@link RetryAfterTooLongError}, also one from another copy of this package. */
+export function isRetryAfterTooLongError(error: unknown): error is RetryAfterTooLongError {
+  return error instanceof RetryAfterTooLongError || (error instanceof Error && (error as { code?: unknown }).code === 'RETRY_AFTER_TOO_LONG');
+}
+
+function describeMs(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${Math.round(ms / 360_000) / 10} h`;
+  return `${Math.round(ms / 8_640_000) / 10} days`;
+}
 
 /** What {@link retryWithBackoff} reports before each retry. */
 export interface RetryInfo {
@@ -55,6 +101,13 @@ export interface RetryConfig extends BackoffConfig {
    * @default undefined (no budget: only `count` limits retries)
    */
   budget?: RetryBudget;
+  /**
+   * The longest retry-after (an error's `retryAfterMs`, e.g. a 429's header) the operator waits
+   * for, in ms; an error asking for longer ends the retries at once with a
+   * {@link RetryAfterTooLongError} (reason `'notRetryable'`) instead of waiting.
+   * @default 600000 (10 minutes, {@link DEFAULT_MAX_RETRY_AFTER_MS})
+   */
+  maxRetryAfter?: number;
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: () => number;
   /** Scheduler for the waits. @default asyncScheduler */
@@ -109,7 +162,7 @@ export function retryAfterOf(error: unknown): number | undefined {
 export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoTypeOperatorFunction<T> {
   const options: RetryConfig = typeof config === 'number' ? { count: config } : config;
   checkRetryConfig(options, 'retryWithBackoff');
-  const { count = 3, retryIf = isRetryable, onRetry, onGiveUp, budget, random = Math.random, scheduler = asyncScheduler } = options;
+  const { count = 3, retryIf = isRetryable, onRetry, onGiveUp, budget, maxRetryAfter = DEFAULT_MAX_RETRY_AFTER_MS, random = Math.random, scheduler = asyncScheduler } = options;
   if (count === 0 && !onGiveUp && !budget) return (source) => source;
   // rxjs' retry gets no count: the delay function sees every failure, so the last one (count
   // exhausted) is reported to onGiveUp too. `attempt` is the failed attempt, 1-based.
@@ -127,9 +180,15 @@ export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoType
         onGiveUp?.({ attempt, error, reason });
         return throwError(() => error);
       }
-      const delayMs = Math.max(backoffDelay(attempt, options, random), retryAfterOf(error) ?? 0);
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter !== undefined && retryAfter > maxRetryAfter) {
+        const tooLong = new RetryAfterTooLongError(retryAfter, maxRetryAfter, { cause: error });
+        onGiveUp?.({ attempt, error: tooLong, reason: 'notRetryable' });
+        return throwError(() => tooLong);
+      }
+      const delayMs = Math.max(backoffDelay(attempt, options, random), retryAfter ?? 0);
       onRetry?.({ attempt, error, delayMs });
-      return timer(delayMs, scheduler);
+      return delayOf(delayMs, scheduler);
     },
   });
   if (!budget) return retrying;
@@ -153,6 +212,10 @@ export function checkRetryConfig(config: RetryConfig, where: string): void {
   const { budget } = config;
   if (budget !== undefined && (typeof budget !== 'object' || budget === null || typeof budget.tryRetry !== 'function' || typeof budget.recordAttempt !== 'function')) {
     throw new OperatorConfigError('budget', `${where}: 'budget' must be a RetryBudget (from createRetryBudget), got ${String(budget)}`);
+  }
+  const { maxRetryAfter } = config;
+  if (maxRetryAfter !== undefined && !(typeof maxRetryAfter === 'number' && maxRetryAfter >= 0)) {
+    throw new OperatorConfigError('maxRetryAfter', `${where}: 'maxRetryAfter' must be a number of ms >= 0 (Infinity to honour any), got ${String(maxRetryAfter)}`);
   }
   checkBackoffConfig(config, where);
 }

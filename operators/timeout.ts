@@ -1,5 +1,6 @@
 import { OperatorConfigError } from './errors.js';
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { scheduleAfter } from './long-timer.js';
 
 /** Which clock ran out: the whole operation, the wait for the first value, or the gap between two values. */
 export type TimeoutKind = 'total' | 'first' | 'idle';
@@ -34,13 +35,22 @@ export function isTimeoutError(error: unknown): error is TimeoutError {
 }
 
 /** Deadlines for {@link timeout}; give any combination. */
-export interface TimeoutConfig {
+export interface TimeoutConfig<T = unknown> {
   /** The source must complete within this many ms of subscription. @default undefined (no limit) */
   total?: number;
-  /** The first value must arrive within this many ms of subscription. @default undefined (no limit) */
+  /** The first value (that `meetsFirst` accepts) must arrive within this many ms of subscription. @default undefined (no limit) */
   first?: number;
-  /** After a value, the next value (or completion) must arrive within this many ms. @default undefined (no limit) */
+  /**
+   * The longest silence allowed, in ms: from subscription to the first value, and from each value
+   * to the next (or to completion). Every value counts, also those `meetsFirst` rejects (a
+   * keep-alive is a sign of life). @default undefined (no limit)
+   */
   idle?: number;
+  /**
+   * Which values meet the `first` deadline, e.g. only text and not a stream's keep-alive events.
+   * @default every value
+   */
+  meetsFirst?: (value: T) => boolean;
   /** Scheduler for the deadlines; a virtual one in marble tests. @default asyncScheduler */
   scheduler?: SchedulerLike;
   /** Makes the error to raise. @default `new TimeoutError(kind, ms)` */
@@ -50,39 +60,57 @@ export interface TimeoutConfig {
 /**
  * Errors with a {@link TimeoutError} when the source misses a deadline, and unsubscribes it
  * (so an in-flight call is cancelled). Unlike rxjs' own `timeout`, `total` bounds the whole
- * operation, not just the first value, and `first`/`idle` catch a stream that stops sending.
+ * operation, not just the first value, and `first`/`idle` catch a stream that stops sending, also
+ * one that never sends anything. Any length works, `Infinity` meaning none: waits longer than a
+ * timer can hold (2^31-1 ms, ~24.8 days) are armed in chunks, not clamped to 1 ms.
  *
  * ## Example
  * ```ts
  * import { timeout } from 'rx-orchestra/operators';
  * callModel$.pipe(timeout(30_000));                       // whole call within 30 s
- * stream$.pipe(timeout({ first: 10_000, idle: 5_000 }));  // first byte, then between chunks
+ * stream$.pipe(timeout({ first: 10_000, idle: 5_000 }));  // first value within 10 s, never 5 s without one
  * ```
  * @param config a total deadline in ms, or a {@link TimeoutConfig}
+ * @throws {OperatorConfigError} when a deadline is not a number of ms >= 0
  */
-export function timeout<T>(config: number | TimeoutConfig): MonoTypeOperatorFunction<T> {
-  const { total, first, idle, scheduler = asyncScheduler, with: makeError = (kind: TimeoutKind, ms: number) => new TimeoutError(kind, ms) } =
-    typeof config === 'number' ? { total: config } : config;
+export function timeout<T>(config: number | TimeoutConfig<T>): MonoTypeOperatorFunction<T> {
+  const {
+    total,
+    first,
+    idle,
+    meetsFirst,
+    scheduler = asyncScheduler,
+    with: makeError = (kind: TimeoutKind, ms: number) => new TimeoutError(kind, ms),
+  } = typeof config === 'number' ? { total: config } : config;
   for (const [field, value] of Object.entries({ total, first, idle })) {
-    if (value !== undefined && !(value >= 0)) {
-      throw new OperatorConfigError(field, `timeout: '${field}' must be a number of ms >= 0, got ${String(value)}`);
+    if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
+      throw new OperatorConfigError(field, `timeout: '${field}' must be a number of ms >= 0 (Infinity for none), got ${String(value)}`);
     }
   }
+  const arm = (ms: number | undefined, fire: () => void) => (ms === undefined || ms === Infinity ? undefined : scheduleAfter(scheduler, ms, fire));
   return (source) =>
     new Observable<T>((subscriber) => {
       let gap: Subscription | undefined;
-      let sawValue = false;
+      let firstTimer: Subscription | undefined;
+      let sawFirst = false;
       const fail = (kind: TimeoutKind, ms: number) => () => subscriber.error(makeError(kind, ms));
-      const armGap = (kind: TimeoutKind, ms: number | undefined) => {
+      const onIdle = idle === undefined ? undefined : fail('idle', idle);
+      const armGap = () => {
         gap?.unsubscribe();
-        gap = ms === undefined || ms === Infinity ? undefined : scheduler.schedule(fail(kind, ms), ms);
-        if (gap) subscriber.add(gap);
+        gap = onIdle && arm(idle, onIdle);
       };
+      subscriber.add(() => {
+        gap?.unsubscribe();
+        firstTimer?.unsubscribe();
+      });
       subscriber.add(
         source.subscribe({
           next: (value) => {
-            sawValue = true;
-            armGap('idle', idle);
+            if (!sawFirst && (!meetsFirst || meetsFirst(value))) {
+              sawFirst = true;
+              firstTimer?.unsubscribe();
+            }
+            if (idle !== undefined) armGap();
             subscriber.next(value);
           },
           error: (error) => subscriber.error(error),
@@ -92,7 +120,9 @@ export function timeout<T>(config: number | TimeoutConfig): MonoTypeOperatorFunc
       // Armed after subscribing, at the same scheduler time: a source that finished synchronously
       // never creates a timer.
       if (subscriber.closed) return;
-      if (total !== undefined && total !== Infinity) subscriber.add(scheduler.schedule(fail('total', total), total));
-      if (!sawValue) armGap('first', first);
+      const totalTimer = arm(total, fail('total', total!));
+      if (totalTimer) subscriber.add(totalTimer);
+      if (!sawFirst) firstTimer = arm(first, fail('first', first!));
+      if (gap === undefined) armGap();
     });
 }

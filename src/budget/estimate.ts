@@ -26,7 +26,11 @@ export interface EstimateRunCostOptions {
  * Estimates what a run will cost before it starts (seed 000): per node, `calls x (inputTokens x
  * input price + outputTokens x output price)` at the model's price (`priceOf`/`costUsd`), and
  * the total. Estimator functions are called in dependency order with their dependencies'
- * estimates. Nodes without an estimate are listed in `unestimated` and count as free. Pure.
+ * estimates. Nodes without an estimate are listed in `unestimated` and count as free. An `llm()`
+ * node that names no model or provider is priced as the run's `model`, else as `defaultModel()`'s
+ * model, which is the model that answers with `ANTHROPIC_API_KEY` set (`RX_ORCHESTRA_MODEL`, else
+ * `claude-sonnet-4-6`) also offline, where the simulated provider stands in for it: an estimate
+ * is the same with and without a key. Pure.
  *
  * ## Example
  * ```ts

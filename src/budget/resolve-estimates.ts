@@ -24,7 +24,7 @@ export function resolveCostEstimates(nodes: readonly CostedNode[], model: string
   const done: boolean[] = nodes.map(() => false);
   const resolve = (i: number) => {
     done[i] = true;
-    const upstream: Record<string, CostEstimate | undefined> = {};
+    const upstream = Object.create(null) as Record<string, CostEstimate | undefined>; // any id is a key, '__proto__' too
     let upstreamOutputTokens = 0;
     for (const dep of depsOf[i]!) {
       const j = indexOf.get(dep);

@@ -1,6 +1,7 @@
 import type { EventOf, NodeView, RunEvent, RunSummary } from '../run/events.js';
 import { STATUS_OF_END_EVENT, isNodeEndEvent } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
+import { ownEntry } from '../run/id-record.js';
 import { formatError } from './format.js';
 
 /**
@@ -198,7 +199,7 @@ export class LiveRunState {
   #fromSnapshot(event: EventOf<'run.snapshot'>): void {
     this.#reset(event.runId, event.at, undefined, event.nodes);
     for (const node of this.order) {
-      const view = event.states[node.id];
+      const view = ownEntry(event.states, node.id);
       if (!view) continue;
       node.attempts = view.attempts;
       if (view.startedAt !== undefined) node.startedAt = view.startedAt;

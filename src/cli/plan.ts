@@ -46,6 +46,43 @@ export interface RunPlan {
   readonly cost: RunCostEstimate;
   /** Present when the run has a budget: the limit and whether the estimate is within it. */
   readonly budget?: { readonly maxUsd: number; readonly within: boolean };
+  /**
+   * Present when nodes are priced as the model the offline simulated provider stands in for (no
+   * `ANTHROPIC_API_KEY`, no provider of the run's own): that model, those nodes in plan order, and
+   * the sentence {@link offlinePricingNote} says it with.
+   */
+  readonly offlinePricing?: OfflinePricing;
+}
+
+/**
+ * Nodes priced as the model that answers with `ANTHROPIC_API_KEY` set, while the offline simulated
+ * provider answers them for $0 (see `defaultModel`).
+ *
+ * ## Example
+ * ```ts
+ * import type { OfflinePricing } from './plan.js';
+ * const pricing: OfflinePricing = { model: 'claude-sonnet-4-6', nodes: ['research'], note: offlinePricingNote('claude-sonnet-4-6') };
+ * ```
+ */
+export interface OfflinePricing {
+  readonly model: string;
+  readonly nodes: readonly string[];
+  readonly note: string;
+}
+
+/**
+ * Says how offline calls are priced: as the model that would answer with a key, while the
+ * simulated provider answers for $0.
+ *
+ * ## Example
+ * ```ts
+ * import { offlinePricingNote } from './plan.js';
+ * offlinePricingNote('claude-sonnet-4-6');
+ * // 'priced as claude-sonnet-4-6 (the model that answers with ANTHROPIC_API_KEY set; offline the simulated provider answers for $0)'
+ * ```
+ */
+export function offlinePricingNote(model: string): string {
+  return `priced as ${model} (the model that answers with ANTHROPIC_API_KEY set; offline the simulated provider answers for $0)`;
 }
 
 /**
@@ -65,6 +102,12 @@ export interface PlanRunOptions {
   maxUsd?: number;
   /** How many of the most expensive nodes `cost.top` lists. @default 3 */
   top?: number;
+  /**
+   * The model id the offline simulated default provider stands in for, when it is the run's
+   * provider (no `ANTHROPIC_API_KEY`, no `model` of the run's own): nodes priced as that model are
+   * listed in `offlinePricing`. @default undefined (online, or the run names its provider)
+   */
+  offlineModel?: string;
 }
 
 /**
@@ -99,7 +142,10 @@ export function planRun(graph: Graph<Record<string, unknown>, unknown>, options:
   });
   const criticalPath = steps.reduce((max, s) => Math.max(max, s.pathLength), 0);
   const budget = options.maxUsd === undefined ? undefined : { maxUsd: options.maxUsd, within: cost.totalUsd - options.maxUsd <= 1e-9 };
-  return { steps, criticalPath, cost, ...(budget ? { budget } : {}) };
+  const { offlineModel } = options;
+  const offlineNodes = offlineModel === undefined ? [] : steps.filter((s) => s.cost?.model === offlineModel).map((s) => s.id);
+  const offlinePricing = offlineNodes.length > 0 ? { model: offlineModel!, nodes: offlineNodes, note: offlinePricingNote(offlineModel!) } : undefined;
+  return { steps, criticalPath, cost, ...(budget ? { budget } : {}), ...(offlinePricing ? { offlinePricing } : {}) };
 }
 
 /**
@@ -148,8 +194,10 @@ function priorityOrder(graph: Graph<Record<string, unknown>, unknown>): number[]
 }
 
 /**
- * The plan as text: a cost line (total, most expensive nodes, nodes without an estimate), the
- * budget verdict when there is a budget, and a table of the nodes in plan order with their
+ * The plan as text: a cost line (total, most expensive nodes), which nodes are priced as the
+ * model the offline simulated provider stands in for (`Offline, priced as claude-sonnet-4-6 (…):
+ * research, outline`), the nodes without an estimate, the budget verdict when there is a budget,
+ * and a table of the nodes in plan order with their
  * dependencies, estimates, remaining path, model, tokens and cost.
  *
  * ## Example
@@ -166,9 +214,13 @@ export function formatPlan(plan: RunPlan): string[] {
     `Estimated cost: ${formatCost(cost.totalUsd)} for ${steps.length} node${steps.length === 1 ? '' : 's'}` +
       (cost.top.length > 0 ? `; most expensive: ${cost.top.map((n) => `${n.nodeId} ${formatCost(n.usd)}`).join(', ')}` : ''),
   ];
+  if (plan.offlinePricing) {
+    const { nodes, note } = plan.offlinePricing;
+    const which = nodes.length === estimated ? 'every estimated node' : listed(nodes);
+    lines.push(`Offline, ${note}: ${which}`);
+  }
   if (cost.unestimated.length > 0) {
-    const more = cost.unestimated.length > 8 ? ` and ${cost.unestimated.length - 8} more` : '';
-    lines.push(`Without a cost estimate (not counted): ${estimated === 0 ? 'every node' : `${cost.unestimated.slice(0, 8).join(', ')}${more}`}`);
+    lines.push(`Without a cost estimate (not counted): ${estimated === 0 ? 'every node' : listed(cost.unestimated)}`);
   }
   if (plan.budget) {
     lines.push(plan.budget.within ? `Budget: ${formatCost(plan.budget.maxUsd)}, the estimate is within it` : `✗ Budget: ${formatCost(plan.budget.maxUsd)}, the estimate is over it: the run would be refused`);
@@ -187,6 +239,11 @@ export function formatPlan(plan: RunPlan): string[] {
   ]);
   lines.push(...formatTable(['#', 'node', 'deps', 'estimate', 'path', 'model', 'in tok', 'out tok', 'cost'], rows, { right: [0, 3, 4, 6, 7, 8] }));
   return lines;
+}
+
+/** Up to 8 node ids, then how many more. */
+function listed(ids: readonly string[]): string {
+  return `${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ` and ${ids.length - 8} more` : ''}`;
 }
 
 function formatDeps(deps: readonly string[]): string {

@@ -7,13 +7,15 @@ import { shareRun } from '../run/share-run.js';
 import { isRunIncompleteError } from '../run/errors.js';
 import type { RunEvent } from '../run/events.js';
 import { assertWithinBudget } from '../budget/preflight.js';
+import { estimateRunCost } from '../budget/estimate.js';
+import { defaultModel, isDefaultModelSimulated } from '../nodes/default-model.js';
 import { isBudgetExceededError } from '../budget/errors.js';
 import { logRunEvents } from '../observe/run-logger.js';
 import { writeRunLog } from '../observe/run-log-file.js';
 import { LOG_LEVELS, type RunCommandOptions } from './args.js';
 import { CliError, EXIT_CODES, oneLine } from './errors.js';
 import { loadPipeline, type Pipeline } from './pipeline.js';
-import { formatPlan, planRun } from './plan.js';
+import { formatPlan, offlinePricingNote, planRun } from './plan.js';
 import { LiveRunState } from './live-state.js';
 import { startLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { progressLine } from './progress-lines.js';
@@ -76,6 +78,8 @@ export async function runCommand(command: RunCommandOptions, io: CliIo): Promise
   const options = withOverrides(pipeline, command);
   if (command.dryRun) return dryRun(pipeline, options, command, io);
   const ui = command.ui ? await (io.dashboard ?? loadDashboard)() : undefined; // a missing dashboard is a usage error, before anything runs
+  const offline = offlineNote(pipeline, options);
+  if (offline) io.stderr.write(`${offline}\n`);
 
   let run$: ReturnType<typeof execute>;
   try {
@@ -165,8 +169,10 @@ function withOverrides(pipeline: Pipeline, command: RunCommandOptions): ExecuteO
 function dryRun(pipeline: Pipeline, options: ExecuteOptions, command: RunCommandOptions, io: CliIo): number {
   let plan: ReturnType<typeof planRun>;
   try {
+    const offlineModel = offlineModelOf(options);
     plan = planRun(pipeline.graph, {
       ...(options.model ? { model: options.model.model } : {}),
+      ...(offlineModel !== undefined ? { offlineModel } : {}),
       ...(options.budget ? { maxUsd: options.budget.maxUsd, ...(options.budget.top !== undefined ? { top: options.budget.top } : {}) } : {}),
     });
   } catch (error) {
@@ -181,6 +187,33 @@ function dryRun(pipeline: Pipeline, options: ExecuteOptions, command: RunCommand
     io.stderr.write(`✗ run would be refused: ${oneLine((error as Error).message)}\n`);
   }
   return EXIT_CODES.refused;
+}
+
+/**
+ * The model id the offline simulated default provider stands in for, when it answers this run's
+ * `llm()` nodes (no `ANTHROPIC_API_KEY`, and the run names no provider but the default); else
+ * undefined. Its calls are priced, estimated and budgeted as that model (see `defaultModel`).
+ */
+function offlineModelOf(options: ExecuteOptions): string | undefined {
+  if (options.model !== undefined && options.model !== defaultModel()) return undefined;
+  return isDefaultModelSimulated() ? defaultModel().model : undefined;
+}
+
+/**
+ * Before an offline run: one line saying that its costs and `--budget` price the simulated
+ * provider's calls as the model that answers with a key, when any node is priced so.
+ */
+function offlineNote(pipeline: Pipeline, options: ExecuteOptions): string | undefined {
+  const model = offlineModelOf(options);
+  if (model === undefined) return undefined;
+  let nodes: number;
+  try {
+    nodes = estimateRunCost(pipeline.graph.nodes, options.model ? { model: options.model.model } : {}).byNode.filter((n) => n.model === model).length;
+  } catch {
+    return undefined; // an unusable estimate: the budget check reports it, a run without one ignores it
+  }
+  if (nodes === 0) return undefined;
+  return `◆ offline: ${nodes} node${nodes === 1 ? '' : 's'} ${offlinePricingNote(model)}; costs and --budget count their calls at that price`;
 }
 
 /** After the run, the dashboard stays up for `seconds`, or until Ctrl-C. */

@@ -95,7 +95,7 @@ function toDefinition(id: string, spec: NodeSpec<never, unknown, unknown, Upstre
     run: spec.run as NodeDefinition['run'],
     timeout: spec.timeout ?? (spec.run as { defaultTimeout?: number | false }).defaultTimeout ?? DEFAULT_NODE_TIMEOUT_MS,
     retry: spec.retry ?? 0,
-    ...(spec.fallback !== undefined ? { fallback: spec.fallback } : {}),
+    ...(spec.fallback !== undefined ? { fallback: spec.fallback as NodeDefinition['fallback'] } : {}),
     onUpstreamFailure: spec.onUpstreamFailure ?? 'skip',
     estimate: spec.estimate ?? 1,
     ...(spec.meta !== undefined ? { meta: spec.meta } : {}),

@@ -46,18 +46,23 @@ export interface NodeContext<I, C = unknown, D = I> {
 export type NodeRetry = number | Omit<RetryConfig, 'onRetry' | 'scheduler' | 'random'>;
 
 /**
- * One fallback: a constant `{ value }`, or a function of the final error and a node context (with
- * its own AbortSignal, the node's inputs and `emit`) returning a value, a Promise or an Observable,
- * e.g. a call to a cheaper model (see `fallbackTo`).
+ * A fallback function: of the final error and a node context (with its own AbortSignal, the node's
+ * inputs, typed as in `run`, and `emit`), returning a value, a Promise or an Observable.
  */
-export type FallbackStep<F> = { value: F } | ((error: unknown, ctx: NodeContext<Record<string, unknown>, unknown>) => F | PromiseLike<F> | Observable<F>);
+export type FallbackFn<F, I = Record<string, unknown>, D = I> = (error: unknown, ctx: NodeContext<I, unknown, D>) => F | PromiseLike<F> | Observable<F>;
+
+/**
+ * One fallback: a constant `{ value }`, or a {@link FallbackFn}, e.g. a call to a cheaper model
+ * (see `fallbackTo`). `I` and `D` type the context's `inputs` and `upstream`, as for the node's `run`.
+ */
+export type FallbackStep<F, I = Record<string, unknown>, D = I> = { value: F } | FallbackFn<F, I, D>;
 
 /**
  * A node's fallback: one step, or a chain tried in order (e.g. Opus → Sonnet → Haiku → a static
  * default; a `{ value }` can only come last). Each step runs under the node's deadline; the node
  * ends `fellBack` with the reason and the index of the step that answered (`via`).
  */
-export type NodeFallback<F> = FallbackStep<F> | readonly FallbackStep<F>[];
+export type NodeFallback<F, I = Record<string, unknown>, D = I> = FallbackStep<F, I, D> | readonly FallbackStep<F, I, D>[];
 
 /** What one fallback step yields. */
 export type StepOutput<S> = S extends { value: infer V }
@@ -72,17 +77,29 @@ export type StepOutput<S> = S extends { value: infer V }
 
 /**
  * A chain of fallback steps of different types, typed as the union of what they yield (an array
- * literal of mixed steps would not infer one type).
+ * literal of mixed steps would not infer one type). Unlike in a node's `run` or a plain `fallback`
+ * array, an `llm()` prompt inside `fallbacks(...)` does not get its inputs' types from the node's
+ * `deps` (TypeScript settles this call before it knows them): write that prompt apart with its
+ * inputs annotated, as below.
  *
  * ## Example
  * ```ts
  * import { fallbacks, fallbackTo, llm } from 'rx-orchestra';
+ * const prompt = ({ research }: { research: string }) => `Summarise: ${research}`;
  * fallback: fallbacks(fallbackTo(llm({ prompt, model: 'claude-haiku-4-5' })), { value: null }); // string | null
  * ```
  */
-export function fallbacks<const S extends readonly FallbackStep<unknown>[]>(...steps: S): readonly FallbackStep<StepOutput<S[number]>>[] {
+export function fallbacks<const S extends readonly FallbackStep<unknown, never, never>[]>(...steps: S): readonly FallbackStep<StepOutput<S[number]>>[] {
   return steps as unknown as readonly FallbackStep<StepOutput<S[number]>>[];
 }
+
+/**
+ * What `inputs` holds under an upstream policy: every dependency's value, or (with `'partial'`) the
+ * values that exist. Written non-distributively on purpose: while TypeScript still infers a node's
+ * policy, `P` is `never`, and a nested `run: llm({ prompt })` must then see the full inputs (a
+ * distributive conditional would make them `never`, and the prompt's inputs `unknown`).
+ */
+export type InputsFor<I, P extends UpstreamPolicy> = [P] extends ['skip' | 'fail'] ? I : Partial<I>;
 
 /**
  * The definition of one node. `I` is the type of its inputs, `T` of its output, `F` of its fallback,
@@ -95,13 +112,16 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
    * The work: returns an Observable, a Promise or an (async) iterable. The node's value is the
    * last value emitted; unsubscribing cancels it and aborts `ctx.signal`.
    */
-  readonly run: (ctx: NodeContext<P extends 'partial' ? Partial<I> : I, C, I>) => ObservableInput<T>;
+  readonly run: (ctx: NodeContext<InputsFor<I, P>, C, I>) => ObservableInput<T>;
   /** Deadline per attempt in ms; `false` for none. @default 30000 (seed 000) */
   readonly timeout?: number | false;
   /** Retries with exponential backoff and jitter. @default 0 (no retries) */
   readonly retry?: NodeRetry;
-  /** Value to use when every attempt failed or timed out; the node then ends `fellBack`. */
-  readonly fallback?: NodeFallback<F>;
+  /**
+   * Value to use when every attempt failed or timed out; the node then ends `fellBack`. A fallback
+   * function receives the node's inputs typed as `run` does.
+   */
+  readonly fallback?: NodeFallback<F, InputsFor<I, P>, I>;
   /** See {@link UpstreamPolicy}. @default 'skip' */
   readonly onUpstreamFailure?: P;
   /** Expected duration (any unit, same for all nodes) for priority: longest remaining path first. @default 1 */

@@ -1,6 +1,27 @@
 import { GraphError } from './errors.js';
 import type { NodeDefinition } from './node-spec.js';
 import { checkRetryConfig } from '../../operators/retry.js';
+import { DEFAULT_BACKOFF } from '../../operators/backoff.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
+
+/**
+ * The longest timeout or retry delay a user may give: 2^31-1 ms (about 24.8 days), the longest a
+ * single timer can hold (Node.js runs a longer `setTimeout` after 1 ms). A larger value is
+ * refused with an error naming the field, not silently clamped: it is almost always a mistake.
+ */
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
+
+/**
+ * Why `value` is not a usable timeout: undefined when it is a number of ms in (0, {@link MAX_TIMEOUT_MS}],
+ * else the rule it breaks, as `must be ...; got ...`. `orFalse`: `false` (no timeout) is allowed too. Pure.
+ * @internal
+ */
+export function timeoutProblem(value: unknown, orFalse = false): string | undefined {
+  if (orFalse && value === false) return undefined;
+  if (typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT_MS) return undefined;
+  const hint = value === Infinity && orFalse ? ' (use false for none)' : '';
+  return `must be a number of ms between 1 and ${MAX_TIMEOUT_MS} (about 24.8 days, the longest a timer holds)${orFalse ? ', or false for none' : ''}; got ${String(value)}${hint}`;
+}
 
 /** The shape validation needs: an id and the ids it depends on. */
 export interface NodeShape {
@@ -10,10 +31,12 @@ export interface NodeShape {
 
 /**
  * Checks a list of nodes and throws the first {@link GraphError} found, in this order:
- * empty graph, duplicate ids, self-dependencies, unknown dependencies, cycles. Pure.
+ * empty graph, ids or dependencies that are not non-empty strings (`INVALID_NODE`, field `id` or
+ * `deps`), duplicate ids, self-dependencies, unknown dependencies, cycles. Pure.
  */
 export function validateShape(nodes: readonly NodeShape[]): void {
   if (nodes.length === 0) throw new GraphError('EMPTY_GRAPH', 'graph has no nodes');
+  nodes.forEach(checkIds);
   const ids = new Set<string>();
   for (const { id } of nodes) {
     if (ids.has(id)) throw new GraphError('DUPLICATE_ID', `duplicate node id '${id}'`, { nodeId: id });
@@ -35,6 +58,33 @@ export function validateShape(nodes: readonly NodeShape[]): void {
   const cycle = findCycle(nodes);
   if (cycle) {
     throw new GraphError('CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, { nodeId: cycle[0], path: cycle });
+  }
+}
+
+/** Any non-empty string is a node id, `__proto__` and `constructor` included (records keyed by id have no prototype). */
+function isNodeId(id: unknown): id is string {
+  return typeof id === 'string' && id !== '';
+}
+
+/** Throws an `INVALID_NODE` {@link GraphError} when a node's id or one of its dependencies is not a non-empty string. */
+function checkIds({ id, deps }: NodeShape, index: number): void {
+  if (!isNodeId(id)) {
+    throw new GraphError('INVALID_NODE', `node #${index + 1}: 'id' must be a non-empty string, got ${describeValue(id)}`, { field: 'id' });
+  }
+  const at = Array.isArray(deps) ? deps.findIndex((dep) => !isNodeId(dep)) : -2;
+  if (at !== -1) {
+    const got = at === -2 ? describeValue(deps) : `${describeValue(deps[at])} at index ${at}`;
+    throw new GraphError('INVALID_NODE', `node '${id}': 'deps' must be a list of node ids (non-empty strings), got ${got}`, { nodeId: id, field: 'deps' });
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }
 
@@ -78,18 +128,33 @@ export function checkNodeSettings(node: NodeDefinition): void {
   const bad = (field: string, message: string) =>
     new GraphError('INVALID_NODE', `node '${node.id}': ${message}`, { nodeId: node.id, field });
   if (typeof node.run !== 'function') throw bad('run', `'run' must be a function`);
-  if (node.timeout !== false && !(node.timeout > 0)) {
-    throw bad('timeout', `'timeout' must be a number of ms > 0 or false, got ${String(node.timeout)}`);
-  }
+  const timeoutIssue = timeoutProblem(node.timeout, true);
+  if (timeoutIssue) throw bad('timeout', `'timeout' ${timeoutIssue}`);
   if (!(node.estimate >= 0 && Number.isFinite(node.estimate))) {
     throw bad('estimate', `'estimate' must be a finite number >= 0, got ${String(node.estimate)}`);
   }
   if (!['skip', 'fail', 'partial'].includes(node.onUpstreamFailure)) {
     throw bad('onUpstreamFailure', `'onUpstreamFailure' must be 'skip', 'fail' or 'partial', got '${String(node.onUpstreamFailure)}'`);
   }
+  const retry = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
   try {
-    checkRetryConfig(typeof node.retry === 'number' ? { count: node.retry } : node.retry, 'retry');
+    checkRetryConfig(retry, 'retry');
   } catch (error) {
     throw bad('retry', (error as Error).message);
   }
+  const delay = retryDelayProblem(retry);
+  if (delay) throw bad(`retry.${delay.field}`, `'retry.${delay.field}' ${delay.problem}`);
+}
+
+/**
+ * A backoff delay no timer can hold: `initialDelay` or `maxDelay` above {@link MAX_TIMEOUT_MS}
+ * (`Infinity` included). With both within it, every backoff delay is (`maxDelay` caps them).
+ * Assumes a config `checkRetryConfig` accepted.
+ */
+function retryDelayProblem(retry: Exclude<NodeDefinition['retry'], number>): { field: 'initialDelay' | 'maxDelay'; problem: string } | undefined {
+  for (const field of ['initialDelay', 'maxDelay'] as const) {
+    const value = retry[field] ?? DEFAULT_BACKOFF[field];
+    if (value > MAX_TIMEOUT_MS) return { field, problem: `must be a number of ms of at most ${MAX_TIMEOUT_MS} (about 24.8 days, the longest a timer holds); got ${value}` };
+  }
+  return undefined;
 }

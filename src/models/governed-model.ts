@@ -1,20 +1,23 @@
 import { Observable, asyncScheduler, defer, filter, map, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { estimateTokens } from '../budget/token-cap.js';
 import { CallDeadlineError } from './model-error.js';
-import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback } from '../../operators/concurrency-limiter.js';
-import { RateLimiter, type Permit, type Quota } from '../../operators/rate-limiter.js';
+import { ModelAbortError } from './errors.js';
+import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback, type Slot } from '../../operators/concurrency-limiter.js';
+import { RateLimiter, type Permit, type Quota, type RateLimitWait } from '../../operators/rate-limiter.js';
 import { isOverloadError } from '../../operators/limit-concurrency.js';
 import { createCircuitBreaker, type BreakerPermit, type CircuitBreaker, type CircuitBreakerConfig } from '../../operators/circuit-breaker.js';
-import { isRetryable } from '../../operators/retry.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS, RetryAfterTooLongError, isRetryable } from '../../operators/retry.js';
 import { timeout } from '../../operators/timeout.js';
 import { failureRate } from '../../operators/breaker-policy.js';
-import type { Completion, CompletionRequest, GovernanceEvent, Model, ModelEvent, RateLimitSnapshot } from './model.js';
+import { OperatorConfigError } from '../../operators/errors.js';
+import { isAnswer, type Completion, type CompletionRequest, type GovernanceEvent, type Model, type ModelEvent, type RateLimitSnapshot } from './model.js';
 
 /** Settings of {@link governedModel}. */
 export interface GovernedModelOptions {
   /**
-   * The provider's quota, or a shared {@link RateLimiter}. Without one, a limiter is still created
-   * and learns the limits from the provider's rate-limit reports and retry-afters.
+   * The provider's quota, or a shared {@link RateLimiter}. A declared limit is a ceiling (your share
+   * of a key): the provider's reported limits may lower it, never raise it. Without one, a limiter
+   * is still created and learns the limits from the provider's rate-limit reports and retry-afters.
    * @default learned
    */
   quota?: Quota | RateLimiter;
@@ -33,6 +36,13 @@ export interface GovernedModelOptions {
    * @default failureRate({ threshold: 0.5, windowMs: 60_000, minimumCalls: 10 }), 30 s cool-down
    */
   breaker?: Omit<CircuitBreakerConfig, 'name' | 'scheduler'> | ((modelId: string) => CircuitBreaker) | false;
+  /**
+   * The longest retry-after (from a 429 or 529) that pauses the quota, in ms. A call refused with a
+   * longer one fails with a non-retryable `RetryAfterTooLongError` (code `RETRY_AFTER_TOO_LONG`)
+   * instead of holding every queued call for that long.
+   * @default 600000 (10 minutes)
+   */
+  maxRetryAfterMs?: number;
   /** Output tokens to reserve for a call before it answers. @default the running mean of real answers (at first, min(maxTokens, 1024)) */
   expectedOutputTokens?: (request: CompletionRequest) => number;
   /** @default asyncScheduler */
@@ -56,8 +66,10 @@ const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as 
  * circuit breaker per model id fails calls fast while the provider is down; every call holds a
  * slot of a (by default adaptive) concurrency limit and waits for room in the
  * quota's token buckets (requests, input and output tokens per minute) before it is sent. Real
- * usage and the provider's rate-limit reports correct the buckets; a 429 or 529 halves the
- * adaptive limit, and its retry-after pauses every queued call. A request's `timeoutMs` bounds
+ * usage and the provider's rate-limit reports correct the buckets (never above a declared limit);
+ * a 429 or 529 halves the adaptive limit, and its retry-after pauses every queued call (one longer
+ * than `maxRetryAfterMs` fails the call with a `RetryAfterTooLongError` instead). A call whose
+ * AbortSignal aborts while it waits never starts. A request's `timeoutMs` bounds
  * the call from its admission, so time spent queueing never times a call out. Waits and limit changes are
  * reported as events in the call's stream (and so on the run's stream). Share one governed model
  * between runs, nested pipelines and pools: they then share one quota and one concurrency budget.
@@ -71,6 +83,10 @@ const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as 
  */
 export function governedModel(model: Model, options: GovernedModelOptions = {}): GovernedModel {
   const scheduler = options.scheduler ?? asyncScheduler;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  if (!(typeof maxRetryAfterMs === 'number' && maxRetryAfterMs >= 0)) {
+    throw new OperatorConfigError('maxRetryAfterMs', `governedModel: 'maxRetryAfterMs' must be a number of ms >= 0, got ${String(maxRetryAfterMs)}`);
+  }
   const rateLimiter = options.quota instanceof RateLimiter ? options.quota : new RateLimiter(options.quota ?? {}, { scheduler });
   const concurrency =
     options.concurrency instanceof ConcurrencyLimiter
@@ -103,7 +119,6 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
       let guard: BreakerPermit | undefined;
       let permit: Permit | undefined;
       let release: ((feedback: CallFeedback) => void) | undefined;
-      let startedAt = 0;
       let call: Subscription | undefined;
       const finish = (feedback: CallFeedback) => {
         if (!release) return;
@@ -116,22 +131,63 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
           report({ type: 'concurrency.changed', limit: concurrency.limit, previous, reason });
         }
       };
+      /** The caller aborted the call while it waited: it never reached the provider. */
+      const abandon = (reason: unknown, slotStartedAt: number) => {
+        guard?.cancel();
+        finish({ kind: 'cancelled', startedAt: slotStartedAt });
+        subscriber.error(new ModelAbortError(reason));
+      };
       /** Ends the call with an error: frees the quota's unused estimate, the breaker probe and the slot. */
       const fail = (error: unknown, slotStartedAt: number) => {
+        if (signal?.aborted) {
+          // The caller aborted it (the provider's error says so): not the provider's fault, and the
+          // slot is handed on only after the caller's teardown, which may cancel the calls queued next.
+          permit?.settle({ outputTokens: 0 });
+          guard?.cancel();
+          finish({ kind: 'cancelled', startedAt: slotStartedAt });
+          subscriber.error(error);
+          return;
+        }
         const { retryAfterMs, rateLimit } = (error ?? {}) as { retryAfterMs?: number; rateLimit?: RateLimitSnapshot };
         const overload = isOverloadError(error);
         // A refused call used no tokens; a failed one produced no output worth charging.
         permit?.settle(overload ? { inputTokens: 0, outputTokens: 0 } : { outputTokens: 0 });
         if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
-        if (typeof retryAfterMs === 'number') rateLimiter.pause(retryAfterMs); // the service asked everyone to wait
+        const tooLong = typeof retryAfterMs === 'number' && retryAfterMs > maxRetryAfterMs;
+        if (typeof retryAfterMs === 'number' && !tooLong) rateLimiter.pause(retryAfterMs); // the service asked everyone to wait
         guard?.failure(error); // before the slot goes to the next call, so it sees an opened breaker
         finish({ kind: overload ? 'overload' : 'failure', startedAt: slotStartedAt });
-        subscriber.error(error);
+        // An absurd retry-after (a daily cap, 30 days) fails the call instead of holding the quota.
+        subscriber.error(tooLong ? new RetryAfterTooLongError(retryAfterMs, maxRetryAfterMs, { cause: error }) : error);
       };
-      if (concurrency.inFlight >= concurrency.limit) {
-        report({ type: 'ratelimit.waiting', waitMs: 0, limitedBy: 'concurrency', queued: concurrency.waiting + 1 });
-      }
-      const slot = concurrency.acquire().subscribe((held) => {
+      /** Admitted by the quota: sends the call, under its deadlines from now. */
+      const send = (admitted: Permit, slotStartedAt: number) => {
+        permit = admitted;
+        const startedAt = scheduler.now();
+        // Deadlines start here, at admission: time spent queueing never times a call out.
+        call = defer(() => model.stream(request, signal))
+          .pipe(callDeadlines(request, scheduler))
+          .subscribe({
+            next: (event) => {
+              if (event.type === 'completion') {
+                const { usage, rateLimit } = event.completion;
+                answered += 1;
+                outputSum += usage.outputTokens;
+                admitted.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+                if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
+              }
+              subscriber.next(event);
+            },
+            error: (error: unknown) => fail(error, slotStartedAt),
+            complete: () => {
+              guard?.success();
+              finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: slotStartedAt });
+              subscriber.complete();
+            },
+          });
+      };
+      /** Holding a slot: asks the breaker, then waits for room in the quota. */
+      const onSlot = (held: Slot) => {
         release = held.release;
         try {
           // Asked when the call's turn comes, not when it joined the queue: calls queued before the
@@ -140,46 +196,28 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
             report(event.type === 'circuit.opened' ? { type: event.type, breaker: event.breaker, failures: event.failures } : event),
           );
           if (verdict instanceof Error) {
-            finish({ kind: 'cancelled', startedAt: held.startedAt });
+            finish({ kind: 'failure', startedAt: held.startedAt }); // failed fast: the slot goes on at once
             subscriber.error(verdict);
             return;
           }
           guard = verdict;
           const inputTokens = [request.system ?? '', ...(request.history ?? []).map((turn) => turn.content), request.prompt].reduce((sum, part) => sum + estimateTokens(part), 0);
-          const admission = rateLimiter.acquire({ inputTokens, outputTokens: expectedOutput(request) }, ({ waitMs, limitedBy, queued }) =>
-            report({ type: 'ratelimit.waiting', waitMs, limitedBy, queued }),
-          );
+          const onWait = ({ waitMs, limitedBy, queued }: RateLimitWait) => report({ type: 'ratelimit.waiting', waitMs, limitedBy, queued });
           subscriber.add(
-            admission.subscribe((admitted) => {
-              permit = admitted;
-              startedAt = scheduler.now();
-              // Deadlines start here, at admission: time spent queueing never times a call out.
-              call = defer(() => model.stream(request, signal))
-                .pipe(callDeadlines(request, scheduler))
-                .subscribe({
-                  next: (event) => {
-                    if (event.type === 'completion') {
-                      const { usage, rateLimit } = event.completion;
-                      answered += 1;
-                      outputSum += usage.outputTokens;
-                      admitted.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
-                      if (rateLimit) rateLimiter.observe(reportedQuota(rateLimit));
-                    }
-                    subscriber.next(event);
-                  },
-                  error: (error: unknown) => fail(error, held.startedAt),
-                  complete: () => {
-                    guard?.success();
-                    finish({ kind: 'success', latencyMs: scheduler.now() - startedAt, startedAt: held.startedAt });
-                    subscriber.complete();
-                  },
-                });
+            rateLimiter.acquire({ inputTokens, outputTokens: expectedOutput(request) }, onWait, signal).subscribe({
+              next: (admitted) => send(admitted, held.startedAt),
+              error: (reason: unknown) => abandon(reason, held.startedAt),
             }),
           );
         } catch (error) {
           fail(error, held.startedAt); // a throwing estimator or a malformed request must not leak the slot
         }
-      });
+      };
+      if (concurrency.inFlight >= concurrency.limit) {
+        report({ type: 'ratelimit.waiting', waitMs: 0, limitedBy: 'concurrency', queued: concurrency.waiting + 1 });
+      }
+      // Both limiters skip a call whose signal aborted while it waited: it never starts.
+      const slot = concurrency.acquire(signal).subscribe({ next: onSlot, error: (reason: unknown) => abandon(reason, 0) });
       return () => {
         slot.unsubscribe();
         call?.unsubscribe();
@@ -209,10 +247,11 @@ function reportedQuota(snapshot: RateLimitSnapshot) {
 
 /**
  * A request's call deadlines, applied to the provider's own stream once the call is admitted:
- * `timeoutMs` for the whole call, `firstTokenMs` for the first text, `idleMs` between chunks.
+ * `timeoutMs` for the whole call, `firstTokenMs` for the first text (or the answer), `idleMs` for
+ * the longest silence, from admission on: every event counts as life, `liveness` included.
  */
 function callDeadlines(request: CompletionRequest, scheduler: SchedulerLike): MonoTypeOperatorFunction<ModelEvent> {
   const { timeoutMs: total, firstTokenMs: first, idleMs: idle } = request;
   if (total === undefined && first === undefined && idle === undefined) return (source) => source;
-  return timeout<ModelEvent>({ total, first, idle, scheduler, with: (kind, ms) => new CallDeadlineError(kind, ms) });
+  return timeout<ModelEvent>({ total, first, idle, meetsFirst: isAnswer, scheduler, with: (kind, ms) => new CallDeadlineError(kind, ms) });
 }

@@ -23,7 +23,9 @@ const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['RATE_LIMITED', 'OVERLOA
 /**
  * A failed model call, classified: `code` names the cause, `retryable` says whether the retry
  * operator should try again, and `retryAfterMs` how long the provider asked to wait (it is honoured
- * when longer than the backoff). Never carries the API key or request headers.
+ * when longer than the backoff). Never carries the API key or request headers: when a response
+ * echoes them, the Claude adapter replaces the key's value with `[REDACTED]` in the message, the
+ * stack and the cause (which keeps its SDK error class).
  *
  * ## Example
  * ```ts

@@ -28,7 +28,11 @@ export interface CompletionRequest {
   timeoutMs?: number;
   /** Deadline for the first streamed text, from admission (like `timeoutMs`). */
   firstTokenMs?: number;
-  /** Longest gap allowed between streamed chunks once the call is admitted. */
+  /**
+   * Longest silence allowed once the call is admitted, in ms: from admission to the first event and
+   * between events. Any event of the stream counts (a {@link LivenessEvent} too), so a stream that
+   * stalls before its first text fails as well.
+   */
   idleMs?: number;
 }
 
@@ -85,10 +89,30 @@ export type GovernanceEvent =
   | { type: 'cache.hit'; key: string; model: string; savedUsd: number };
 
 /**
- * What a streaming call emits: text as it arrives, traffic-control reports, then the whole
- * completion, once, last.
+ * A sign of life from the provider's stream that carries no text: one per server-sent event
+ * (`message_start`, `content_block_start`, `ping`, ...) other than a text delta. It keeps a call's
+ * `idleMs` deadline from firing, but not its `firstTokenMs` one. Consumers that only want text and
+ * the answer ignore it (`llm()` nodes do not turn it into node events).
  */
-export type ModelEvent = { type: 'text'; text: string } | GovernanceEvent | { type: 'completion'; completion: Completion };
+export interface LivenessEvent {
+  type: 'liveness';
+  /** The provider's event type, e.g. `'message_start'` or `'ping'`. */
+  event: string;
+}
+
+/**
+ * What a streaming call emits: text as it arrives, signs of life of the stream, traffic-control
+ * reports, then the whole completion, once, last.
+ */
+export type ModelEvent = { type: 'text'; text: string } | LivenessEvent | GovernanceEvent | { type: 'completion'; completion: Completion };
+
+/**
+ * False for a {@link LivenessEvent}: what a call's first-token deadline waits for (text, the answer).
+ * @internal
+ */
+export function isAnswer(event: ModelEvent): boolean {
+  return event.type !== 'liveness';
+}
 
 /**
  * What every model provider offers (simulated, Claude): cold Observables per call. Subscribing

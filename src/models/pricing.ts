@@ -15,7 +15,9 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 /**
  * List prices of Claude models (USD per million input / output tokens), plus a free `simulated`
- * model for offline runs. Models released after this table was written have no entry (a call to one
+ * id: what a `simulatedModel()` without a `model` option reports. (The offline `defaultModel()`
+ * reports the id of the model that answers with `ANTHROPIC_API_KEY` set, and is priced as that, so a
+ * budget means the same with and without a key.) Models released after this table was written have no entry (a call to one
  * fails early with `UNKNOWN_MODEL_PRICE` rather than guessing): extend it,
  * `{ ...CLAUDE_PRICES, 'my-model': { inputPerMTok, outputPerMTok } }`, and pass it as `llm({ prices })`.
  */

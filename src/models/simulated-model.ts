@@ -45,13 +45,19 @@ export interface SimulatedModelOptions {
   respond?: (request: CompletionRequest, call: number) => string;
   /** Scheduler for every delay and for the quota's clock: virtual inside `TestScheduler.run`. @default asyncScheduler */
   scheduler?: SchedulerLike;
-  /** The default model id, reported in `Completion.model` when a request names none. @default 'simulated' */
+  /**
+   * The model id this simulator stands in for: reported in `Completion.model` when a request names
+   * none, and so the id `llm()` prices its calls as (`'claude-haiku-4-5'`: simulated calls are
+   * billed, estimated and budgeted at Haiku's list price, though nothing is spent). The offline
+   * `defaultModel()` sets it to the model that would answer with `ANTHROPIC_API_KEY` set.
+   * @default 'simulated' (free)
+   */
   model?: string;
 }
 
 /** A {@link Model} that answers offline after a simulated latency. */
 export interface SimulatedModel extends Model {
-  /** The default model id it reports in `Completion.model`. */
+  /** The model id it stands in for, reported in `Completion.model` (see {@link SimulatedModelOptions.model}). */
   readonly model: string;
 }
 

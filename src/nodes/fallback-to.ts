@@ -1,27 +1,32 @@
 import { from, of, type Observable, type ObservableInput } from 'rxjs';
-import type { FallbackStep, NodeContext } from '../graph/node-spec.js';
+import type { FallbackFn, NodeContext } from '../graph/node-spec.js';
 
 /**
  * Turns any node `run` (e.g. an `llm()` call on a cheaper model) into a fallback step, run with the
- * failed node's inputs. Chain several for Opus → Sonnet → Haiku → a static default.
+ * failed node's inputs. Chain several for Opus → Sonnet → Haiku → a static default. Inside a node's
+ * `fallback` (one step or a plain array), an `llm()` prompt's inputs are typed from the node's `deps`,
+ * as in its `run`; a run written apart must accept the node's inputs.
  *
  * ## Example
  * ```ts
  * import { graph, llm, fallbackTo } from 'rx-orchestra';
- * const prompt = ({ research }: { research: string }) => `Summarise: ${research}`;
  * graph()
  *   .node('research', { run: () => fetchNotes() })
  *   .node('summary', {
  *     deps: ['research'],
- *     run: llm({ prompt, model: 'claude-opus-4-6' }),
+ *     run: llm({ prompt: ({ research }) => `Summarise: ${research}`, model: 'claude-opus-4-6' }),
  *     retry: 2,
- *     fallback: [fallbackTo(llm({ prompt, model: 'claude-sonnet-4-6' })), fallbackTo(llm({ prompt, model: 'claude-haiku-4-5' })), { value: 'summary unavailable' }],
+ *     fallback: [
+ *       fallbackTo(llm({ prompt: ({ research }) => `Summarise: ${research}`, model: 'claude-haiku-4-5' })),
+ *       { value: 'summary unavailable' },
+ *     ],
  *   });
  * ```
+ * @param run the work to fall back to; it receives the failed node's context
  */
-export function fallbackTo<T>(run: (ctx: NodeContext<never, unknown, never>) => ObservableInput<T>): FallbackStep<T> {
+export function fallbackTo<T, I = Record<string, unknown>, D = I>(run: (ctx: NodeContext<I, unknown, D>) => ObservableInput<T>): FallbackFn<T, I, D> {
   return (_error, ctx): Observable<T> => {
-    const result = run(ctx as unknown as NodeContext<never, unknown, never>);
+    const result = run(ctx);
     return typeof result === 'string' ? of(result as T) : from(result); // a string is one value, not its characters
   };
 }

@@ -1,7 +1,7 @@
 import { catchError, defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { NodeContext } from '../graph/node-spec.js';
-import type { CompletionRequest, Model, ModelEvent } from '../models/model.js';
+import { isAnswer, type CompletionRequest, type Model, type ModelEvent } from '../models/model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { timeout, type TimeoutKind } from '../../operators/timeout.js';
 import { CallDeadlineError } from '../models/model-error.js';
@@ -12,11 +12,27 @@ import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
 import { LlmNodeError } from './errors.js';
 import { jsonSchemaOf, parseStructured, repairPrompt } from './structured-output.js';
+import { checkLlmDeadlines } from './llm-options.js';
 
-/** Settings of an LLM node ({@link llm}). Only `prompt` is required. */
-export interface LlmNodeOptions<I, T> {
-  /** Builds the user message from the node's typed inputs (seed 000's `prompt_fn`). */
-  prompt: (inputs: I, ctx: NodeContext<I>) => string;
+/**
+ * The dependencies' outputs by id that an `llm()` prompt's `ctx.upstream` is keyed and typed by:
+ * `D` when known (inferred from the node, where it differs from `I` under `onUpstreamFailure:
+ * 'partial'`), else the inputs `I`.
+ */
+export type LlmUpstream<I, D> = unknown extends D ? I : D;
+
+/**
+ * Settings of an LLM node ({@link llm}). Only `prompt` is required. `I` is the type of the prompt's
+ * inputs, `T` of the node's value, `D` the dependencies' outputs (see {@link LlmUpstream}); all three
+ * are inferred where `llm()` is a node's `run`.
+ */
+export interface LlmNodeOptions<I, T, D = unknown> {
+  /**
+   * Builds the user message from the node's typed inputs (seed 000's `prompt_fn`). Within
+   * `.node(id, { deps, run: llm({ prompt }) })` the inputs are typed from `deps`: a name that is not
+   * a dependency does not compile.
+   */
+  prompt: (inputs: I, ctx: NodeContext<I, unknown, LlmUpstream<I, D>>) => string;
   system?: string;
   /** Model id for this node. @default the provider's default model */
   model?: string;
@@ -40,7 +56,7 @@ export interface LlmNodeOptions<I, T> {
   timeout?: number | false;
   /** Fail (retryably) when the first streamed text takes longer than this, in ms. @default none */
   firstTokenTimeout?: number;
-  /** Fail (retryably) when the stream sends nothing for this long, in ms. @default none */
+  /** Fail (retryably) when the stream sends nothing at all (no event, not even a keep-alive) for this long, in ms, from the call's admission on. @default none */
   idleTimeout?: number;
   /** Model provider for this node. @default the run's (`execute(g, { model })`), else {@link defaultModel} */
   provider?: Model;
@@ -62,11 +78,17 @@ export interface LlmNodeOptions<I, T> {
 /**
  * What `llm()` returns: a node's `run`, carrying its cost estimator for the pre-run budget check and
  * its default node deadline (none: the call deadline lives inside, after admission).
+ *
+ * An interface with a call signature, not an intersection with a function type, on purpose: the
+ * result is then a function type to TypeScript, so `run: llm({...})` inside `.node(id, { deps, run })`
+ * is inferred after `deps` (TypeScript defers generic calls that return a function until the
+ * enclosing call's other inferences are made), and the prompt's inputs are typed from the deps.
  */
-export type LlmRun<I, T> = ((ctx: NodeContext<I, unknown, unknown>) => Observable<T>) & {
+export interface LlmRun<I, T, D = unknown> {
+  (ctx: NodeContext<I, unknown, D>): Observable<T>;
   readonly costEstimate: CostEstimator;
   readonly defaultTimeout: false;
-};
+}
 
 /** Per-call deadline when an `llm()` node sets none. */
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -96,7 +118,8 @@ const PROMPT_ALLOWANCE_TOKENS = 100;
  *   .build();
  * ```
  */
-export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOptions<I, T>): LlmRun<I, T> {
+export function llm<I = Record<string, unknown>, T = string, D = unknown>(options: LlmNodeOptions<I, T, D>): LlmRun<I, T, D> {
+  checkLlmDeadlines(options); // bad deadlines fail here, naming the field, not after a 1 ms timer
   const { schema, repairs = 2, prices = CLAUDE_PRICES } = options;
   let jsonSchema: Record<string, unknown> | undefined;
 
@@ -107,7 +130,7 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
     prices,
   });
 
-  const run = (ctx: NodeContext<I, unknown, unknown>) =>
+  const run = (ctx: NodeContext<I, unknown, D>) =>
     defer(() => {
       const chosen = options.provider ?? ctx.model ?? defaultModel();
       const provider = options.governed === false ? chosen : governed(chosen, ctx.scheduler);
@@ -125,7 +148,7 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
       }
       let prompt: string;
       try {
-        prompt = options.prompt(ctx.inputs, ctx as NodeContext<I>);
+        prompt = options.prompt(ctx.inputs, ctx as NodeContext<I, unknown, LlmUpstream<I, D>>);
       } catch (error) {
         throw new LlmNodeError('PROMPT_FAILED', ctx.nodeId, `its prompt function threw: ${(error as Error).message}`, { cause: error });
       }
@@ -142,7 +165,7 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
       };
       const call = (req: CompletionRequest) => {
         const sent = provider.stream(req, ctx.signal);
-        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, scheduler: ctx.scheduler, with: (kind: TimeoutKind, ms: number) => new CallDeadlineError(kind, ms) };
+        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, meetsFirst: isAnswer, scheduler: ctx.scheduler, with: (kind: TimeoutKind, ms: number) => new CallDeadlineError(kind, ms) };
         const watched = selfTimed && (req.timeoutMs ?? req.firstTokenMs ?? req.idleMs) !== undefined ? sent.pipe(timeout<ModelEvent>(deadlines)) : sent;
         return watched.pipe(
           // The call's deadline is this node's deadline: it ends `timedOut`, like a node `timeout`.
@@ -151,7 +174,7 @@ export function llm<I = Record<string, unknown>, T = string>(options: LlmNodeOpt
           }),
           tap((event) => {
             if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });
-            else if (event.type !== 'completion') ctx.emit(event); // traffic control: waits, limits, breakers
+            else if (event.type !== 'completion' && event.type !== 'liveness') ctx.emit(event); // traffic control: waits, limits, breakers
           }),
           filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
           map(({ completion }) => {

@@ -26,8 +26,19 @@ export function parseStructured<T>(text: string, schema: z.ZodType<T>): ParseRes
 }
 
 /**
- * The JSON Schema to ask the model for, from a zod v4 schema (`z.toJSONSchema`). Throws zod's
- * error for types JSON Schema cannot express (dates, transforms, ...).
+ * The JSON Schema to ask the model for, from a zod v4 schema (`z.toJSONSchema`), with every
+ * constraint (`minLength`, `minimum`, `minItems`, `pattern`, ...): this is what a request's
+ * `jsonSchema` carries, and what the simulated provider answers within. The Claude adapter sends
+ * Claude the subset its structured outputs accept, the way the Anthropic SDK's helpers do
+ * (unsupported constraints move into descriptions, `additionalProperties: false` on every
+ * object); the answer is still validated against the whole zod schema. Throws zod's error for
+ * types JSON Schema cannot express (dates, transforms, ...).
+ *
+ * ## Example
+ * ```ts
+ * import { jsonSchemaOf } from 'rx-orchestra';
+ * jsonSchemaOf(z.object({ n: z.number().min(1) })); // { type: 'object', properties: { n: { type: 'number', minimum: 1 } }, ... }
+ * ```
  */
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { io: 'output' }) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../run/events.js';
 import { percentile } from './percentile.js';
+import { idRecord } from '../run/id-record.js';
 
 /** Figures for one agent or one node. */
 export interface CallStats {
@@ -131,7 +132,7 @@ export function runMetrics(events: Iterable<RunEvent>): RunMetrics {
         break;
     }
   }
-  const stats = (map: Map<string, Tally>) => Object.fromEntries([...map].map(([key, t]) => [key, statsOf(t)]));
+  const stats = (map: Map<string, Tally>) => idRecord([...map].map(([key, t]) => [key, statsOf(t)] as const));
   const agentStats = stats(byAgent);
   const pick = (score: (s: CallStats) => number) =>
     Object.entries(agentStats).reduce<[string | undefined, number]>((best, [name, s]) => (score(s) > best[1] ? [name, score(s)] : best), [undefined, -Infinity])[0];

@@ -5,8 +5,12 @@ import { outcomeOf, type NodeOutcome } from './outcome.js';
 import type { Graph } from '../graph/graph.js';
 import { execute, type ExecuteArgs, type RunStream } from './execute.js';
 import { RunIncompleteError } from './errors.js';
+import { idRecord } from './id-record.js';
 
-/** A finished run: every node's outcome, typed by node id, and the summary. */
+/**
+ * A finished run: every node's outcome, typed by node id, and the summary. `outcomes` has no
+ * prototype, so any node id (`__proto__`, `constructor`, ...) is an own entry.
+ */
 export interface RunResult<O = Record<string, unknown>> {
   runId: string;
   outcomes: { [K in keyof O]: NodeOutcome<O[K]> };
@@ -42,7 +46,7 @@ export async function collect<O = Record<string, unknown>>(run$: RunStream<O> | 
           }
           return acc;
         },
-        { runId: '', outcomes: {} as Record<string, NodeOutcome>, summary: undefined as RunSummary | undefined },
+        { runId: '', outcomes: idRecord<NodeOutcome>(), summary: undefined as RunSummary | undefined },
       ),
     ),
   );

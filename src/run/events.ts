@@ -1,5 +1,25 @@
 import { z } from 'zod';
 
+/**
+ * A record keyed by node id, as `z.record(z.string(), value)` but keeping every key: zod drops a
+ * `__proto__` key, and `__proto__` is a valid node id. Parses into a record without a prototype.
+ */
+function idKeyed<V extends z.ZodType>(value: V) {
+  return z.unknown().transform((raw, ctx): Record<string, z.output<V>> => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an object keyed by id', input: raw });
+      return z.NEVER;
+    }
+    const record = Object.create(null) as Record<string, z.output<V>>;
+    for (const [key, entry] of Object.entries(raw)) {
+      const parsed = value.safeParse(entry);
+      if (parsed.success) record[key] = parsed.data;
+      else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path], input: entry });
+    }
+    return record;
+  });
+}
+
 /** An error as it travels in events: plain data, safe to serialize. */
 export const ErrorInfoSchema = z.object({
   name: z.string(),
@@ -28,9 +48,18 @@ export const NodeStatusSchema = z.enum(['succeeded', 'failed', 'timedOut', 'skip
 /** How a node ended: `succeeded | failed | timedOut | skipped | fellBack`. */
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
 
-/** How a run ended: every node ok; some nodes not ok but the run went on; stopped by a `fail` policy. */
+/** How a completed run ended: see {@link RunStatus}. */
 export const RunStatusSchema = z.enum(['succeeded', 'partial', 'failed']);
-/** How a run ended: `succeeded` (every node has a value), `partial`, or `failed` (stopped by a `fail` policy). */
+/**
+ * How a completed run ended (nodes restored from a checkpoint count as values):
+ * - `succeeded`: every node has a value (succeeded or fell back);
+ * - `partial`: the run went on to the end, and some nodes have a value, some do not (failed,
+ *   timed out, or skipped);
+ * - `failed`: no node has a value (e.g. a one-node graph that threw), or the run was stopped: by a
+ *   `'fail'` policy (`summary.failedNode` names the node whose failure stopped it) or by its budget
+ *   (`summary.stoppedBy: 'budget'`), even if some nodes have values.
+ * A cancelled run (unsubscribed) has no status: it never emits `run.completed`.
+ */
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** Tokens of one model call, as reported by the provider. */
@@ -55,8 +84,8 @@ export type UsageTotals = z.infer<typeof UsageTotalsSchema>;
 /** A run's spend: in total, by node id and by model id. */
 export const RunUsageSchema = z.object({
   total: UsageTotalsSchema,
-  byNode: z.record(z.string(), UsageTotalsSchema),
-  byModel: z.record(z.string(), UsageTotalsSchema),
+  byNode: idKeyed(UsageTotalsSchema),
+  byModel: idKeyed(UsageTotalsSchema),
 });
 export type RunUsage = z.infer<typeof RunUsageSchema>;
 
@@ -84,7 +113,7 @@ export const RunSummarySchema = z.object({
   /** Attempts over all nodes (first tries plus retries). */
   attempts: z.number().int(),
   retries: z.number().int(),
-  /** The node whose failure stopped the run (status `failed`). */
+  /** The node whose failure stopped the run through a `'fail'` policy (status `failed`); absent when the run failed because no node has a value. */
   failedNode: z.string().optional(),
   /** Nodes whose outcome came from a checkpoint (counted in `counts` by their status). */
   restored: z.number().int().optional(),
@@ -177,7 +206,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     concurrency: z.number().nullable(),
     nodes: z.array(NodeInfoSchema),
     /** The pre-run cost estimate, when the run has a budget. */
-    costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: z.record(z.string(), z.number()), unestimated: z.array(z.string()) }).optional(),
+    costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: idKeyed(z.number()), unestimated: z.array(z.string()) }).optional(),
   }),
   z.object({ type: z.literal('node.queued'), ...nodeBase, priority: z.number() }),
   z.object({ type: z.literal('node.started'), ...nodeBase, attempt: z.number().int() }),
@@ -271,7 +300,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     type: z.literal('run.snapshot'),
     ...base,
     nodes: z.array(NodeInfoSchema),
-    states: z.record(z.string(), NodeViewSchema),
+    states: idKeyed(NodeViewSchema),
     /** The end event of every node that has ended so far. */
     ended: z.array(NodeEndEventSchema),
     /** Present once the run has completed. */

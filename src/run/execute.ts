@@ -8,7 +8,11 @@ import type { NodeOutcome } from './outcome.js';
 import { assertWithinBudget, checkBudgetConfig, estimateRunCost, type BudgetConfig, type RunCostEstimate } from '../budget/index.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 
-/** Node executions in flight unless told otherwise. */
+/**
+ * Node executions in flight unless told otherwise: a safety cap, not a tuning knob. It bounds plain
+ * nodes (your own HTTP calls, tools); `llm()` calls are paced by their governed model, whose
+ * adaptive limit starts at 4 and grows up to 64, so this cap never throttles it.
+ */
 export const DEFAULT_CONCURRENCY = 64;
 
 /** The retry budget a run gets unless told otherwise. */
@@ -17,9 +21,11 @@ export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.3, minRetries:
 /** Options of one run. */
 export interface ExecuteOptions<C = unknown> {
   /**
-   * At most this many node executions in flight: a safety cap for the graph. Model calls need no
-   * hand-tuned number here: `llm()` nodes go through a governed model whose adaptive limit and
-   * quota pace them (seed 003's sweet spot, found at run time). @default 64
+   * At most this many node executions in flight: a safety cap for the graph, which bounds plain
+   * nodes. Model calls need no hand-tuned number here: `llm()` nodes go through a governed model
+   * whose adaptive limit (from 4, up to 64) and quota pace them (seed 003's sweet spot, found at
+   * run time). Set it lower for plain nodes that hit a service with a small limit.
+   * An integer >= 1, or `Infinity`. @default 64
    */
   concurrency?: number;
   /** Value passed to every node as `ctx.context`. */

@@ -22,6 +22,24 @@ export interface ExecutionHooks {
   report(attempt: number, report: NodeReport): void;
 }
 
+/**
+ * Aborts a node's execution ahead of its teardown: {@link ExecutionStop.abort} aborts the
+ * AbortSignal in use (the attempt's or the fallback step's) and silences what the aborted work does
+ * next, so no retry or fallback starts on the abort's error. Unsubscribe the execution next.
+ */
+export class ExecutionStop {
+  /** True once aborted. */
+  stopped = false;
+  /** The attempt or fallback step in flight. @internal */
+  current: { end(cancelled: boolean): void } | undefined = undefined;
+
+  /** Aborts the in-flight signal and ignores the execution's outcome from now on. */
+  abort(): void {
+    this.stopped = true;
+    this.current?.end(true);
+  }
+}
+
 /** The parts of a node's context that do not change between attempts. */
 export type AttemptContext = Omit<NodeContext<Record<string, unknown>, unknown>, 'signal' | 'attempt' | 'emit'>;
 
@@ -29,7 +47,8 @@ export type AttemptContext = Omit<NodeContext<Record<string, unknown>, unknown>,
  * One node's whole execution as a cold Observable that emits exactly one {@link Settlement} and
  * completes (it never errors): attempts of `node.run`, each under the node's deadline and with its
  * own AbortSignal, retried with backoff, then the fallback if any. Unsubscribing aborts the
- * in-flight attempt's signal.
+ * in-flight attempt's signal; `stop.abort()` does so without unsubscribing, so that a run being
+ * cancelled can abort every node's signal before it tears any of them down.
  */
 export function executeNode(
   node: NodeDefinition,
@@ -38,6 +57,7 @@ export function executeNode(
   random: () => number,
   scheduler: SchedulerLike,
   budget?: RetryBudget,
+  stopper: ExecutionStop = new ExecutionStop(),
 ): Observable<Settlement> {
   let attempt = 0;
   const noRetries = (typeof node.retry === 'number' ? node.retry : (node.retry.count ?? 3)) === 0;
@@ -45,7 +65,7 @@ export function executeNode(
     attempt += 1;
     if (attempt === 1 && noRetries) budget?.recordAttempt(); // the retry operator counts its own calls
     hooks.attemptStarted(attempt);
-    return runAttempt(node, context, attempt, hooks, scheduler);
+    return runAttempt(node, context, attempt, hooks, scheduler, stopper);
   });
   const retryConfig = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
   let gaveUp: GiveUpReason | undefined;
@@ -74,10 +94,10 @@ export function executeNode(
       const steps = (Array.isArray(node.fallback) ? node.fallback : [node.fallback]) as readonly FallbackStep<unknown>[];
       let via = 0;
       const alternatives = steps.map((step): FallbackSource<unknown> =>
-        typeof step === 'function' ? (cause, signal) => step(cause, fallbackContext(context, attempt, hooks, signal)) : step,
+        typeof step === 'function' ? (cause, signal) => step(cause, fallbackContext(context, attempt, hooks, stoppable(signal, stopper))) : step,
       );
       return throwError(() => error).pipe(
-        fallbackChain(alternatives, { onFallback: ({ index }) => (via = index) }),
+        fallbackChain(alternatives, { when: () => !stopper.stopped, onFallback: ({ index }) => (via = index) }),
         withDeadline(node, scheduler),
         last(),
         map((value): Settlement => ({ status: 'fellBack', value, reason: failure.status as 'failed' | 'timedOut', error, via })),
@@ -85,6 +105,16 @@ export function executeNode(
       );
     }),
   );
+}
+
+/** A fallback step's signal that {@link ExecutionStop.abort} aborts too (steps are rare: one listener each). */
+function stoppable(signal: AbortSignal, stopper: ExecutionStop): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => controller.abort(signal.reason);
+  if (signal.aborted || stopper.stopped) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  stopper.current = { end: () => controller.abort() };
+  return controller.signal;
 }
 
 /**
@@ -97,9 +127,11 @@ function runAttempt(
   attemptNumber: number,
   hooks: ExecutionHooks,
   scheduler: SchedulerLike,
+  stopper: ExecutionStop,
 ): Observable<unknown> {
   const attempt = new Observable<unknown>((subscriber) => {
     const attemptContext = new AttemptContextImpl(context, attemptNumber, hooks);
+    stopper.current = attemptContext;
     let finished = false;
     let latest: unknown;
     let hasValue = false;
@@ -117,10 +149,12 @@ function runAttempt(
       },
       error: (error: unknown) => {
         finished = true;
-        subscriber.error(error);
+        // Aborted by a run being cancelled: its teardown follows; no retry, no fallback.
+        if (!stopper.stopped) subscriber.error(error);
       },
       complete: () => {
         finished = true;
+        if (stopper.stopped) return;
         if (hasValue) {
           subscriber.next(latest);
           subscriber.complete();

@@ -4,9 +4,10 @@ import type { NodeDefinition } from '../graph/node-spec.js';
 import type { RetryInfo } from '../../operators/retry.js';
 import type { NodeReport, NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
 import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
-import { executeNode, type Settlement } from './node-execution.js';
+import { ExecutionStop, executeNode, type Settlement } from './node-execution.js';
 import { ReadyQueue } from './ready-queue.js';
 import { UsageLedger } from './usage-ledger.js';
+import { idRecord, ownEntry } from './id-record.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { RunCostEstimate } from '../budget/cost-estimate.js';
 import type { Model } from '../models/model.js';
@@ -43,6 +44,8 @@ export class RunLoop {
   readonly #startedAt: Float64Array;
   readonly #ready: ReadyQueue;
   readonly #running = new Map<number, Subscription>();
+  /** Per node, the stop of its execution while it runs (to abort its signal ahead of any teardown). */
+  readonly #stops: (ExecutionStop | undefined)[];
   readonly #usage = new UsageLedger();
   /** For a node skipped because of an upstream: the node whose failure started the chain. */
   readonly #rootCause: string[] = [];
@@ -65,6 +68,7 @@ export class RunLoop {
     this.#outcomes = new Array<NodeOutcome | undefined>(n).fill(undefined);
     this.#attempts = new Int32Array(n);
     this.#startedAt = new Float64Array(n);
+    this.#stops = new Array<ExecutionStop | undefined>(n);
     this.#ready = new ReadyQueue(graph.rank);
   }
 
@@ -92,7 +96,7 @@ export class RunLoop {
     const { runId } = this.#settings;
     const at = this.#now();
     this.#graph.nodes.forEach((node, i) => {
-      const outcome = restore[node.id];
+      const outcome = ownEntry(restore, node.id);
       if (!hasValue(outcome)) return;
       this.#outcomes[i] = outcome;
       this.#settled += 1;
@@ -109,11 +113,19 @@ export class RunLoop {
     this.#stopRunning();
   }
 
-  /** Unsubscribes every in-flight node (which aborts its signal). */
+  /**
+   * Stops every in-flight node: first aborts all their signals, then unsubscribes them. In that
+   * order, a slot of a shared limit that one node's teardown frees cannot start a call of another
+   * node about to be torn down (limiters skip calls whose signal is aborted).
+   */
   #stopRunning(): void {
-    const running = [...this.#running.values()];
+    const running = [...this.#running];
     this.#running.clear();
-    for (const subscription of running) subscription.unsubscribe();
+    for (const [i] of running) this.#stops[i]?.abort();
+    for (const [i, subscription] of running) {
+      this.#stops[i] = undefined;
+      subscription.unsubscribe();
+    }
   }
 
   /** Starts ready nodes while slots are free. Re-entrant calls only flag another pass. */
@@ -156,11 +168,13 @@ export class RunLoop {
       retrying: ({ attempt, error, delayMs }: RetryInfo) =>
         this.#emit({ type: 'node.retrying', runId, nodeId: node.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) }),
     };
-    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler, this.#settings.retryBudget);
+    const stop = new ExecutionStop();
+    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler, this.#settings.retryBudget, stop);
     // A placeholder marks the node running while subscribe runs: it may settle synchronously,
     // or the run may be cancelled or failed from inside it (by a consumer of node.started).
     const placeholder = { unsubscribe() {} } as Subscription;
     this.#running.set(i, placeholder);
+    this.#stops[i] = stop;
     const subscription = execution.subscribe((settlement) => this.#onSettled(i, settlement));
     if (this.#running.get(i) === placeholder) this.#running.set(i, subscription);
     else subscription.unsubscribe(); // settled (already closed) or stopped meanwhile: tear it down
@@ -169,6 +183,7 @@ export class RunLoop {
   #onSettled(i: number, settlement: Settlement): void {
     if (this.#done || this.#outcomes[i] !== undefined) return;
     this.#running.delete(i);
+    this.#stops[i] = undefined;
     this.#end(i, this.#outcomeOf(i, settlement));
     if (this.#budgetStop) this.#stopForBudget(); // the node that crossed the budget keeps its result
     else this.pump();
@@ -291,7 +306,7 @@ export class RunLoop {
       attempts += made;
       retries += Math.max(0, made - 1);
     }
-    const status: RunStatus = this.#failedNode !== undefined || this.#stoppedBy ? 'failed' : counts.succeeded + counts.fellBack === this.#graph.nodes.length ? 'succeeded' : 'partial';
+    const status = runStatusOf(counts, this.#graph.nodes.length, this.#failedNode !== undefined || this.#stoppedBy !== undefined);
     const at = this.#now();
     this.#out.next({
       type: 'run.completed',
@@ -343,6 +358,17 @@ export class RunLoop {
   }
 }
 
+/**
+ * How a completed run ended (restored nodes count by their status, i.e. as values):
+ * `failed` when it was stopped (a `'fail'` policy, the budget) or no node has a value; `succeeded`
+ * when every node has a value (succeeded or fell back); `partial` otherwise. Pure.
+ */
+function runStatusOf(counts: Readonly<Record<NodeStatus, number>>, nodes: number, stopped: boolean): RunStatus {
+  const withValue = counts.succeeded + counts.fellBack;
+  if (stopped || withValue === 0) return 'failed';
+  return withValue === nodes ? 'succeeded' : 'partial';
+}
+
 function gaveUpOf(settlement: { gaveUp?: 'budget' | 'notRetryable' | 'exhausted' }) {
   return settlement.gaveUp ? { gaveUp: settlement.gaveUp } : {};
 }
@@ -354,6 +380,6 @@ function retryBudgetState({ calls, retries, denied, limit }: RetryBudget) {
 function costEstimateOf(budget: RunSettings['budget']) {
   const estimate = budget?.estimate;
   if (!budget || !estimate) return {};
-  const byNode = Object.fromEntries(estimate.byNode.map((cost) => [cost.nodeId, cost.usd]));
+  const byNode = idRecord(estimate.byNode.map((cost) => [cost.nodeId, cost.usd] as const));
   return { costEstimate: { totalUsd: estimate.totalUsd, maxUsd: budget.maxUsd, byNode, unestimated: [...estimate.unestimated] } };
 }

@@ -1,5 +1,6 @@
 import type { EventOf, NodeEndEvent, NodeView, RunEvent, RunSummary } from './events.js';
 import { STATUS_OF_END_EVENT, isNodeEndEvent } from './events.js';
+import { idRecord } from './id-record.js';
 
 /**
  * Folds a run's events into its state so far: one {@link NodeView} per node, each ended node's
@@ -70,7 +71,7 @@ export class RunTracker {
       runId: this.#started.runId,
       at: this.#lastAt,
       nodes: this.#started.nodes,
-      states: Object.fromEntries([...this.#views].map(([id, view]) => [id, { ...view }])),
+      states: idRecord([...this.#views].map(([id, view]) => [id, { ...view }] as const)),
       ended: [...this.#ended.values()],
       ...(this.#summary ? { summary: this.#summary } : {}),
     };

@@ -1,5 +1,6 @@
 import type { RunUsage, UsageTotals } from './events.js';
 import type { TokenUsage } from '../models/model.js';
+import { idRecord } from './id-record.js';
 
 const zero = (): UsageTotals => ({ calls: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, costUsd: 0 });
 
@@ -34,7 +35,7 @@ export class UsageLedger {
 
   /** A copy of the totals, for the run summary. */
   totals(): RunUsage {
-    const copy = (map: Map<string, UsageTotals>) => Object.fromEntries([...map].map(([key, totals]) => [key, { ...totals }]));
+    const copy = (map: Map<string, UsageTotals>) => idRecord([...map].map(([key, totals]) => [key, { ...totals }] as const));
     return { total: { ...this.#total }, byNode: copy(this.#byNode), byModel: copy(this.#byModel) };
   }
 }

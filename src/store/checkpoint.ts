@@ -28,6 +28,12 @@ export interface CheckpointOptions {
   ifExists?: 'continue' | 'refuse';
   /** Clock for the checkpoint's timestamps. @default asyncScheduler */
   scheduler?: SchedulerLike;
+  /**
+   * The run's lease owner whose writes these are (`executeDurable` and `resume` set it): a write is
+   * refused with `RUN_LOCKED`, failing the stream, while another owner holds the run's lease.
+   * @default none (writes are not checked against the lease)
+   */
+  leaseOwner?: string;
 }
 
 /**
@@ -40,11 +46,15 @@ export interface CheckpointOptions {
  * (`restored: true`) are not written again.
  *
  * The stream fails, and the run is cancelled (in-flight calls aborted, everything written so far
- * kept), when the store fails (`STORE_FAILED`), when the store holds a checkpoint of a different
- * graph under this run id (`CheckpointMismatchError`, before the run starts), when the events carry
- * another run id (`RUN_ID_MISMATCH`: pass the same `runId` to `execute`), or when a node's value
- * cannot be stored (`ValueNotSerializableError` naming the node). `executeDurable` and `resume`
- * catch unserializable values earlier, at the node that produced them, which fails just that node.
+ * kept), when the store fails (`STORE_FAILED`, also when the run's header vanished mid-run), when
+ * another owner holds the run's lease (`RUN_LOCKED`, given `leaseOwner`), when the store holds a
+ * checkpoint of a different graph under this run id (`CheckpointMismatchError`, before the run
+ * starts), when the events carry another run id (`RUN_ID_MISMATCH`: pass the same `runId` to
+ * `execute`), or when a node's value cannot be stored (`ValueNotSerializableError` naming the
+ * node). `executeDurable` and `resume` catch unserializable values earlier, at the node that
+ * produced them, which fails just that node. This operator takes no lease itself: `executeDurable`
+ * and `resume` do (one owner per run); a custom pipeline that may run concurrently with them should
+ * take one with `store.acquireLease` and pass its owner as `leaseOwner`.
  *
  * ## Example
  * ```ts
@@ -54,7 +64,7 @@ export interface CheckpointOptions {
  * ```
  */
 export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown, unknown>, options: CheckpointOptions = {}): MonoTypeOperatorFunction<RunEvent> {
-  const { version, ifExists = 'continue' } = options;
+  const { version, ifExists = 'continue', leaseOwner } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const fingerprint = graphFingerprint(graph, version);
   return (source) =>
@@ -71,12 +81,12 @@ export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown,
             addUsage(usage, event);
             return;
           case 'run.completed':
-            return store.setRunStatus(runId, event.summary.status, scheduler.now());
+            return store.setRunStatus(runId, event.summary.status, scheduler.now(), leaseOwner);
           default: {
             if (!isNodeEndEvent(event) || ('restored' in event && event.restored)) return;
             const outcome = outcomeOf(event);
             if (hasValue(outcome)) checkSerializable(event.nodeId, outcome.value, runId);
-            return store.saveNode(runId, { nodeId: event.nodeId, outcome, usage: usage.get(event.nodeId) ?? zeroUsage(), savedAt: scheduler.now() });
+            return store.saveNode(runId, { nodeId: event.nodeId, outcome, usage: usage.get(event.nodeId) ?? zeroUsage(), savedAt: scheduler.now() }, leaseOwner);
           }
         }
       };
@@ -85,7 +95,7 @@ export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown,
         if (!created && ifExists === 'refuse') {
           throw new StoreError('RUN_EXISTS', `a checkpoint of run '${runId}' exists already; resume it with resume(store, '${runId}', graph), or choose a new run id`, { runId });
         }
-        return created ? undefined : store.setRunStatus(runId, 'running', scheduler.now());
+        return created ? undefined : store.setRunStatus(runId, 'running', scheduler.now(), leaseOwner);
       });
       // Each event waits for its write (and for the run's header before the run starts): what a
       // subscriber has seen end is checkpointed. Synchronous writes keep the stream synchronous.

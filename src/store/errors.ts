@@ -24,8 +24,16 @@ export type StoreErrorCode =
   | 'RUN_ID_MISMATCH'
   /** A node's value would not survive the round trip through the store. */
   | 'UNSERIALIZABLE_VALUE'
-  /** The store itself failed (I/O, connection, a corrupt record). */
+  /**
+   * The store itself failed (I/O, connection, a corrupt record), or the run's checkpoint header
+   * vanished under a running run (deleted, or Redis restarted empty): nothing more is written then.
+   */
   | 'STORE_FAILED'
+  /**
+   * Another owner (process) holds the run's lease: it is being run or resumed right now, or its
+   * owner died less than a lease TTL ago. See {@link RunLockedError}.
+   */
+  | 'RUN_LOCKED'
   /** A store or cache setting is invalid (named by `field`). */
   | 'INVALID_OPTION';
 
@@ -45,17 +53,18 @@ export class StoreError extends Error {
   constructor(
     readonly code: StoreErrorCode,
     message: string,
-    readonly details: { runId?: string; nodeId?: string; field?: string } = {},
+    readonly details: { runId?: string; nodeId?: string; field?: string; owner?: string } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
   /**
-   * Whether trying again may help: only for `STORE_FAILED` (a connection can come back); a
-   * mismatched checkpoint or an unserializable value stays wrong.
+   * Whether trying again may help: for `STORE_FAILED` (a connection can come back) and `RUN_LOCKED`
+   * (the owner ends, or its lease expires); a mismatched checkpoint or an unserializable value
+   * stays wrong.
    */
   get retryable(): boolean {
-    return this.code === 'STORE_FAILED';
+    return this.code === 'STORE_FAILED' || this.code === 'RUN_LOCKED';
   }
   /** The run concerned, when there is one. */
   get runId(): string | undefined {
@@ -164,6 +173,59 @@ export class ValueNotSerializableError extends StoreError {
 }
 
 /**
+ * A run that has another owner: `executeDurable` or `resume` of a run whose lease another process
+ * (or another subscription in this one) holds, refused before anything is read or run; or a run
+ * whose lease was taken over while it was stalled past the lease's TTL (`lost: true`), which is
+ * then stopped and writes nothing more. `owner` names the holder (`host:pid:random`), `expiresInMs`
+ * how long its lease lasts unless renewed: a run whose owner crashed can be resumed once it has
+ * passed. Retryable.
+ *
+ * ## Example
+ * ```ts
+ * import { resume, isRunLockedError } from 'rx-orchestra';
+ * resume(store, 'nightly-42', g).subscribe({
+ *   error: (e) => { if (isRunLockedError(e)) console.error(`run by ${e.owner}; free in ${e.expiresInMs} ms at the latest, unless renewed`); },
+ * });
+ * ```
+ */
+export class RunLockedError extends StoreError {
+  override readonly name = 'RunLockedError';
+  constructor(
+    runId: string,
+    /** The lease's holder: `host:pid:random` for leases taken by `executeDurable` and `resume`. */
+    readonly owner: string,
+    /** How long the holder's lease lasts unless it renews it, in ms. */
+    readonly expiresInMs: number,
+    /** True when this run held the lease and lost it (it was stalled past the TTL and another owner took over). */
+    readonly lost: boolean = false,
+  ) {
+    super(
+      'RUN_LOCKED',
+      lost
+        ? `run '${runId}' was taken over by '${owner}' while this process did not renew its lease in time; this run stops and writes nothing more`
+        : `run '${runId}' is owned by '${owner}' (its lease runs ${expiresInMs} ms more unless renewed): wait for that run to end, or, if its process died, resume once the lease has expired`,
+      { runId, owner },
+    );
+  }
+  override get runId(): string {
+    return this.details.runId!;
+  }
+}
+
+/**
+ * True for a {@link RunLockedError}, also one from another copy of this package.
+ *
+ * ## Example
+ * ```ts
+ * import { isRunLockedError, resume } from 'rx-orchestra';
+ * resume(store, 'r1', g).subscribe({ error: (e) => isRunLockedError(e) && console.error('busy:', e.owner) });
+ * ```
+ */
+export function isRunLockedError(error: unknown): error is RunLockedError {
+  return error instanceof RunLockedError || (error instanceof Error && error.name === 'RunLockedError' && 'owner' in error && (error as { code?: unknown }).code === 'RUN_LOCKED');
+}
+
+/**
  * True for a {@link StoreError} (any code), also one from another copy of this package.
  *
  * ## Example
@@ -202,7 +264,7 @@ export function isValueNotSerializableError(error: unknown): error is ValueNotSe
   return error instanceof ValueNotSerializableError || (error instanceof Error && error.name === 'ValueNotSerializableError' && 'path' in error);
 }
 
-const STORE_ERROR_NAMES = new Set(['StoreError', 'CheckpointMismatchError', 'ValueNotSerializableError']);
+const STORE_ERROR_NAMES = new Set(['StoreError', 'CheckpointMismatchError', 'ValueNotSerializableError', 'RunLockedError']);
 
 /**
  * `added: d; removed: c; deps of b: [a] -> [a, d]; version: 1 -> 2`.
@@ -218,3 +280,17 @@ export function describeChanges(changes: GraphChanges): string {
 }
 
 const quote = (id: string) => `'${id}'`;
+
+/**
+ * A write under a run whose checkpoint header is gone: fail it instead of writing node rows that no
+ * resume could find.
+ * @internal
+ */
+export function headerGone(runId: string, nodeId?: string): StoreError {
+  const what = nodeId === undefined ? `cannot set the status of run '${runId}'` : `cannot checkpoint node '${nodeId}' of run '${runId}'`;
+  return new StoreError(
+    'STORE_FAILED',
+    `${what}: the checkpoint header of run '${runId}' is gone (deleted, or the store restarted empty while the run went on); nothing more is written, as no resume could find it`,
+    { runId, ...(nodeId !== undefined ? { nodeId } : {}) },
+  );
+}

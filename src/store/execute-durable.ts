@@ -3,6 +3,7 @@ import { execute, type ExecuteOptions, type RunStream } from '../run/execute.js'
 import type { RunStore } from './run-store.js';
 import { checkpoint } from './checkpoint.js';
 import { checkedGraph } from './checked-graph.js';
+import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
 
 /**
  * Options of {@link executeDurable}: `execute`'s, with a required `runId`, plus a graph `version`.
@@ -19,6 +20,8 @@ export interface DurableExecuteOptions<C = unknown> extends Omit<ExecuteOptions<
   runId: string;
   /** A version of your own, part of the checkpoint's fingerprint. @default none */
   version?: string;
+  /** The run's lease: how long it lasts unless renewed, how often it is renewed. @default { ttlMs: 30000, renewEveryMs: 10000 } */
+  lease?: LeaseOptions;
 }
 
 /**
@@ -29,16 +32,30 @@ export interface DurableExecuteOptions<C = unknown> extends Omit<ExecuteOptions<
  * already has a checkpoint is refused (`RUN_EXISTS`): continue it with `resume`. Store failures
  * fail the stream and cancel the run (what was written is kept).
  *
+ * One owner per run: the run's lease (see {@link LeaseOptions}) is taken before anything else, held
+ * while the run goes on and released when it ends; while another process (or subscription) runs or
+ * resumes this run id, the stream fails with a `RunLockedError` (`RUN_LOCKED`) and runs nothing.
+ *
  * ## Example
  * ```ts
  * import { executeDurable, sqliteStore, collect } from 'rx-orchestra';
  * const store = sqliteStore('.rx-orchestra/runs.db');
  * const { summary } = await collect(executeDurable(store, g, { runId: 'weekly-report-2026-23', model }));
  * ```
- * @throws {ExecuteOptionsError} at call time, for an invalid option (as `execute`)
+ * @throws {ExecuteOptionsError} at call time, for an invalid option (as `execute`); {@link StoreError} `INVALID_OPTION` for an invalid `lease`
  */
 export function executeDurable<O, C>(store: RunStore, graph: Graph<O, C>, options: DurableExecuteOptions<C>): RunStream<O> {
-  const { version, runId, ...rest } = options;
+  const { version, runId, lease, ...rest } = options;
+  const settings = leaseSettings(lease);
   const run = (execute as (g: Graph<O, C>, o: ExecuteOptions<C>) => RunStream<O>)(checkedGraph(graph), { ...rest, runId });
-  return run.pipe(checkpoint(store, runId, graph as Graph<unknown, unknown>, { ifExists: 'refuse', ...(version !== undefined ? { version } : {}), ...(rest.scheduler ? { scheduler: rest.scheduler } : {}) }));
+  return withLease(store, runId, settings, (leaseOwner) =>
+    run.pipe(
+      checkpoint(store, runId, graph as Graph<unknown, unknown>, {
+        ifExists: 'refuse',
+        leaseOwner,
+        ...(version !== undefined ? { version } : {}),
+        ...(rest.scheduler ? { scheduler: rest.scheduler } : {}),
+      }),
+    ),
+  );
 }

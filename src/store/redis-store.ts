@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { CachedResponse, DurableStore, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
-import { StoreError } from './errors.js';
+import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
+import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
 
 /**
@@ -16,7 +16,10 @@ import type { GraphFingerprint } from './fingerprint.js';
 export interface RedisStoreOptions {
   /** Where Redis is, e.g. `redis://127.0.0.1:6379/0`. @default process.env.REDIS_URL, else redis://127.0.0.1:6379 */
   url?: string;
-  /** An ioredis client of your own (e.g. shared with BullMQ); `close()` leaves it open. */
+  /**
+   * An ioredis client of your own (e.g. shared with BullMQ); `close()` leaves it open, and its
+   * `error` events are yours to listen to (a client this store creates has a listener of its own).
+   */
   client?: Redis;
   /** Prepended to every key, so several apps or test runs can share one Redis. @default 'rxo:' */
   prefix?: string;
@@ -53,6 +56,52 @@ local h = redis.call('HMGET', KEYS[1], 'fingerprint', 'status', 'createdAt', 'up
 return {created, h[1], h[2], h[3], h[4]}
 `;
 
+/**
+ * Writes a node's checkpoint only if the run's header exists (it is gone after a restart of an empty
+ * Redis, or a FLUSHALL) and, given an owner (ARGV[4]), no other owner holds the run's lease.
+ * KEYS: header, nodes, lease. ARGV: node id, checkpoint JSON, savedAt, owner or ''.
+ */
+const SAVE_NODE = `
+if ARGV[4] ~= '' then
+  local holder = redis.call('GET', KEYS[3])
+  if holder and holder ~= ARGV[4] then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+return {'OK'}
+`;
+
+/** Sets the run's status, on the same conditions as SAVE_NODE. KEYS: header, lease. ARGV: status, at, owner or ''. */
+const SET_STATUS = `
+if ARGV[3] ~= '' then
+  local holder = redis.call('GET', KEYS[2])
+  if holder and holder ~= ARGV[3] then return {'LOCKED', holder, redis.call('PTTL', KEYS[2])} end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2])
+return {'OK'}
+`;
+
+/**
+ * Takes (SET PX) the lease for ARGV[1] unless another owner holds it, or extends it when ARGV[1]
+ * holds it: a SET NX PX that also renews. Answers {1}, or {0, holder, its ms left}.
+ */
+const ACQUIRE_LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1}
+end
+return {0, holder, redis.call('PTTL', KEYS[1])}
+`;
+
+/** Deletes the lease if ARGV[1] holds it. */
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** Stores an entry as the newest, then evicts the oldest beyond the bound (ARGV[3], -1 for none). */
 const PUT_CACHED = `
 local seq = redis.call('INCR', KEYS[3])
@@ -73,9 +122,13 @@ return 1
 /**
  * Checkpoints and cached answers in Redis (through `ioredis`), for runs whose processes share no
  * disk. A run is a hash `<prefix>run:<id>` (fingerprint, status, times) plus a hash
- * `<prefix>run:<id>:nodes` (node id → its checkpoint as JSON); the cache is a hash of entries and a
- * sorted set by insertion order, so eviction of the oldest is one atomic script. Calls answer with
- * Promises; failures are `StoreError`s with code `STORE_FAILED` (retryable).
+ * `<prefix>run:<id>:nodes` (node id → its checkpoint as JSON) and, while a process owns the run, a
+ * key `<prefix>run:<id>:lease` (the owner, expiring with `PX`); the cache is a hash of entries and a
+ * sorted set by insertion order, so eviction of the oldest is one atomic script. Node and status
+ * writes are scripts that check the run's header still exists (Redis restarted empty, FLUSHALL) and
+ * fail with `STORE_FAILED` instead of writing rows no resume could find. Calls answer with
+ * Promises; failures are `StoreError`s with code `STORE_FAILED` (retryable), naming the last
+ * connection error of the store's own client, which never goes unhandled.
  *
  * ## Example
  * ```ts
@@ -90,18 +143,35 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   if (typeof prefix !== 'string') throw new StoreError('INVALID_OPTION', `redisStore: 'prefix' must be a string`, { field: 'prefix' });
   const owned = options.client === undefined;
   const client = options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 3, ...options.redisOptions });
+  // ioredis prints "[ioredis] Unhandled error event" for every failed (re)connection of a client
+  // without an error listener. Connection errors surface as the failed commands' STORE_FAILED; the
+  // latest is kept to say why.
+  let connectionError: Error | undefined;
+  if (owned) {
+    client.on('error', (error: Error) => (connectionError = error));
+    client.on('ready', () => (connectionError = undefined));
+  }
   const runKey = (runId: string) => `${prefix}run:${runId}`;
   const nodesKey = (runId: string) => `${prefix}run:${runId}:nodes`;
+  const leaseKey = (runId: string) => `${prefix}run:${runId}:lease`;
   const entries = `${prefix}cache:entries`;
   const order = `${prefix}cache:order`;
   const seq = `${prefix}cache:seq`;
 
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+  const guard = async <T>(what: string, work: () => Promise<T>, details: StoreError['details'] = {}): Promise<T> => {
     try {
       return await work();
     } catch (error) {
-      throw error instanceof StoreError ? error : new StoreError('STORE_FAILED', `${what}: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+      if (error instanceof StoreError) throw error;
+      const why = connectionError && connectionError !== error && client.status !== 'ready' ? ` (Redis unreachable: ${connectionError.message})` : '';
+      throw new StoreError('STORE_FAILED', `${what}: ${error instanceof Error ? error.message : String(error)}${why}`, details, { cause: error });
     }
+  };
+  /** The answer of SAVE_NODE / SET_STATUS, as an error when the write was refused. */
+  const written = (reply: unknown, runId: string, nodeId?: string): void => {
+    const [verdict, holder, ttl] = reply as [string, string?, number?];
+    if (verdict === 'GONE') throw headerGone(runId, nodeId);
+    if (verdict === 'LOCKED') throw new RunLockedError(runId, holder!, Math.max(0, Number(ttl)), true);
   };
 
   return {
@@ -120,20 +190,20 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
           created: created === 1,
           header: { runId: header.runId, fingerprint: parse<GraphFingerprint>(fingerprint, `run '${header.runId}'`), status: status as RunHeader['status'], createdAt: Number(createdAt), updatedAt: Number(updatedAt) },
         };
-      }),
-    saveNode: (runId, node) =>
-      guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, async () => {
-        await client.multi().hset(nodesKey(runId), node.nodeId, JSON.stringify(node)).hset(runKey(runId), 'updatedAt', String(node.savedAt)).exec().then(throwFirst);
-      }),
-    setRunStatus: (runId: string, status: RunHeader['status'], at: number) =>
-      guard(`cannot set the status of run '${runId}'`, async () => {
-        await client.hset(runKey(runId), 'status', status, 'updatedAt', String(at));
-      }),
+      }, { runId: header.runId }),
+    saveNode: (runId, node, owner) =>
+      guard(
+        `cannot checkpoint node '${node.nodeId}' of run '${runId}'`,
+        async () => written(await client.eval(SAVE_NODE, 3, runKey(runId), nodesKey(runId), leaseKey(runId), node.nodeId, JSON.stringify(node), String(node.savedAt), owner ?? ''), runId, node.nodeId),
+        { runId, nodeId: node.nodeId },
+      ),
+    setRunStatus: (runId, status, at, owner) =>
+      guard(`cannot set the status of run '${runId}'`, async () => written(await client.eval(SET_STATUS, 2, runKey(runId), leaseKey(runId), status, String(at), owner ?? ''), runId), { runId }),
     loadRun: (runId) =>
       guard(`cannot load the checkpoint of run '${runId}'`, async (): Promise<RunCheckpoint | undefined> => {
         const [header, nodes] = (await client.multi().hgetall(runKey(runId)).hgetall(nodesKey(runId)).exec().then(throwFirst)) as [Record<string, string>, Record<string, string>];
         if (header.fingerprint === undefined) return undefined;
-        const checkpoints: Record<string, NodeCheckpoint> = {};
+        const checkpoints: Record<string, NodeCheckpoint> = Object.create(null) as Record<string, NodeCheckpoint>; // node ids are data: '__proto__' is a key like any other
         for (const [nodeId, json] of Object.entries(nodes)) checkpoints[nodeId] = parse<NodeCheckpoint>(json, `node '${nodeId}' of run '${runId}'`);
         return {
           runId,
@@ -143,11 +213,32 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
           updatedAt: Number(header.updatedAt),
           nodes: checkpoints,
         };
-      }),
+      }, { runId }),
     deleteRun: (runId) =>
-      guard(`cannot delete run '${runId}'`, async () => {
-        await client.del(runKey(runId), nodesKey(runId));
-      }),
+      guard(
+        `cannot delete run '${runId}'`,
+        async () => {
+          await client.del(runKey(runId), nodesKey(runId));
+        },
+        { runId },
+      ),
+    acquireLease: (runId, owner, ttlMs) =>
+      guard(
+        `cannot take the lease of run '${runId}'`,
+        async (): Promise<LeaseState> => {
+          const [acquired, holder, left] = (await client.eval(ACQUIRE_LEASE, 1, leaseKey(runId), owner, String(ttlMs))) as [number, string?, number?];
+          return acquired === 1 ? { acquired: true } : { acquired: false, owner: holder!, expiresInMs: Math.max(0, Number(left)) };
+        },
+        { runId },
+      ),
+    releaseLease: (runId, owner) =>
+      guard(
+        `cannot release the lease of run '${runId}'`,
+        async () => {
+          await client.eval(RELEASE_LEASE, 1, leaseKey(runId), owner);
+        },
+        { runId },
+      ),
     getCached: (key, now) =>
       guard('cannot read the response cache', async () => {
         const json = await client.hget(entries, key);

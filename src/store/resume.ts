@@ -9,6 +9,7 @@ import { diffFingerprints, graphFingerprint } from './fingerprint.js';
 import { checkpoint } from './checkpoint.js';
 import { checkedGraph } from './checked-graph.js';
 import { andThen, isPromiseLike } from './maybe-promise.js';
+import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
 
 /**
  * Options of {@link resume}: `execute`'s (the run id and restore come from the checkpoint), plus the graph `version`.
@@ -23,6 +24,8 @@ import { andThen, isPromiseLike } from './maybe-promise.js';
 export interface ResumeOptions<C = unknown> extends Omit<ExecuteOptions<C>, 'runId' | 'restore'> {
   /** The version the run was started with (part of the fingerprint). @default none */
   version?: string;
+  /** The run's lease: how long it lasts unless renewed, how often it is renewed. @default { ttlMs: 30000, renewEveryMs: 10000 } */
+  lease?: LeaseOptions;
 }
 
 /**
@@ -34,6 +37,12 @@ export interface ResumeOptions<C = unknown> extends Omit<ExecuteOptions<C>, 'run
  * resumed again. Cold: nothing is read before subscribing. A run id with no checkpoint fails with
  * `CHECKPOINT_NOT_FOUND` (nothing is run from scratch by mistake).
  *
+ * One owner per run: the run's lease (see {@link LeaseOptions}) is taken before the checkpoint is
+ * read, held while the run goes on and released when it ends. A run that another process (or
+ * subscription) is running or resuming fails with a `RunLockedError` (`RUN_LOCKED`, naming the
+ * owner) and runs nothing; a run whose process died can be resumed once its lease has expired
+ * (`lease.ttlMs` after its last renewal).
+ *
  * ## Example
  * ```ts
  * import { resume, sqliteStore, collect } from 'rx-orchestra';
@@ -43,15 +52,24 @@ export interface ResumeOptions<C = unknown> extends Omit<ExecuteOptions<C>, 'run
  * ```
  */
 export function resume<O, C>(store: RunStore, runId: string, graph: Graph<O, C>, options: ResumeOptions<C> = {}): RunStream<O> {
-  const { version, ...rest } = options;
-  return defer((): Observable<RunEvent> => {
-    const start = (restore: Record<string, NodeOutcome>) =>
-      (execute as (g: Graph<O, C>, o: ExecuteOptions<C>) => RunStream<O>)(checkedGraph(graph), { ...rest, runId, restore }).pipe(
-        checkpoint(store, runId, graph as Graph<unknown, unknown>, { ifExists: 'continue', ...(version !== undefined ? { version } : {}), ...(rest.scheduler ? { scheduler: rest.scheduler } : {}) }),
-      );
-    const restore = loadRestore(store, runId, graph as Graph<unknown, unknown>, version);
-    return isPromiseLike(restore) ? from(restore).pipe(mergeMap(start)) : start(restore);
-  });
+  const { version, lease, ...rest } = options;
+  const settings = leaseSettings(lease);
+  return withLease(store, runId, settings, (leaseOwner) =>
+    defer((): Observable<RunEvent> => {
+      const start = (restore: Record<string, NodeOutcome>) =>
+        (execute as (g: Graph<O, C>, o: ExecuteOptions<C>) => RunStream<O>)(checkedGraph(graph), { ...rest, runId, restore }).pipe(
+          checkpoint(store, runId, graph as Graph<unknown, unknown>, {
+            ifExists: 'continue',
+            leaseOwner,
+            ...(version !== undefined ? { version } : {}),
+            ...(rest.scheduler ? { scheduler: rest.scheduler } : {}),
+          }),
+        );
+      // Read only once the lease is held: a checkpoint read before could miss what its last owner wrote since.
+      const restore = loadRestore(store, runId, graph as Graph<unknown, unknown>, version);
+      return isPromiseLike(restore) ? from(restore).pipe(mergeMap(start)) : start(restore);
+    }),
+  );
 }
 
 /**
@@ -72,7 +90,7 @@ export function loadRestore(store: RunStore, runId: string, graph: Graph<unknown
     if (!saved) throw new StoreError('CHECKPOINT_NOT_FOUND', `no checkpoint of run '${runId}' in this store`, { runId });
     const fingerprint = graphFingerprint(graph, version);
     if (saved.fingerprint.hash !== fingerprint.hash) throw new CheckpointMismatchError(runId, diffFingerprints(saved.fingerprint, fingerprint));
-    const restore: Record<string, NodeOutcome> = {};
+    const restore: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>; // a node may be called '__proto__'
     for (const [nodeId, node] of Object.entries(saved.nodes)) if (hasValue(node.outcome)) restore[nodeId] = node.outcome;
     return restore;
   });

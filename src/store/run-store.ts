@@ -100,9 +100,12 @@ export interface CachedResponse {
 
 /**
  * Where checkpoints live. Every method may answer synchronously or with a Promise
- * ({@link MaybePromise}); failures are {@link StoreError}s with code `STORE_FAILED`.
- * Implementations store what they are given; fingerprints are compared, and values checked for
- * serializability, by `checkpoint` and `resume` before they call the store.
+ * ({@link MaybePromise}); failures are {@link StoreError}s with code `STORE_FAILED` (or
+ * `RUN_LOCKED` for a write fenced off by another owner's lease). Implementations store what they
+ * are given; fingerprints are compared, and values checked for serializability, by `checkpoint` and
+ * `resume` before they call the store. Node ids are data: a checkpoint's `nodes` is a
+ * null-prototype record, so a node called `__proto__` is an entry like any other. Run leases
+ * (`acquireLease`, `releaseLease`) make one process at a time the owner of a run.
  *
  * ## Example
  * ```ts
@@ -117,17 +120,42 @@ export interface RunStore {
    * header stored now: the new one (`created: true`), or the existing one, unchanged.
    */
   openRun(header: Omit<RunHeader, 'status' | 'updatedAt'>): MaybePromise<{ header: RunHeader; created: boolean }>;
-  /** Writes (or overwrites) one node's checkpoint. */
-  saveNode(runId: string, node: NodeCheckpoint): MaybePromise<void>;
-  /** Records the run's status: `running` when it is resumed, then how it ended. */
-  setRunStatus(runId: string, status: RunHeader['status'], at: number): MaybePromise<void>;
+  /**
+   * Writes (or overwrites) one node's checkpoint. Fails with `STORE_FAILED` when the run's header
+   * is gone (nothing is written), and, given the writer's lease `owner`, with `RUN_LOCKED` when
+   * another owner holds the run's lease.
+   */
+  saveNode(runId: string, node: NodeCheckpoint, owner?: string): MaybePromise<void>;
+  /** Records the run's status: `running` when it is resumed, then how it ended. Fails as `saveNode` does. */
+  setRunStatus(runId: string, status: RunHeader['status'], at: number, owner?: string): MaybePromise<void>;
   /** The run's checkpoint, or undefined when there is none. */
   loadRun(runId: string): MaybePromise<RunCheckpoint | undefined>;
   /** Forgets a run and its node checkpoints. */
   deleteRun(runId: string): MaybePromise<void>;
+  /**
+   * Takes the run's lease for `owner` for `ttlMs`, atomically, unless another owner holds one that
+   * has not expired; when `owner` holds it already, extends it (this is also how a lease is
+   * renewed). The run need not have a checkpoint yet. Expiry is measured by the store's clock
+   * (the SQLite store's `clock`, the Redis server's).
+   */
+  acquireLease(runId: string, owner: string, ttlMs: number): MaybePromise<LeaseState>;
+  /** Gives the lease up if `owner` holds it (another owner's lease is left alone). */
+  releaseLease(runId: string, owner: string): MaybePromise<void>;
   /** Releases the connection or file handle. */
   close(): MaybePromise<void>;
 }
+
+/**
+ * What {@link RunStore.acquireLease} answers: taken (or renewed), or held by another owner.
+ *
+ * ## Example
+ * ```ts
+ * import type { LeaseState } from 'rx-orchestra';
+ * const state: LeaseState = await store.acquireLease('run-42', 'me', 30_000);
+ * if (!state.acquired) console.log(`${state.owner} holds it for ${state.expiresInMs} ms more`);
+ * ```
+ */
+export type LeaseState = { acquired: true } | { acquired: false; owner: string; expiresInMs: number };
 
 /**
  * Where cached model answers live (the same stores as checkpoints).

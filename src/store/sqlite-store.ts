@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CachedResponse, DurableStore, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
-import { StoreError } from './errors.js';
+import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
+import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
 
 /**
@@ -20,6 +20,12 @@ export interface SqliteStoreOptions {
    * may share one file: a run, its resume, a dashboard reading it). @default 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * The clock run leases expire by, in ms. Every process sharing the file must use the same clock:
+   * change it only for tests (e.g. `() => scheduler.now()` to run leases in virtual time).
+   * @default Date.now
+   */
+  clock?: () => number;
 }
 
 /**
@@ -68,6 +74,11 @@ CREATE TABLE IF NOT EXISTS rxo_cache (
   expires_at REAL
 );
 CREATE INDEX IF NOT EXISTS rxo_cache_by_seq ON rxo_cache(seq);
+CREATE TABLE IF NOT EXISTS rxo_leases (
+  run_id     TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  expires_at REAL NOT NULL
+);
 `;
 
 interface RunRow {
@@ -82,6 +93,10 @@ interface NodeRow {
   value: string | null;
   record: string;
 }
+interface LeaseRow {
+  owner: string;
+  expires_at: number;
+}
 interface CacheRow {
   entry: string;
   expires_at: number | null;
@@ -92,7 +107,8 @@ interface CacheRow {
  * missing), through `better-sqlite3`. Every call is synchronous, so checkpointing adds no
  * asynchrony to a run's stream. The file is in WAL mode: a checkpoint written when a node ended
  * survives the process being killed, and other processes can read while a run writes. Tables:
- * `rxo_runs`, `rxo_nodes` (one row per node: status, attempts, cost, the value as JSON) and
+ * `rxo_runs`, `rxo_nodes` (one row per node: status, attempts, cost, the value as JSON),
+ * `rxo_leases` (the owner of a live run and when its lease expires, by the wall clock) and
  * `rxo_cache`, readable with the `sqlite3` shell.
  *
  * ## Example
@@ -107,10 +123,11 @@ interface CacheRow {
  * @throws {StoreError} `STORE_FAILED` when the file cannot be opened or is not a database
  */
 export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-  const { busyTimeoutMs = 5000 } = options;
+  const { busyTimeoutMs = 5000, clock = Date.now } = options;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new StoreError('INVALID_OPTION', `sqliteStore: 'busyTimeoutMs' must be an integer >= 0, got ${String(busyTimeoutMs)}`, { field: 'busyTimeoutMs' });
   }
+  if (typeof clock !== 'function') throw new StoreError('INVALID_OPTION', `sqliteStore: 'clock' must be a function returning ms`, { field: 'clock' });
   let db: Database.Database;
   try {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
@@ -137,6 +154,9 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   const touchRun = db.prepare('UPDATE rxo_runs SET updated_at = ? WHERE run_id = ?');
   const nodesOf = db.prepare<[string], NodeRow>('SELECT node_id, value, record FROM rxo_nodes WHERE run_id = ? ORDER BY rowid');
   const removeRun = db.prepare('DELETE FROM rxo_runs WHERE run_id = ?');
+  const getLease = db.prepare<[string], LeaseRow>('SELECT owner, expires_at FROM rxo_leases WHERE run_id = ?');
+  const putLease = db.prepare('INSERT INTO rxo_leases (run_id, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at');
+  const removeLease = db.prepare('DELETE FROM rxo_leases WHERE run_id = ? AND owner = ?');
   const getEntry = db.prepare<[string], CacheRow>('SELECT entry, expires_at FROM rxo_cache WHERE key = ?');
   const removeEntry = db.prepare('DELETE FROM rxo_cache WHERE key = ?');
   const putEntry = db.prepare(
@@ -154,25 +174,45 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
-  const guard = <T>(what: string, work: () => T): T => {
+  const guard = <T>(what: string, work: () => T, details: StoreError['details'] = {}): T => {
     try {
       return work();
     } catch (error) {
-      throw error instanceof StoreError ? error : failed(what, error);
+      throw error instanceof StoreError ? error : failed(what, error, details);
     }
+  };
+  /** Throws RUN_LOCKED when another owner holds an unexpired lease on the run (inside a write transaction). */
+  const fence = (runId: string, owner: string | undefined): void => {
+    if (owner === undefined) return;
+    const lease = getLease.get(runId);
+    const now = clock();
+    if (lease && lease.owner !== owner && lease.expires_at > now) throw new RunLockedError(runId, lease.owner, lease.expires_at - now, true);
   };
 
   const openRun = db.transaction((header: Omit<RunHeader, 'status' | 'updatedAt'>) => {
     const { changes } = insertRun.run(header.runId, JSON.stringify(header.fingerprint), 'running', header.createdAt, header.createdAt);
     return { header: headerOf(getRun.get(header.runId)!), created: changes > 0 };
   });
-  const saveNode = db.transaction((runId: string, node: NodeCheckpoint) => {
+  const saveNode = db.transaction((runId: string, node: NodeCheckpoint, owner: string | undefined) => {
+    fence(runId, owner);
+    if (!getRun.get(runId)) throw headerGone(runId, node.nodeId);
     const { outcome } = node;
     const value = 'value' in outcome && outcome.value !== undefined ? JSON.stringify(outcome.value) : null;
     const { value: _value, ...rest } = outcome as { value?: unknown };
     const attempts = 'attempts' in outcome ? outcome.attempts : null;
     upsertNode.run(runId, node.nodeId, outcome.status, attempts, node.usage.costUsd, value, JSON.stringify({ ...node, outcome: rest }), node.savedAt);
     touchRun.run(node.savedAt, runId);
+  });
+  const setStatus = db.transaction((runId: string, status: RunHeader['status'], at: number, owner: string | undefined) => {
+    fence(runId, owner);
+    if (setRunStatus.run(status, at, runId).changes === 0) throw headerGone(runId);
+  });
+  const acquireLease = db.transaction((runId: string, owner: string, ttlMs: number): LeaseState => {
+    const lease = getLease.get(runId);
+    const now = clock();
+    if (lease && lease.owner !== owner && lease.expires_at > now) return { acquired: false, owner: lease.owner, expiresInMs: lease.expires_at - now };
+    putLease.run(runId, owner, now + ttlMs);
+    return { acquired: true };
   });
   const putCached = db.transaction((entry: CachedResponse, maxEntries: number) => {
     putEntry.run(entry.key, entry.model, JSON.stringify(entry), entry.storedAt, entry.expiresAt);
@@ -182,22 +222,26 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
 
   return {
     path,
-    openRun: (header) => guard(`cannot open the checkpoint of run '${header.runId}'`, () => openRun(header)),
-    saveNode: (runId, node) => guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => saveNode(runId, node)),
-    setRunStatus: (runId: string, status: RunHeader['status'], at: number) => guard(`cannot set the status of run '${runId}'`, () => void setRunStatus.run(status, at, runId)),
+    openRun: (header) => guard(`cannot open the checkpoint of run '${header.runId}'`, () => openRun(header), { runId: header.runId }),
+    // Writes take the file's write lock before reading the lease and the header (IMMEDIATE), so a
+    // lease taken by another process in between cannot slip past the check.
+    saveNode: (runId, node, owner) => guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => saveNode.immediate(runId, node, owner), { runId, nodeId: node.nodeId }),
+    setRunStatus: (runId, status, at, owner) => guard(`cannot set the status of run '${runId}'`, () => setStatus.immediate(runId, status, at, owner), { runId }),
     loadRun: (runId) =>
       guard(`cannot load the checkpoint of run '${runId}'`, (): RunCheckpoint | undefined => {
         const row = getRun.get(runId);
         if (!row) return undefined;
-        const nodes: Record<string, NodeCheckpoint> = {};
+        const nodes: Record<string, NodeCheckpoint> = Object.create(null) as Record<string, NodeCheckpoint>; // node ids are data: '__proto__' is a key like any other
         for (const { node_id, value, record } of nodesOf.all(runId)) {
           const node = parse<NodeCheckpoint>(record, `node '${node_id}' of run '${runId}'`);
           if (value !== null) (node.outcome as { value?: unknown }).value = parse(value, `the value of node '${node_id}' of run '${runId}'`);
           nodes[node_id] = node;
         }
         return { ...headerOf(row), nodes };
-      }),
-    deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId)),
+      }, { runId }),
+    deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId), { runId }),
+    acquireLease: (runId, owner, ttlMs) => guard(`cannot take the lease of run '${runId}'`, () => acquireLease.immediate(runId, owner, ttlMs), { runId }),
+    releaseLease: (runId, owner) => guard(`cannot release the lease of run '${runId}'`, () => void removeLease.run(runId, owner), { runId }),
     getCached: (key, now) =>
       guard('cannot read the response cache', () => {
         const row = getEntry.get(key);
@@ -225,6 +269,6 @@ function parse<T>(text: string, what: string): T {
   }
 }
 
-function failed(what: string, error: unknown): StoreError {
-  return new StoreError('STORE_FAILED', `${what}: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+function failed(what: string, error: unknown, details: StoreError['details'] = {}): StoreError {
+  return new StoreError('STORE_FAILED', `${what}: ${error instanceof Error ? error.message : String(error)}`, details, { cause: error });
 }

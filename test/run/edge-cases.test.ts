@@ -84,7 +84,7 @@ describe('node results and deadlines', () => {
         ),
       ),
     );
-    expect(eventTimeline(events, { only: ['node.failed', 'run.completed'] })).toEqual(['t=110 node.failed primary', 't=110 run.completed partial']);
+    expect(eventTimeline(events, { only: ['node.failed', 'run.completed'] })).toEqual(['t=110 node.failed primary', 't=110 run.completed failed']);
     expect(events.find((e) => e.type === 'node.failed')).toMatchObject({ error: { name: 'TimeoutError', code: 'TIMEOUT' } });
     expect(seen).toEqual({ unsubscribed: true, aborted: true });
   });

@@ -130,6 +130,6 @@ describe('failure propagation policies', () => {
 
   it('NEVER-ending work is bounded by the timeout, so a run always completes', () => {
     const events = testScheduler().run(() => record(execute(graph().node('stuck', { run: () => NEVER, timeout: 7 }).build())));
-    expect(eventTimeline(events, { only: ['node.timedOut', 'run.completed'] })).toEqual(['t=7 node.timedOut stuck', 't=7 run.completed partial']);
+    expect(eventTimeline(events, { only: ['node.timedOut', 'run.completed'] })).toEqual(['t=7 node.timedOut stuck', 't=7 run.completed failed']);
   });
 });

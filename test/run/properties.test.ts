@@ -477,7 +477,8 @@ function checkSummary(sample: Sample, observed: Observed): void {
   } else {
     expect(summary.failedNode).toBeUndefined();
     const allOk = ends.length === sample.nodes.length && ends.every((e) => hasValue(e));
-    same(summary.status, allOk ? 'succeeded' : 'partial', () => 'summary.status');
+    const noneOk = !ends.some((e) => hasValue(e));
+    same(summary.status, allOk ? 'succeeded' : noneOk ? 'failed' : 'partial', () => 'summary.status');
   }
   for (const node of trace.nodes) {
     for (const { event } of node.ends) {
@@ -532,7 +533,7 @@ function checkModel(sample: Sample, observed: Observed): void {
   const trace = traceOf(sample, observed);
   const prediction = predict(sample.nodes);
   const runFails = prediction.some((p) => p.kind === 'runFails');
-  same(trace.completed.summary.status === 'failed', runFails, () => 'the run fails iff a fail-policy node has a dep without value');
+  same(trace.completed.summary.failedNode !== undefined, runFails, () => 'the run is stopped iff a fail-policy node has a dep without value');
   sample.nodes.forEach((m, i) => {
     const node = trace.nodes[i]!;
     const p = prediction[i]!;
@@ -598,7 +599,9 @@ function checkRunFailure(sample: Sample, observed: Observed): void {
   const { summary } = trace.completed;
   const F = trace.runFailedAt;
   if (F === undefined) {
-    expect(summary.status).not.toBe('failed');
+    expect(summary.failedNode).toBeUndefined();
+    // not stopped: 'failed' only when no node has a value
+    same(summary.status === 'failed', !events.some((e) => isNodeEndEvent(e) && hasValue(e)), () => 'summary.status failed iff no value');
     for (const m of sample.nodes) {
       if (m.policy !== 'fail') continue;
       for (const d of m.deps) {

@@ -3,8 +3,8 @@
  * process runs a pipeline of Claude nodes (the official SDK over HTTP against the fake Anthropic
  * server, which counts requests per prompt), checkpointing to a SQLite file (or Redis); it is
  * killed with SIGKILL while node `d` is in flight, after a, b, c and e succeeded; a new process
- * resumes it. Every node ends exactly once as succeeded, and none that had succeeded calls the
- * model again.
+ * resumes it (once the killed process's run lease, 1.5 s here, has expired: see run-lease.test.ts).
+ * Every node ends exactly once as succeeded, and none that had succeeded calls the model again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -34,7 +34,7 @@ interface Exit {
 function runPipeline(mode: 'start' | 'resume', env: { url: string; store: string; runId: string }) {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     cwd: repoRoot,
-    env: { ...process.env, FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, ANTHROPIC_API_KEY: '' },
+    env: { ...process.env, FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, ANTHROPIC_API_KEY: '', LEASE_TTL_MS: '1500' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -120,7 +120,12 @@ describe.each([
         expect(Object.keys(afterKill.nodes).sort()).toEqual(['a', 'b', 'c', 'e']);
         await waitUntil('the fake server sees the killed request close', () => requestsFor('d')[0]!.clientClosed);
 
-        // 2. A new process resumes the run.
+        // 2. A new process resumes the run, once the dead owner's lease has expired.
+        await waitUntil("the killed process's lease expires", async () => {
+          const probe = await checkpoints.acquireLease(runId, 'probe', 1);
+          if (probe.acquired) await checkpoints.releaseLease(runId, 'probe');
+          return probe.acquired;
+        });
         stallD = false;
         const second = await runPipeline('resume', { url: server.baseURL, store, runId }).closed;
         expect(second.stderr).toBe('');

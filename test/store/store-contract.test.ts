@@ -116,6 +116,18 @@ describe.each([sqliteKind(), redisKind()])('$name store', (kind) => {
     expect(await store.cacheSize()).toBe(0);
   });
 
+  it('refuses to write a node or a status under a run whose header is gone (STORE_FAILED naming run and node), writing nothing', async () => {
+    const { store, reopen } = fresh();
+    await store.openRun({ runId: 'r1', fingerprint, createdAt: 0 });
+    await store.saveNode('r1', checkpoints[0]!);
+    await reopen().deleteRun('r1'); // another process (or an empty Redis after a restart)
+    const saveError = await (async () => store.saveNode('r1', checkpoints[1]!))().catch((e: unknown) => e);
+    expect(isStoreError(saveError) && [saveError.code, saveError.runId, saveError.nodeId]).toEqual(['STORE_FAILED', 'r1', 'b']);
+    const statusError = await (async () => store.setRunStatus('r1', 'succeeded', 9))().catch((e: unknown) => e);
+    expect(isStoreError(statusError) && [statusError.code, statusError.runId]).toEqual(['STORE_FAILED', 'r1']);
+    expect(await store.loadRun('r1')).toBeUndefined();
+  });
+
   it('fails with a typed STORE_FAILED error once closed', async () => {
     const { store } = fresh();
     await store.close();

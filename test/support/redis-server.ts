@@ -86,3 +86,65 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/** A redis-server of one test's own, which the test may kill, freeze and start again on the same port. */
+export interface OwnedRedis {
+  url: string;
+  /** SIGKILL: the server is gone with its data (a later `start()` is empty). */
+  kill(): Promise<void>;
+  /** SHUTDOWN SAVE: the server stops after writing its data to disk (a later `start()` has it). */
+  shutdown(): Promise<void>;
+  /** Starts the server again on the same port, with what the last `shutdown()` saved, if anything. */
+  start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its sockets open but answers nothing while paused. */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a private redis-server on a free loopback port (even when REDIS_URL is set: the test
+ * controls this process), saving only on `shutdown()`, to a fresh temporary directory.
+ */
+export async function spawnRedis(): Promise<OwnedRedis> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'rxo-redis-'));
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await Promise.race([waitForPing(url, 15_000), exited.then(() => Promise.reject(new Error(`redis-server on port ${port} exited at start`)))]);
+  };
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  await start();
+  return {
+    url,
+    kill: async () => {
+      if (alive()) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(join(dir, 'dump.rdb'), { force: true });
+    },
+    shutdown: async () => {
+      const client = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => {});
+      await client.shutdown('SAVE').catch(() => undefined); // the connection closes as the server exits
+      client.disconnect();
+      await exited;
+    },
+    start,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    stop: async () => {
+      if (alive()) child.kill('SIGCONT');
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

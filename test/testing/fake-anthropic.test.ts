@@ -383,6 +383,28 @@ describe('other endpoints and records', () => {
     expect(fake.requests[1]?.headers.authorization).toBe('REDACTED'); // SDK 1.12 sends `Authorization: Bearer <apiKey>`
   });
 
+  it('refuses a structured-output schema the real API refuses (400 invalid_request_error), keeping the scripted reply', async () => {
+    fake.reply({ text: '{"name":"Ada"}' });
+    const schema = (name: Record<string, unknown>) => ({ type: 'object', properties: { name }, required: ['name'], additionalProperties: false });
+    const refused = await rejection(
+      client.messages.create({ ...params, output_config: { format: { type: 'json_schema', schema: schema({ type: 'string', minLength: 2 }) } } }),
+    );
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect(refused).toMatchObject({ status: 400, type: 'invalid_request_error', apiMessage: expect.stringMatching(/properties\.name: .*'minLength' is not supported/) });
+    expect(fake.queued).toBe(1);
+    const accepted = await client.messages.create({ ...params, output_config: { format: { type: 'json_schema', schema: schema({ type: 'string', description: '{minLength: 2}' }) } } });
+    expect(accepted.content).toEqual([expect.objectContaining({ type: 'text', text: '{"name":"Ada"}' })]);
+    expect(fake.requests.map((r) => r.status)).toEqual([400, 200]);
+  });
+
+  it('echoes the request headers, key included, into an error body when asked (echoRequestHeaders)', async () => {
+    fake.reply({ status: 401, echoRequestHeaders: true });
+    const error = await rejection(client.messages.create(params));
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).apiMessage).toContain('Bearer sk-ant-secret-value');
+    expect(JSON.stringify(fake.requests)).not.toMatch(/secret/);
+  });
+
   it('rejects an invalid scripted reply, and answers an invalid respond() result with a 500', async () => {
     expect(() => fake.reply({ text: 'abc', chunks: ['ab'] })).toThrow(TypeError);
     expect(() => fake.reply({ status: 429, retryAfterMs: -1 })).toThrow(/retryAfterMs/);

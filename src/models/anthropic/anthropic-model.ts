@@ -3,6 +3,8 @@ import { Observable, asyncScheduler, filter, map, type SchedulerLike } from 'rxj
 import type { Completion, CompletionRequest, Model, ModelEvent } from '../model.js';
 import { classifyAnthropicError } from './classify-error.js';
 import { rateLimitOf } from './headers.js';
+import { jsonSchemaForClaude } from './json-schema-for-claude.js';
+import { secretsOf } from './scrub-secrets.js';
 
 /** Settings of {@link anthropicModel}. Every field is optional. */
 export interface AnthropicModelOptions {
@@ -30,9 +32,9 @@ export class MissingApiKeyError extends Error {
   }
 }
 
-/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment, else Sonnet 4.6 (Sonnet 4.5 retires on 2026-11-30). */
+/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment (empty counts as unset), else Sonnet 4.6 (Sonnet 4.5 retires on 2026-11-30). */
 export function defaultClaudeModelId(): string {
-  return process.env.RX_ORCHESTRA_MODEL ?? 'claude-sonnet-4-6';
+  return process.env.RX_ORCHESTRA_MODEL || 'claude-sonnet-4-6';
 }
 
 /**
@@ -54,15 +56,22 @@ export function defaultClaudeModelId(): string {
 export function anthropicModel(options: AnthropicModelOptions = {}): Model {
   const { model = defaultClaudeModelId(), maxTokens = 1024, scheduler = asyncScheduler } = options;
   const client = clientFor(options);
+  const secrets = secretsOf(client); // scrubbed from every error that leaves the adapter
 
   const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> =>
     new Observable<ModelEvent>((subscriber) => {
+      const params = toParams(request, model, maxTokens); // throws BAD_REQUEST for a schema Claude cannot take
       const controller = new AbortController();
       const onAbort = () => controller.abort(signal?.reason);
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const startedAt = scheduler.now();
-      const messageStream = client.messages.stream(toParams(request, model, maxTokens), { signal: controller.signal });
+      const messageStream = client.messages.stream(params, { signal: controller.signal });
+      // Every server-sent event is a sign of life (for `idleMs`), also before the first text: a text
+      // delta says so with its text, any other event (message_start, ping, ...) as `liveness`.
+      messageStream.on('streamEvent', (event) => {
+        if (!(event.type === 'content_block_delta' && event.delta.type === 'text_delta')) subscriber.next({ type: 'liveness', event: event.type });
+      });
       messageStream.on('text', (text) => subscriber.next({ type: 'text', text }));
       messageStream.finalMessage().then(
         (message) => {
@@ -83,7 +92,7 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
           subscriber.next({ type: 'completion', completion });
           subscriber.complete();
         },
-        (error: unknown) => subscriber.error(classifyAnthropicError(error, wallClockNow())),
+        (error: unknown) => subscriber.error(classifyAnthropicError(error, wallClockNow(), secrets)),
       );
       return () => {
         signal?.removeEventListener('abort', onAbort);
@@ -116,7 +125,7 @@ function toParams(request: CompletionRequest, model: string, maxTokens: number):
     messages: [...(request.history ?? []), { role: 'user', content: request.prompt }],
     ...(request.system !== undefined ? { system: request.system } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.jsonSchema ? { output_config: { format: { type: 'json_schema', schema: request.jsonSchema } } } : {}),
+    ...(request.jsonSchema ? { output_config: { format: { type: 'json_schema', schema: jsonSchemaForClaude(request.jsonSchema) } } } : {}),
   };
 }
 

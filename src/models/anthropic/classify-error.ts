@@ -1,6 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { ModelCallError, type ModelErrorCode } from '../model-error.js';
 import { rateLimitOf, retryAfterMsOf } from './headers.js';
+import { scrubSecrets } from './scrub-secrets.js';
 
 const BY_STATUS: Readonly<Record<number, ModelErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -32,9 +33,13 @@ const BY_TYPE: Readonly<Record<string, ModelErrorCode>> = {
  * OVERLOADED (also an `overloaded_error` SSE event on an HTTP 200, which the SDK never retries),
  * other 5xx SERVER_ERROR, connection failures and timeouts: retryable; 400, 401, 403, 404, 413:
  * not. `retryAfterMs` comes from `retry-after-ms` / `retry-after`. Anything that is not an SDK
- * error is returned unchanged. `now` (ms since the epoch) resolves HTTP-date retry-afters.
+ * error is returned as it is (scrubbed). `now` (ms since the epoch) resolves HTTP-date retry-afters.
+ * Every occurrence of a `secrets` value (the API key, the auth token) is replaced by
+ * `[REDACTED]` first, in the message, stack, cause and body of what is returned: an error body
+ * that echoes the request's headers must not carry the key any further.
  */
-export function classifyAnthropicError(error: unknown, now: number): unknown {
+export function classifyAnthropicError(thrown: unknown, now: number, secrets: readonly string[] = []): unknown {
+  const error = scrubSecrets(thrown, secrets);
   if (!(error instanceof APIError)) {
     return droppedConnection(error)
       ? new ModelCallError('CONNECTION', `connection dropped mid-response: ${(error as Error).message}`, { provider: 'anthropic', cause: error })

@@ -76,6 +76,12 @@ export interface ErrorReply extends ReplyBase {
   retryAfterSeconds?: number;
   /** Sets the `retry-after-ms` header. */
   retryAfterMs?: number;
+  /**
+   * Append the request's headers, unredacted (API key included), to `error.message`, as some
+   * proxies and gateways do: for testing that a client never lets a key in an error body escape.
+   * @default false
+   */
+  echoRequestHeaders?: boolean;
 }
 
 /**

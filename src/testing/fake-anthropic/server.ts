@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_REPLY_TEXT, estimateInputTokens, replyProblem, type Reply } from './replies.js';
+import { structuredOutputProblem } from './schema-rules.js';
 import { errorBody } from './sse.js';
 import { writeReply } from './write-reply.js';
 
@@ -101,6 +102,10 @@ const sendError = (res: ServerResponse, status: number, type: string, message: s
  * from `options.respond`, then a default text; `POST /v1/messages/count_tokens` answers
  * `{ input_tokens }`; anything else is a 404 `not_found_error`. Replies can be HTTP errors with
  * `retry-after`, mid-stream `error` events, dropped connections, slow first bytes and stalls.
+ * Like the real API, it refuses with a 400 `invalid_request_error` a structured-output schema
+ * (`output_config.format`, strict tools) using JSON Schema keywords Claude does not accept
+ * (`minLength`, `maximum`, `minItems` > 1, unsupported `format`s, `additionalProperties` other
+ * than false, recursion, ...); a refused request does not consume a scripted reply.
  * Every request is recorded (API keys redacted), including whether the client hung up early.
  *
  * ## Example
@@ -176,6 +181,14 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return sendError(res, 404, 'not_found_error', `${record.method} ${record.path} is not served by the fake Anthropic server.`, requestId);
     }
 
+    // The real API refuses what structured outputs cannot take before any model sees the request:
+    // a refused request leaves its scripted reply at the head of the queue for the next one.
+    const refused = structuredOutputProblem(record.body);
+    if (refused) {
+      if (scripted) queue.unshift(scripted);
+      return sendError(res, 400, 'invalid_request_error', refused, requestId);
+    }
+
     const reply = scripted ?? (await respond?.(record)) ?? { text: DEFAULT_REPLY_TEXT };
     const problem = replyProblem(reply);
     if (problem) return sendError(res, 500, 'api_error', `fake-anthropic: invalid reply: ${problem}`, requestId);
@@ -187,6 +200,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       requestNumber: index + 1,
       model: record.body?.model,
       inputTokens: estimateInputTokens(record.body),
+      requestHeaders: req.headers,
       closed: closed.signal,
       onDrop: () => {
         record.connectionDropped = true;

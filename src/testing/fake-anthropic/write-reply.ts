@@ -4,7 +4,7 @@
  * @module
  * @internal
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   DEFAULT_REPLY_TEXT,
@@ -33,6 +33,8 @@ export interface ReplyTarget {
   model: string | undefined;
   /** Estimated input tokens of the request. */
   inputTokens: number;
+  /** The request's headers as received (secrets included), for {@link ErrorReply.echoRequestHeaders}. */
+  requestHeaders?: IncomingHttpHeaders;
   /** Aborted when the connection closes (by the client, or the server shutting down). */
   closed: AbortSignal;
   /** Called when the fake destroys the connection on purpose. */
@@ -115,7 +117,9 @@ const writeError = (target: ReplyTarget, reply: ErrorReply) => {
   if (reply.retryAfterSeconds !== undefined) retry['retry-after'] = String(reply.retryAfterSeconds);
   if (reply.retryAfterMs !== undefined) retry['retry-after-ms'] = String(reply.retryAfterMs);
   const headers = { ...headersFor(target, 0, undefined), ...retry, ...lowerKeys(reply.headers) };
-  sendJson(target, reply.status, headers, errorBody(type, reply.message ?? defaultErrorMessage(type), target.requestId));
+  const message = reply.message ?? defaultErrorMessage(type);
+  const echo = reply.echoRequestHeaders ? ` (request headers: ${JSON.stringify(target.requestHeaders ?? {})})` : '';
+  sendJson(target, reply.status, headers, errorBody(type, message + echo, target.requestId));
 };
 
 /**
