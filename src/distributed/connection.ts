@@ -64,6 +64,9 @@ export async function closeRedis(...clients: (Redis | undefined)[]): Promise<voi
   await Promise.all(
     clients.map(async (client) => {
       if (!client || client.status === 'end') return;
+      // QUIT would wait in the offline queue of a client that is not connected (for ever, for a
+      // blocking one): such a client is dropped at once.
+      if (client.status !== 'ready') return dropRedis(client);
       try {
         await client.quit();
       } catch {
@@ -71,4 +74,27 @@ export async function closeRedis(...clients: (Redis | undefined)[]): Promise<voi
       }
     }),
   );
+}
+
+/**
+ * Drops a client at once, failing its pending commands, also where ioredis's `disconnect()` alone
+ * would leave it hanging: between two reconnection attempts (it stays `reconnecting` and never
+ * emits `end`, which BullMQ's `close()` waits for) or connected to a frozen server (the socket's
+ * close waits for the peer). @internal
+ */
+export function dropRedis(client: Redis): void {
+  if (client.status === 'end') return;
+  client.disconnect();
+  if ((client.status as string) === 'end') return; // disconnect() may end it at once
+  const internals = client as unknown as {
+    stream?: { destroyed?: boolean; destroy(): void };
+    setStatus?: (status: string) => void;
+    flushQueue?: (error: Error) => void;
+  };
+  if (internals.stream && !internals.stream.destroyed) {
+    internals.stream.destroy(); // its close event ends the client (the close was asked for)
+  } else {
+    internals.setStatus?.('end');
+    internals.flushQueue?.(new Error('Connection is closed.'));
+  }
 }

@@ -6,7 +6,7 @@ import type { ErrorInfo } from '../run/events.js';
  * ## Example
  * ```ts
  * import { isDistributedError, type DistributedErrorCode } from 'rx-orchestra';
- * const worthARetry = (e: unknown) => isDistributedError(e) && (['JOB_LOST', 'CONNECTION'] as DistributedErrorCode[]).includes(e.code);
+ * const worthARetry = (e: unknown) => isDistributedError(e) && (['JOB_LOST', 'CONNECTION', 'REDIS_UNAVAILABLE'] as DistributedErrorCode[]).includes(e.code);
  * ```
  */
 export type DistributedErrorCode =
@@ -25,9 +25,14 @@ export type DistributedErrorCode =
   /** The job disappeared from Redis before it ended (removed by someone else). */
   | 'JOB_LOST'
   /** Redis could not be reached or refused a command. */
-  | 'CONNECTION';
+  | 'CONNECTION'
+  /**
+   * Redis stayed unreachable (connection lost, or no answer) longer than the dispatcher's
+   * `outageGrace` while the job (named by `nodeId` and `jobId`) was in flight.
+   */
+  | 'REDIS_UNAVAILABLE';
 
-const RETRYABLE_CODES: ReadonlySet<DistributedErrorCode> = new Set(['JOB_LOST', 'CONNECTION']);
+const RETRYABLE_CODES: ReadonlySet<DistributedErrorCode> = new Set(['JOB_LOST', 'CONNECTION', 'REDIS_UNAVAILABLE']);
 
 /**
  * An error of the distributed layer, with a `code`, the agent and job it concerns when known, and
@@ -46,16 +51,19 @@ export class DistributedError extends Error {
   readonly field?: string;
   readonly agent?: string;
   readonly jobId?: string;
+  /** The node whose job it concerns, when known (`REDIS_UNAVAILABLE`, `JOB_LOST`, `CLOSED`, ...). */
+  readonly nodeId?: string;
   constructor(
     readonly code: DistributedErrorCode,
     message: string,
-    details: { field?: string; agent?: string; jobId?: string; cause?: unknown } = {},
+    details: { field?: string; agent?: string; jobId?: string; nodeId?: string; cause?: unknown } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.retryable = RETRYABLE_CODES.has(code);
     if (details.field !== undefined) this.field = details.field;
     if (details.agent !== undefined) this.agent = details.agent;
     if (details.jobId !== undefined) this.jobId = details.jobId;
+    if (details.nodeId !== undefined) this.nodeId = details.nodeId;
   }
 }
 

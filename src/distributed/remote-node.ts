@@ -44,7 +44,9 @@ export type RemoteRun<I, T> = (ctx: NodeContext<I, unknown, unknown>) => Observa
  * the remote code, `retryable`, `status` and `retryAfterMs`, so the node's `retry`, `timeout` and
  * `fallback` work unchanged. Cancelling the attempt (run unsubscribed, timeout, run failed) removes
  * a waiting job and aborts a running one's signal on its worker. A worker that dies mid-job has its
- * job taken over by another (BullMQ's stalled-job recovery): the node still ends once.
+ * job taken over by another (BullMQ's stalled-job recovery): the node still ends once. When Redis
+ * goes away, the dispatcher waits `outageGrace` for it, then reconciles the job or fails the node
+ * with `REDIS_UNAVAILABLE` (see `DispatcherOptions.outageGrace`).
  *
  * ## Example
  * ```ts
