@@ -8,6 +8,11 @@ export default defineConfig({
     alias: [
       { find: /^rx-orchestra\/operators$/, replacement: here('./operators/index.ts') },
       { find: /^rx-orchestra\/testing$/, replacement: here('./src/testing/index.ts') },
+      { find: /^rx-orchestra\/patterns$/, replacement: here('./src/patterns/index.ts') },
+      { find: /^rx-orchestra\/observe$/, replacement: here('./src/observe/index.ts') },
+      { find: /^rx-orchestra\/store$/, replacement: here('./src/store/index.ts') },
+      { find: /^rx-orchestra\/distributed$/, replacement: here('./src/distributed/index.ts') },
+      { find: /^rx-orchestra\/ui$/, replacement: here('./src/ui/index.ts') },
       { find: /^rx-orchestra$/, replacement: here('./src/index.ts') },
     ],
   },

@@ -14,16 +14,13 @@ import {
   modelAgent,
   PoolEventSchema,
   runWorkflow,
-  simulatedModel,
   WORKFLOW_TOPICS,
   type AgentTask,
   type BusEvent,
   type EventBus,
-  type LatencyProfile,
-  type Model,
-  type RunEvent,
   type TaskHandler,
-} from 'rx-orchestra';
+} from 'rx-orchestra/patterns';
+import { simulatedModel, type LatencyProfile, type Model, type RunEvent } from 'rx-orchestra';
 
 /** What a developer asks the team for. */
 export const FeatureSchema = z.object({ id: z.string(), title: z.string(), description: z.string() });

@@ -10,21 +10,23 @@ import { map, timer, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import {
   fromNodeRun,
-  graph,
   hasAnswered,
   lastMessage,
-  llm,
   llmRouter,
-  simulatedModel,
   staticRouter,
   supervisor,
   worker,
+  type Router,
+  type SupervisorResult,
+} from 'rx-orchestra/patterns';
+import {
+  graph,
+  llm,
+  simulatedModel,
   type CompletionRequest,
   type Graph,
   type LatencyProfile,
   type Model,
-  type Router,
-  type SupervisorResult,
 } from 'rx-orchestra';
 
 /** The seed's question. */

@@ -7,7 +7,8 @@
  * workers call Claude.
  */
 import { tap } from 'rxjs';
-import { anthropicModel, collect, execute, hasValue, routingStats, type RunEvent, type RunSummary, type SupervisorResult } from 'rx-orchestra';
+import { anthropicModel, collect, execute, hasValue, type RunEvent, type RunSummary } from 'rx-orchestra';
+import { routingStats, type SupervisorResult } from 'rx-orchestra/patterns';
 import { buildDataStandardizer, QUESTION } from './data-standardizer-graph.js';
 import { formatTable } from './lib/table.js';
 

@@ -15,18 +15,20 @@ import { fileURLToPath } from 'node:url';
 import { tap } from 'rxjs';
 import {
   collect,
-  createDispatcher,
   defaultModel,
   execute,
-  fleetRateLimiter,
   graphFromNodes,
-  limitsOfQuota,
   llm,
-  QUOTA_PRESETS,
+} from 'rx-orchestra';
+import {
+  createDispatcher,
+  fleetRateLimiter,
+  limitsOfQuota,
   remoteNode,
   startWorker,
   type AgentContext,
-} from 'rx-orchestra';
+} from 'rx-orchestra/distributed';
+import { QUOTA_PRESETS } from 'rx-orchestra/operators';
 
 const connection = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const queue = 'rx-orchestra-example';

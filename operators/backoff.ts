@@ -1,4 +1,4 @@
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 
 /** How long to wait before retry number `n`: exponential, capped, with jitter. */
 export interface BackoffConfig {
@@ -42,7 +42,7 @@ export function backoffDelay(retry: number, config: BackoffConfig = {}, random: 
 export function checkBackoffConfig(config: BackoffConfig, where: string): void {
   const { initialDelay, factor, maxDelay, jitter } = config;
   const bad = (field: string, value: unknown, rule: string) =>
-    new OperatorConfigError(field, `${where}: '${field}' must be ${rule}, got ${String(value)}`);
+    new OptionsError(field, `${where}: '${field}' must be ${rule}, got ${String(value)}`, 'operators');
   // Finite: an infinite wait would hold the call forever (waits longer than a timer can hold are armed in chunks).
   const ms = (value: number | undefined) => value === undefined || (typeof value === 'number' && value >= 0 && Number.isFinite(value));
   if (!ms(initialDelay)) throw bad('initialDelay', initialDelay, 'a finite number of ms >= 0');

@@ -1,4 +1,4 @@
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 
 /**
  * The running count a {@link BreakerPolicy} keeps while its breaker is closed. The breaker makes a
@@ -42,7 +42,7 @@ export interface BreakerPolicy {
  */
 export function consecutiveFailures(n: number): BreakerPolicy {
   if (!(Number.isInteger(n) && n >= 1)) {
-    throw new OperatorConfigError('n', `consecutiveFailures: 'n' must be an integer >= 1, got ${String(n)}`);
+    throw new OptionsError('n', `consecutiveFailures: 'n' must be an integer >= 1, got ${String(n)}`, 'operators');
   }
   return {
     description: `${n} consecutive failure${n === 1 ? '' : 's'}`,
@@ -86,7 +86,7 @@ export interface FailureRateConfig {
 export function failureRate(config: FailureRateConfig = {}): BreakerPolicy {
   const { threshold = 0.5, windowMs = 60_000, minimumCalls = 10 } = config;
   const bad = (field: string, value: unknown, rule: string) =>
-    new OperatorConfigError(field, `failureRate: '${field}' must be ${rule}, got ${String(value)}`);
+    new OptionsError(field, `failureRate: '${field}' must be ${rule}, got ${String(value)}`, 'operators');
   if (!(threshold > 0 && threshold <= 1)) throw bad('threshold', threshold, 'greater than 0 and at most 1');
   if (!(windowMs > 0)) throw bad('windowMs', windowMs, 'a number of ms > 0');
   if (!(Number.isInteger(minimumCalls) && minimumCalls >= 1)) throw bad('minimumCalls', minimumCalls, 'an integer >= 1');

@@ -1,6 +1,7 @@
 import { Observable, Subject, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { consecutiveFailures, type BreakerPolicy, type BreakerTally } from './breaker-policy.js';
-import { OperatorConfigError } from './errors.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../src/errors/rx-orchestra-error.js';
+import { OptionsError } from '../src/errors/options-error.js';
 import { isRetryable } from './retry.js';
 
 /**
@@ -36,7 +37,10 @@ export type CircuitEvent =
  * half-open with its probe in flight). Not retryable: the point is to stop calling.
  * `retryAfterMs` says how much of the cool-down is left (0 while half-open).
  */
-export class CircuitOpenError extends Error {
+export class CircuitOpenError extends RxOrchestraError {
+  static {
+    brandError(this, 'CircuitOpenError');
+  }
   override readonly name = 'CircuitOpenError';
   readonly code = 'CIRCUIT_OPEN' as const;
   readonly retryable = false;
@@ -58,7 +62,7 @@ export class CircuitOpenError extends Error {
 
 /** True for a {@link CircuitOpenError}, also one from another copy of this package. */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
-  return error instanceof CircuitOpenError || (error instanceof Error && (error as { code?: unknown }).code === 'CIRCUIT_OPEN');
+  return hasErrorTag(error, 'CircuitOpenError');
 }
 
 /** Settings of {@link createCircuitBreaker}. */
@@ -134,10 +138,10 @@ export interface CircuitBreaker {
 export function createCircuitBreaker(config: CircuitBreakerConfig): CircuitBreaker {
   const { name, policy = consecutiveFailures(5), cooldownMs = 30_000, isFailure = isRetryable, scheduler = asyncScheduler } = config;
   if (typeof name !== 'string' || name === '') {
-    throw new OperatorConfigError('name', `createCircuitBreaker: 'name' must be a non-empty string, got ${String(name)}`);
+    throw new OptionsError('name', `createCircuitBreaker: 'name' must be a non-empty string, got ${String(name)}`, 'operators');
   }
   if (!(cooldownMs >= 0)) {
-    throw new OperatorConfigError('cooldownMs', `createCircuitBreaker: 'cooldownMs' must be a number of ms >= 0, got ${String(cooldownMs)}`);
+    throw new OptionsError('cooldownMs', `createCircuitBreaker: 'cooldownMs' must be a number of ms >= 0, got ${String(cooldownMs)}`, 'operators');
   }
   const events = new Subject<CircuitEvent>();
   let state: CircuitState = 'closed';

@@ -1,5 +1,5 @@
 import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 
 /** How a call through a {@link ConcurrencyLimiter} ended, as feedback for an adaptive limit. */
 export type CallFeedback = { kind: 'success'; latencyMs: number; startedAt: number } | { kind: 'overload'; startedAt: number } | { kind: 'failure'; startedAt: number } | { kind: 'cancelled'; startedAt: number };
@@ -92,7 +92,7 @@ export class ConcurrencyLimiter {
       latencyTolerance: (config as AdaptiveLimitConfig).latencyTolerance,
     };
     const { initial, min, max, decrease } = this.#config;
-    const bad = (field: string, rule: string, value: number) => new OperatorConfigError(field, `ConcurrencyLimiter: '${field}' must be ${rule}, got ${value}`);
+    const bad = (field: string, rule: string, value: number) => new OptionsError(field, `ConcurrencyLimiter: '${field}' must be ${rule}, got ${value}`, 'operators');
     if (typeof limit === 'number' && !(Number.isInteger(limit) && limit >= 1)) throw bad('limit', 'an integer >= 1', limit);
     if (!(Number.isInteger(min) && min >= 1)) throw bad('min', 'an integer >= 1', min);
     if (!(max >= min)) throw bad('max', `>= min (${min})`, max);

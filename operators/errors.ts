@@ -1,26 +1,25 @@
+import { OptionsError, isOptionsError } from '../src/errors/options-error.js';
+
 /**
- * An operator was given a setting out of range. `field` names it; thrown when the operator is
- * created, before anything is subscribed.
+ * An operator setting out of range: an {@link OptionsError} of scope `'operators'` (name
+ * `OperatorConfigError`, code `INVALID_CONFIG`), thrown when the operator is created, before
+ * anything is subscribed.
  *
  * ## Example
  * ```ts
  * import { retryWithBackoff, isOperatorConfigError } from 'rx-orchestra/operators';
  * try { retryWithBackoff({ count: -1 }); } catch (e) { if (isOperatorConfigError(e)) console.log(e.field); } // count
  * ```
+ * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'operators')`.
  */
-export class OperatorConfigError extends RangeError {
-  override readonly name = 'OperatorConfigError';
-  readonly code = 'INVALID_CONFIG' as const;
-  readonly retryable = false;
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type OperatorConfigError = OptionsError & { readonly scope: 'operators'; readonly code: 'INVALID_CONFIG' };
+/** @deprecated Use {@link OptionsError}: `new OptionsError(field, message, 'operators')`. */
+export const OperatorConfigError = OptionsError;
 
-/** True for an {@link OperatorConfigError}, also one from another copy of this package. */
+/**
+ * True for an {@link OptionsError} an operator threw, also one from another copy of this package.
+ * @deprecated Use `isOptionsError(error, 'operators')`.
+ */
 export function isOperatorConfigError(error: unknown): error is OperatorConfigError {
-  return error instanceof OperatorConfigError || (error instanceof Error && error.name === 'OperatorConfigError' && 'code' in error);
+  return isOptionsError(error, 'operators');
 }

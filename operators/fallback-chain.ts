@@ -1,5 +1,5 @@
 import { catchError, throwError, type Observable, type OperatorFunction } from 'rxjs';
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 import { fallbackValue, type FallbackSource } from './fallback.js';
 
 /** What {@link fallbackChain} reports before it tries an alternative. */
@@ -23,7 +23,8 @@ export interface FallbackChainConfig {
 
 /**
  * On the source's error, tries the alternatives in order: each is a function of the error (and an
- * AbortSignal that aborts if the alternative is cancelled) returning an Observable, a Promise or a
+ * AbortSignal that aborts, with an `AttemptAbortError`, if the alternative is cancelled before it
+ * finished) returning an Observable, a Promise or a
  * value, e.g. a call to a cheaper model; or a constant `{ value }`, which cannot fail and so must
  * come last. When an alternative fails too, the next one is tried; when all fail, the last error is
  * rethrown. The result type widens to `T | U`.
@@ -42,13 +43,14 @@ export interface FallbackChainConfig {
  */
 export function fallbackChain<T, U>(alternatives: readonly FallbackSource<U>[], config: FallbackChainConfig = {}): OperatorFunction<T, T | U> {
   if (alternatives.length === 0) {
-    throw new OperatorConfigError('alternatives', 'fallbackChain: needs at least one alternative');
+    throw new OptionsError('alternatives', 'fallbackChain: needs at least one alternative', 'operators');
   }
   const constant = alternatives.findIndex((alternative) => typeof alternative !== 'function');
   if (constant !== -1 && constant !== alternatives.length - 1) {
-    throw new OperatorConfigError(
+    throw new OptionsError(
       'alternatives',
       `fallbackChain: the { value } at index ${constant} never fails, so the alternatives after it could never run; put it last`,
+      'operators',
     );
   }
   const { when = () => true, onFallback } = config;

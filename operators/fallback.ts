@@ -1,4 +1,5 @@
-import { Observable, catchError, from, isObservable, of, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { catchError, isObservable, of, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { attempt, type AttemptConfig } from './attempt.js';
 
 /**
  * A fallback: a constant `{ value }`, or a function of the error returning a value, a Promise or an
@@ -36,33 +37,27 @@ export function fallback<T, F>(source: FallbackSource<F>, config: FallbackConfig
 }
 
 /**
- * The fallback for an error as an Observable of one value: `{ value }` as is, or the function's
- * result (a value, a Promise or an Observable). Used by {@link fallback} and the executor.
+ * The fallback for an error as an Observable: `{ value }` as is, or the function's result (a value,
+ * a Promise or an Observable, whose values all pass through) run by {@link attempt}, so that its
+ * signal aborts with an `AttemptAbortError` if the fallback is unsubscribed before it finished.
+ * Used by {@link fallback}, `fallbackChain` and the executor.
+ *
+ * ## Example
+ * ```ts
+ * import { fallbackValue } from 'rx-orchestra/operators';
+ * fallbackValue((error, signal) => callModel('haiku', signal), new Error('opus overloaded')).subscribe(console.log);
+ * ```
  */
 export function fallbackValue<F>(source: FallbackSource<F>, error: unknown): Observable<F> {
   if (typeof source !== 'function') return of(source.value);
-  return new Observable<F>((subscriber) => {
-    const controller = new AbortController();
-    const result = source(error, controller.signal);
-    const value = isObservable(result) || isPromiseLike(result) ? from(result as ObservableInput<F>) : of(result as F);
-    let finished = false;
-    const inner = value.subscribe({
-      next: (v) => subscriber.next(v),
-      error: (e: unknown) => {
-        finished = true;
-        subscriber.error(e);
-      },
-      complete: () => {
-        finished = true;
-        subscriber.complete();
-      },
-    });
-    return () => {
-      inner.unsubscribe();
-      if (!finished) controller.abort();
-    };
-  });
+  return attempt<F>(({ signal }) => {
+    const result = source(error, signal);
+    return isObservable(result) || isPromiseLike(result) ? (result as ObservableInput<F>) : of(result as F); // a plain value is one value
+  }, ALL_VALUES);
 }
+
+/** A fallback replaces a stream: every value passes, and an empty one completes empty. */
+const ALL_VALUES: AttemptConfig = { values: 'all' };
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

@@ -41,4 +41,4 @@ export {
   type BreakerPermit,
 } from './circuit-breaker.js';
 export { consecutiveFailures, failureRate, type BreakerPolicy, type BreakerTally, type FailureRateConfig } from './breaker-policy.js';
-export { fallbackChain, type FallbackChainConfig, type FallbackStep } from './fallback-chain.js';
+export { fallbackChain, type FallbackChainConfig, type FallbackStep as FallbackChainStep } from './fallback-chain.js';

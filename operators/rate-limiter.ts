@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { TokenBucket } from './token-bucket.js';
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 import { scheduleAfter } from './long-timer.js';
 
 /** A provider's per-minute quota. Give the limits you know; the others are not enforced. */
@@ -98,7 +98,7 @@ export class RateLimiter {
       const limit = quota[PER_MINUTE[kind]];
       if (limit === undefined) continue;
       if (!(limit > 0 && Number.isFinite(limit))) {
-        throw new OperatorConfigError(PER_MINUTE[kind], `RateLimiter: '${PER_MINUTE[kind]}' must be a finite number > 0, got ${String(limit)}`);
+        throw new OptionsError(PER_MINUTE[kind], `RateLimiter: '${PER_MINUTE[kind]}' must be a finite number > 0, got ${String(limit)}`, 'operators');
       }
       this.#declared[kind] = limit;
       this.#buckets[kind] = TokenBucket.perMinute(limit, this.#scheduler.now());
@@ -156,10 +156,10 @@ export class RateLimiter {
   /**
    * Nobody starts before `ms` from now (a 429's retry-after applies to the whole quota). Any length
    * works (long waits are armed in chunks); `Infinity` holds every call until unsubscribed.
-   * @throws {OperatorConfigError} when `ms` is not a number >= 0
+   * @throws {OptionsError} when `ms` is not a number >= 0
    */
   pause(ms: number): void {
-    if (!(typeof ms === 'number' && ms >= 0)) throw new OperatorConfigError('ms', `RateLimiter.pause: 'ms' must be a number of ms >= 0, got ${String(ms)}`);
+    if (!(typeof ms === 'number' && ms >= 0)) throw new OptionsError('ms', `RateLimiter.pause: 'ms' must be a number of ms >= 0, got ${String(ms)}`, 'operators');
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#scheduler.now() + ms);
     this.#drain();
   }
@@ -180,12 +180,7 @@ export class RateLimiter {
       if (!bucket) continue;
       const declared = this.#declared[kind];
       const limit = reportedLimit === undefined ? undefined : declared === undefined ? reportedLimit : Math.min(declared, reportedLimit);
-      if (limit !== undefined && limit !== bucket.capacity) {
-        const level = bucket.level(now); // refilled at the old rate up to now
-        bucket.capacity = limit;
-        bucket.refillPerMs = limit / 60_000;
-        if (level > limit) bucket.set(limit, now);
-      }
+      if (limit !== undefined && limit !== bucket.capacity) bucket.resize(limit, now); // refilled at the old rate up to now
       // Reports count whole tokens: only a report below our own whole count means usage we missed.
       if (window.remaining !== undefined && window.remaining < Math.floor(bucket.level(now))) bucket.set(window.remaining, now);
     }

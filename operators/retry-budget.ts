@@ -1,4 +1,10 @@
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
+
+/**
+ * The retry budget's defaults, the one place they are set: retries at most 20 % of calls, at least 10.
+ * `createRetryBudget()` and a run's own budget (`execute(g)` without `retryBudget`) both use them.
+ */
+export const DEFAULT_RETRY_BUDGET: Readonly<Required<RetryBudgetConfig>> = { ratio: 0.2, minRetries: 10 };
 
 /** Settings of {@link createRetryBudget}. */
 export interface RetryBudgetConfig {
@@ -29,7 +35,10 @@ export interface RetryBudget {
   readonly denied: number;
   /** Retries allowed in all at the current number of calls: `max(minRetries, floor(ratio * calls))`. */
   readonly limit: number;
-  /** Records a call (a first attempt). {@link retryWithBackoff} calls it once per subscription. */
+  /**
+   * Records a call (a first attempt). {@link retryWithBackoff} calls it once per subscription, also
+   * with `count: 0`: the operator is the one place that charges the budget.
+   */
   recordAttempt(): void;
   /** Grants one retry and counts it if the budget allows, else counts a denial; says which. */
   tryRetry(): boolean;
@@ -56,12 +65,12 @@ export interface RetryBudget {
  * @param config a {@link RetryBudgetConfig}
  */
 export function createRetryBudget(config: RetryBudgetConfig = {}): RetryBudget {
-  const { ratio = 0.2, minRetries = 10 } = config;
+  const { ratio = DEFAULT_RETRY_BUDGET.ratio, minRetries = DEFAULT_RETRY_BUDGET.minRetries } = config;
   if (!(ratio >= 0 && ratio !== Infinity)) {
-    throw new OperatorConfigError('ratio', `createRetryBudget: 'ratio' must be a finite number >= 0, got ${String(ratio)}`);
+    throw new OptionsError('ratio', `createRetryBudget: 'ratio' must be a finite number >= 0, got ${String(ratio)}`, 'operators');
   }
   if (!(Number.isInteger(minRetries) && minRetries >= 0)) {
-    throw new OperatorConfigError('minRetries', `createRetryBudget: 'minRetries' must be an integer >= 0, got ${String(minRetries)}`);
+    throw new OptionsError('minRetries', `createRetryBudget: 'minRetries' must be an integer >= 0, got ${String(minRetries)}`, 'operators');
   }
   let calls = 0;
   let retries = 0;

@@ -1,6 +1,7 @@
 import { asyncScheduler, defer, retry, throwError, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { backoffDelay, checkBackoffConfig, type BackoffConfig } from './backoff.js';
-import { OperatorConfigError } from './errors.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../src/errors/rx-orchestra-error.js';
+import { OptionsError } from '../src/errors/options-error.js';
 import { delayOf } from './long-timer.js';
 import type { RetryBudget } from './retry-budget.js';
 
@@ -22,7 +23,10 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 10 * 60_000;
  * if (isRetryAfterTooLongError(error)) console.log(`asked to wait ${error.retryAfterMs} ms, at most ${error.maxMs} accepted`);
  * ```
  */
-export class RetryAfterTooLongError extends Error {
+export class RetryAfterTooLongError extends RxOrchestraError {
+  static {
+    brandError(this, 'RetryAfterTooLongError');
+  }
   override readonly name = 'RetryAfterTooLongError';
   readonly code = 'RETRY_AFTER_TOO_LONG' as const;
   readonly retryable = false;
@@ -39,7 +43,7 @@ export class RetryAfterTooLongError extends Error {
 
 /** True for a {@link RetryAfterTooLongError}, also one from another copy of this package. */
 export function isRetryAfterTooLongError(error: unknown): error is RetryAfterTooLongError {
-  return error instanceof RetryAfterTooLongError || (error instanceof Error && (error as { code?: unknown }).code === 'RETRY_AFTER_TOO_LONG');
+  return hasErrorTag(error, 'RetryAfterTooLongError');
 }
 
 function describeMs(ms: number): string {
@@ -94,7 +98,8 @@ export interface RetryConfig extends BackoffConfig {
   onGiveUp?: (info: GiveUpInfo) => void;
   /**
    * A {@link RetryBudget} shared by all the calls of a run (from `createRetryBudget`). Each
-   * subscription records one call; each retry must be granted by `budget.tryRetry()` (except a retry
+   * subscription records one call (also with `count: 0`, so that calls that may not retry still
+   * count towards the ratio: the operator is the one place that charges the budget); each retry must be granted by `budget.tryRetry()` (except a retry
    * the service itself paced with a retry-after, which is flow control it asked for, not a storm), and when it is
    * refused the operator gives up at once with the last error (reason `'budget'`). Errors that are
    * not retryable, and the last failure after `count` retries, never consume the budget.
@@ -163,7 +168,10 @@ export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoType
   const options: RetryConfig = typeof config === 'number' ? { count: config } : config;
   checkRetryConfig(options, 'retryWithBackoff');
   const { count = 3, retryIf = isRetryable, onRetry, onGiveUp, budget, maxRetryAfter = DEFAULT_MAX_RETRY_AFTER_MS, random = Math.random, scheduler = asyncScheduler } = options;
-  if (count === 0 && !onGiveUp && !budget) return (source) => source;
+  if (count === 0 && !onGiveUp) {
+    // No retry can happen: the budget (if any) only counts the call, once per subscription.
+    return budget ? (source) => defer(() => (budget.recordAttempt(), source)) : (source) => source;
+  }
   // rxjs' retry gets no count: the delay function sees every failure, so the last one (count
   // exhausted) is reported to onGiveUp too. `attempt` is the failed attempt, 1-based.
   const retrying = retry<T>({
@@ -207,15 +215,15 @@ export function retryWithBackoff<T>(config: number | RetryConfig = {}): MonoType
 export function checkRetryConfig(config: RetryConfig, where: string): void {
   const { count } = config;
   if (count !== undefined && !(Number.isInteger(count) && count >= 0)) {
-    throw new OperatorConfigError('count', `${where}: 'count' must be an integer >= 0, got ${String(count)}`);
+    throw new OptionsError('count', `${where}: 'count' must be an integer >= 0, got ${String(count)}`, 'operators');
   }
   const { budget } = config;
   if (budget !== undefined && (typeof budget !== 'object' || budget === null || typeof budget.tryRetry !== 'function' || typeof budget.recordAttempt !== 'function')) {
-    throw new OperatorConfigError('budget', `${where}: 'budget' must be a RetryBudget (from createRetryBudget), got ${String(budget)}`);
+    throw new OptionsError('budget', `${where}: 'budget' must be a RetryBudget (from createRetryBudget), got ${String(budget)}`, 'operators');
   }
   const { maxRetryAfter } = config;
   if (maxRetryAfter !== undefined && !(typeof maxRetryAfter === 'number' && maxRetryAfter >= 0)) {
-    throw new OperatorConfigError('maxRetryAfter', `${where}: 'maxRetryAfter' must be a number of ms >= 0 (Infinity to honour any), got ${String(maxRetryAfter)}`);
+    throw new OptionsError('maxRetryAfter', `${where}: 'maxRetryAfter' must be a number of ms >= 0 (Infinity to honour any), got ${String(maxRetryAfter)}`, 'operators');
   }
   checkBackoffConfig(config, where);
 }

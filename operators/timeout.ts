@@ -1,4 +1,5 @@
-import { OperatorConfigError } from './errors.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../src/errors/rx-orchestra-error.js';
+import { OptionsError } from '../src/errors/options-error.js';
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { scheduleAfter } from './long-timer.js';
 
@@ -9,7 +10,10 @@ export type TimeoutKind = 'total' | 'first' | 'idle';
  * Raised by {@link timeout} when a deadline passes. Carries the kind of deadline and its length,
  * and is retryable by default (a slow call may well succeed on the next attempt).
  */
-export class TimeoutError extends Error {
+export class TimeoutError extends RxOrchestraError {
+  static {
+    brandError(this, 'TimeoutError');
+  }
   override readonly name = 'TimeoutError';
   readonly code = 'TIMEOUT' as const;
   readonly retryable = true;
@@ -31,7 +35,7 @@ export class TimeoutError extends Error {
 
 /** True for a {@link TimeoutError}, also one from another copy of this package. */
 export function isTimeoutError(error: unknown): error is TimeoutError {
-  return error instanceof TimeoutError || (error instanceof Error && (error as { code?: unknown }).code === 'TIMEOUT');
+  return hasErrorTag(error, 'TimeoutError');
 }
 
 /** Deadlines for {@link timeout}; give any combination. */
@@ -71,7 +75,7 @@ export interface TimeoutConfig<T = unknown> {
  * stream$.pipe(timeout({ first: 10_000, idle: 5_000 }));  // first value within 10 s, never 5 s without one
  * ```
  * @param config a total deadline in ms, or a {@link TimeoutConfig}
- * @throws {OperatorConfigError} when a deadline is not a number of ms >= 0
+ * @throws {OptionsError} when a deadline is not a number of ms >= 0
  */
 export function timeout<T>(config: number | TimeoutConfig<T>): MonoTypeOperatorFunction<T> {
   const {
@@ -84,7 +88,7 @@ export function timeout<T>(config: number | TimeoutConfig<T>): MonoTypeOperatorF
   } = typeof config === 'number' ? { total: config } : config;
   for (const [field, value] of Object.entries({ total, first, idle })) {
     if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
-      throw new OperatorConfigError(field, `timeout: '${field}' must be a number of ms >= 0 (Infinity for none), got ${String(value)}`);
+      throw new OptionsError(field, `timeout: '${field}' must be a number of ms >= 0 (Infinity for none), got ${String(value)}`, 'operators');
     }
   }
   const arm = (ms: number | undefined, fire: () => void) => (ms === undefined || ms === Infinity ? undefined : scheduleAfter(scheduler, ms, fire));

@@ -14,7 +14,7 @@ import {
   type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
-import { OperatorConfigError } from './errors.js';
+import { OptionsError } from '../src/errors/options-error.js';
 
 /** A unit of work for {@link inWaves}: called when its wave starts (not before), it returns an Observable, a Promise or an (async) iterable. */
 export type WaveTask<T> = () => ObservableInput<T>;
@@ -114,6 +114,6 @@ export function runInWaves<T>(tasks: readonly WaveTask<T>[], size = 4, config: W
 
 function checkWaveSize(size: number, where: string): void {
   if (!(Number.isInteger(size) && size >= 1)) {
-    throw new OperatorConfigError('size', `${where}: 'size' must be an integer >= 1, got ${String(size)}`);
+    throw new OptionsError('size', `${where}: 'size' must be an integer >= 1, got ${String(size)}`, 'operators');
   }
 }

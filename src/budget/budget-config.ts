@@ -1,11 +1,12 @@
-import { BudgetConfigError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
 
 /**
  * How many of the most expensive nodes an estimate and a refusal list, by default.
  *
  * ## Example
  * ```ts
- * import { DEFAULT_TOP_NODES, estimateRunCost } from 'rx-orchestra';
+ * import { DEFAULT_TOP_NODES } from './budget-config.js';
+ * import { estimateRunCost } from 'rx-orchestra';
  * estimateRunCost(g.nodes).top.length <= DEFAULT_TOP_NODES; // true
  * ```
  */
@@ -28,34 +29,34 @@ export interface BudgetConfig {
 }
 
 /**
- * Validates a {@link BudgetConfig}; throws a {@link BudgetConfigError} naming the bad field.
+ * Validates a {@link BudgetConfig}; throws an {@link OptionsError} (`BudgetConfigError`, `INVALID_BUDGET_CONFIG`) naming the bad field.
  * Returns the config with defaults filled in.
  *
  * ## Example
  * ```ts
- * import { checkBudgetConfig } from 'rx-orchestra';
+ * import { checkBudgetConfig } from './budget-config.js';
  * checkBudgetConfig({ maxUsd: 0.5 });  // { maxUsd: 0.5, top: 3 }
- * checkBudgetConfig({ maxUsd: NaN });  // throws BudgetConfigError, field 'maxUsd'
+ * checkBudgetConfig({ maxUsd: NaN });  // throws an OptionsError (BudgetConfigError), field 'maxUsd'
  * ```
- * @throws {BudgetConfigError} for a config that is not an object, a `maxUsd` that is not a finite
+ * @throws {OptionsError} for a config that is not an object, a `maxUsd` that is not a finite
  *   number >= 0, or a `top` that is not an integer >= 0
  */
 export function checkBudgetConfig(config: BudgetConfig): Required<BudgetConfig> {
   if (typeof config !== 'object' || config === null) {
-    throw new BudgetConfigError('maxUsd', `a budget must be an object { maxUsd }, got ${config === null ? 'null' : typeof config}`);
+    throw new OptionsError('maxUsd', `a budget must be an object { maxUsd }, got ${config === null ? 'null' : typeof config}`, 'budget');
   }
   const { maxUsd, top = DEFAULT_TOP_NODES } = config;
   if (typeof maxUsd !== 'number' || !Number.isFinite(maxUsd) || maxUsd < 0) {
-    throw new BudgetConfigError('maxUsd', `'maxUsd' must be a finite number of USD >= 0, got ${describe(maxUsd)}`);
+    throw new OptionsError('maxUsd', `'maxUsd' must be a finite number of USD >= 0, got ${describe(maxUsd)}`, 'budget');
   }
   checkTop(top);
   return { maxUsd, top };
 }
 
-/** @internal throws a {@link BudgetConfigError} unless `top` is an integer >= 0 */
+/** @internal throws an {@link OptionsError} unless `top` is an integer >= 0 */
 export function checkTop(top: unknown): asserts top is number {
   if (typeof top !== 'number' || !Number.isInteger(top) || top < 0) {
-    throw new BudgetConfigError('top', `'top' must be an integer >= 0, got ${describe(top)}`);
+    throw new OptionsError('top', `'top' must be an integer >= 0, got ${describe(top)}`, 'budget');
   }
 }
 

@@ -1,3 +1,5 @@
+import { OptionsError, isOptionsError } from '../errors/options-error.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 import type { NodeCost } from './cost-estimate.js';
 import { decimalsToTellApart, formatUsd } from './format-usd.js';
 
@@ -29,13 +31,17 @@ export interface BudgetExceededInfo {
  *
  * ## Example
  * ```ts
- * import { assertWithinBudget, estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
+ * import { assertWithinBudget } from './preflight.js';
+ * import { estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
  * try { assertWithinBudget(estimateRunCost(g.nodes), { maxUsd: 0.5 }); }
  * catch (e) { if (isBudgetExceededError(e)) console.log(e.message); }
  * // estimated $0.84 exceeds the budget of $0.50; most expensive: synthesize $0.41, outline $0.22, research $0.11
  * ```
  */
-export class BudgetExceededError extends Error {
+export class BudgetExceededError extends RxOrchestraError {
+  static {
+    brandError(this, 'BudgetExceededError');
+  }
   override readonly name = 'BudgetExceededError';
   readonly code = 'BUDGET_EXCEEDED' as const;
   readonly retryable = false;
@@ -63,13 +69,14 @@ export class BudgetExceededError extends Error {
  *
  * ## Example
  * ```ts
- * import { assertWithinBudget, estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
+ * import { assertWithinBudget } from './preflight.js';
+ * import { estimateRunCost, isBudgetExceededError } from 'rx-orchestra';
  * try { assertWithinBudget(estimateRunCost(g.nodes), { maxUsd: 0.5 }); }
  * catch (e) { if (isBudgetExceededError(e)) console.table(e.topNodes); else throw e; }
  * ```
  */
 export function isBudgetExceededError(error: unknown): error is BudgetExceededError {
-  return error instanceof BudgetExceededError || (error instanceof Error && error.name === 'BudgetExceededError' && (error as { code?: unknown }).code === 'BUDGET_EXCEEDED');
+  return hasErrorTag(error, 'BudgetExceededError');
 }
 
 /**
@@ -84,30 +91,25 @@ export function isBudgetExceededError(error: unknown): error is BudgetExceededEr
 export type BudgetConfigField = 'maxUsd' | 'top' | 'maxTokens' | 'ellipsis' | 'tokensOf';
 
 /**
- * An invalid budget setting (`budget.maxUsd`, `top`) or token-cap argument, named by `field`;
+ * An invalid budget setting (`budget.maxUsd`, `top`) or token-cap argument: an {@link OptionsError}
+ * of scope `'budget'` (name `BudgetConfigError`, code `INVALID_BUDGET_CONFIG`) naming the `field`,
  * thrown when the setting is given, before anything runs.
  *
  * ## Example
  * ```ts
- * import { checkBudgetConfig, isBudgetConfigError } from 'rx-orchestra';
+ * import { checkBudgetConfig } from './budget-config.js';
+ * import { isBudgetConfigError } from 'rx-orchestra';
  * try { checkBudgetConfig({ maxUsd: -1 }); }
  * catch (e) { if (isBudgetConfigError(e)) console.log(e.field); } // maxUsd
  * ```
+ * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'budget')`.
  */
-export class BudgetConfigError extends Error {
-  override readonly name = 'BudgetConfigError';
-  readonly code = 'INVALID_BUDGET_CONFIG' as const;
-  readonly retryable = false;
-  constructor(
-    readonly field: BudgetConfigField,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type BudgetConfigError = OptionsError & { readonly scope: 'budget'; readonly code: 'INVALID_BUDGET_CONFIG'; readonly field: BudgetConfigField };
+/** @deprecated Use {@link OptionsError}: `new OptionsError(field, message, 'budget')`. */
+export const BudgetConfigError = OptionsError;
 
 /**
- * True for a {@link BudgetConfigError}, also one from another copy of this package.
+ * True for an {@link OptionsError} about a budget setting, also one from another copy of this package.
  *
  * ## Example
  * ```ts
@@ -116,7 +118,7 @@ export class BudgetConfigError extends Error {
  * ```
  */
 export function isBudgetConfigError(error: unknown): error is BudgetConfigError {
-  return error instanceof BudgetConfigError || (error instanceof Error && error.name === 'BudgetConfigError' && (error as { code?: unknown }).code === 'INVALID_BUDGET_CONFIG');
+  return isOptionsError(error, 'budget');
 }
 
 /**
@@ -142,7 +144,10 @@ export type CostEstimateField = 'costEstimate' | 'model' | 'inputTokens' | 'outp
  * catch (e) { if (isCostEstimateError(e)) console.log(e.nodeId, e.field); } // a inputTokens
  * ```
  */
-export class CostEstimateError extends Error {
+export class CostEstimateError extends RxOrchestraError {
+  static {
+    brandError(this, 'CostEstimateError');
+  }
   override readonly name = 'CostEstimateError';
   readonly code = 'INVALID_COST_ESTIMATE' as const;
   readonly retryable = false;
@@ -166,5 +171,5 @@ export class CostEstimateError extends Error {
  * ```
  */
 export function isCostEstimateError(error: unknown): error is CostEstimateError {
-  return error instanceof CostEstimateError || (error instanceof Error && error.name === 'CostEstimateError' && (error as { code?: unknown }).code === 'INVALID_COST_ESTIMATE');
+  return hasErrorTag(error, 'CostEstimateError');
 }

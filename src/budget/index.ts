@@ -1,13 +1,12 @@
 /**
  * Cost control before a run (seed 000): per-node cost estimates, the run's estimated cost, the
  * budget check that refuses a run over `maxUsd`, and token caps for fan-out summaries.
- * (Meant to be re-exported from the package root.)
+ * (Re-exported from the package root.)
  * @module
  */
 export type { CostEstimate, CostEstimateContext, CostEstimator, CostEstimateSpec, CostedNode, NodeCost, RunCostEstimate } from './cost-estimate.js';
 export { estimateRunCost, type EstimateRunCostOptions } from './estimate.js';
-export { checkBudgetConfig, DEFAULT_TOP_NODES, type BudgetConfig } from './budget-config.js';
-export { assertWithinBudget } from './preflight.js';
+export type { BudgetConfig } from './budget-config.js';
 export {
   BudgetExceededError,
   isBudgetExceededError,

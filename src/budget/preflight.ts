@@ -15,7 +15,8 @@ const TOLERANCE_USD = 1e-9;
  *
  * ## Example
  * ```ts
- * import { assertWithinBudget, estimateRunCost } from 'rx-orchestra';
+ * import { assertWithinBudget } from './preflight.js';
+ * import { estimateRunCost } from 'rx-orchestra';
  * assertWithinBudget(estimateRunCost(g.nodes, { model: 'claude-sonnet-4-6' }), { maxUsd: 0.5 });
  * // throws: estimated $0.84 exceeds the budget of $0.50; most expensive: synthesize $0.41, outline $0.22, research $0.11
  * ```

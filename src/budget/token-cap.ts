@@ -1,4 +1,4 @@
-import { BudgetConfigError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
 
 /** Characters per token of the default estimate, as the simulated provider and the fake API count. */
 const CHARS_PER_TOKEN = 4;
@@ -84,16 +84,16 @@ export interface CapTokensOptions {
  * ```
  * @param text the text to cut
  * @param maxTokens the cap, an integer >= 0
- * @throws {BudgetConfigError} for a `maxTokens` that is not an integer >= 0, a non-string
+ * @throws {OptionsError} for a `maxTokens` that is not an integer >= 0, a non-string
  *   `ellipsis` or a non-function `tokensOf`
  */
 export function capTokens(text: string, maxTokens: number, options: CapTokensOptions = {}): string {
   const { tokensOf = estimateTokens, ellipsis = ' …' } = options;
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 0) {
-    throw new BudgetConfigError('maxTokens', `'maxTokens' must be an integer >= 0, got ${String(maxTokens)}`);
+    throw new OptionsError('maxTokens', `'maxTokens' must be an integer >= 0, got ${String(maxTokens)}`, 'budget');
   }
-  if (typeof ellipsis !== 'string') throw new BudgetConfigError('ellipsis', `'ellipsis' must be a string`);
-  if (typeof tokensOf !== 'function') throw new BudgetConfigError('tokensOf', `'tokensOf' must be a function of a text`);
+  if (typeof ellipsis !== 'string') throw new OptionsError('ellipsis', `'ellipsis' must be a string`, 'budget');
+  if (typeof tokensOf !== 'function') throw new OptionsError('tokensOf', `'tokensOf' must be a function of a text`, 'budget');
   if (tokensOf(text) <= maxTokens) return text;
 
   const withEllipsis = (end: number) => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isLoopbackHost, nonLoopbackMessage } from '../ui/loopback.js';
 import { CliError } from './errors.js';
 
 /**
@@ -58,7 +59,7 @@ export interface RunCommandOptions {
   ui: boolean;
   /** Dashboard port. @default the dashboard's (a free port) */
   uiPort?: number;
-  /** Dashboard host. @default the dashboard's (127.0.0.1) */
+  /** Dashboard host: loopback only (127.0.0.1, localhost or ::1); others are a usage error. @default the dashboard's (127.0.0.1) */
   uiHost?: string;
   /** After the run, keep the dashboard up this many seconds. @default until Ctrl-C */
   uiLingerSeconds?: number;
@@ -101,7 +102,8 @@ Options:
   --run-id <id>          the run's id (trace id)
   --allow-partial        exit 0 when the run ends 'partial'
   --ui                   serve the live dashboard and print its URL
-  --ui-port <port>       dashboard port      --ui-host <host>  dashboard host
+  --ui-port <port>       dashboard port
+  --ui-host <host>       dashboard host: 127.0.0.1 (default), localhost or ::1; never beyond this machine
   --ui-linger <seconds>  after the run, keep the dashboard up this long (default: until Ctrl-C)
   -h, --help             this text           -v, --version     the version
 
@@ -174,7 +176,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (logLevel !== undefined) options.logLevel = logLevel as LogLevel;
   if (values['runs-log'] !== undefined) options.runsLog = nonEmpty('--runs-log', values['runs-log']);
   if (values['ui-port'] !== undefined) options.uiPort = number('--ui-port', values['ui-port'], { integer: true, min: 0, max: 65_535 });
-  if (values['ui-host'] !== undefined) options.uiHost = nonEmpty('--ui-host', values['ui-host']);
+  if (values['ui-host'] !== undefined) options.uiHost = loopback(nonEmpty('--ui-host', values['ui-host']));
   if (values['ui-linger'] !== undefined) options.uiLingerSeconds = number('--ui-linger', values['ui-linger'], { min: 0 });
   const uiOnly = (['uiPort', 'uiHost', 'uiLingerSeconds'] as const).find((key) => options[key] !== undefined);
   if (uiOnly && !options.ui) throw new CliError('USAGE', `--${uiOnly === 'uiLingerSeconds' ? 'ui-linger' : uiOnly === 'uiPort' ? 'ui-port' : 'ui-host'} needs --ui`);
@@ -184,6 +186,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 function nonEmpty(flag: string, value: string): string {
   if (value.trim() === '') throw new CliError('USAGE', `${flag} needs a value`);
   return value;
+}
+
+/** The dashboard has no authentication: a host another machine could reach is refused, not ignored. */
+function loopback(host: string): string {
+  if (!isLoopbackHost(host)) throw new CliError('USAGE', nonLoopbackMessage('--ui-host', host));
+  return host;
 }
 
 function number(flag: string, text: string, rule: { integer?: boolean; min: number; max?: number }): number {

@@ -14,6 +14,7 @@ import { CliError } from './errors.js';
 export interface DashboardOptions {
   events$: Observable<RunEvent>;
   port?: number;
+  /** A loopback host (127.0.0.1, localhost, ::1); the dashboard refuses any other. */
   host?: string;
 }
 

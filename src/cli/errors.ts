@@ -3,6 +3,8 @@
  * @module
  */
 
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+
 /**
  * Exit codes of `rx-orchestra`: `0` the run succeeded (or was `partial` with `--allow-partial`),
  * `1` the run failed or was `partial`, `2` bad usage or a bad pipeline file (nothing ran),
@@ -59,7 +61,10 @@ export type CliErrorCode =
  * throw new CliError('PIPELINE_NOT_FOUND', "no such file: 'examples/nope.ts'");
  * ```
  */
-export class CliError extends Error {
+export class CliError extends RxOrchestraError {
+  static {
+    brandError(this, 'CliError');
+  }
   override readonly name = 'CliError';
   readonly retryable = false;
   constructor(
@@ -86,7 +91,7 @@ export class CliError extends Error {
  * ```
  */
 export function isCliError(error: unknown): error is CliError {
-  return error instanceof CliError || (error instanceof Error && error.name === 'CliError' && typeof (error as { code?: unknown }).code === 'string');
+  return hasErrorTag(error, 'CliError');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { asyncScheduler, firstValueFrom, fromEvent, merge, race, timer, type Observable, type Subscription } from 'rxjs';
-import { pino } from 'pino';
+import type { pino as Pino } from 'pino';
+import { loadPeer } from '../peer/load-peer.js';
 import { execute, type ExecuteOptions } from '../run/execute.js';
 import { shareRun } from '../run/share-run.js';
 import { isRunIncompleteError } from '../run/errors.js';
@@ -119,7 +120,7 @@ export async function runCommand(command: RunCommandOptions, io: CliIo): Promise
     const line = progressLine(event, state);
     if (line !== undefined) out.line(line);
   });
-  if (logging) sinks.push(logRunEvents({ level: logLevel, destination: pino.destination({ fd: 2, sync: true }) }));
+  if (logging) sinks.push(logRunEvents({ level: logLevel, destination: loadPeer<{ pino: typeof Pino }>('pino').pino.destination({ fd: 2, sync: true }) }));
   const runsLog = runsLogPath ? writeRunLog(runsLogPath) : undefined;
   if (runsLog) sinks.push(runsLog);
   const watching = shared.events$.subscribe({ next: (event) => sinks.forEach((sink) => sink(event)), error: () => undefined });

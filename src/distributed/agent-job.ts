@@ -21,7 +21,8 @@ import type { FleetPermit, FleetRateLimiter } from './fleet-rate-limiter.js';
  *
  * ## Example
  * ```ts
- * import { llm, type AgentContext } from 'rx-orchestra';
+ * import { llm } from 'rx-orchestra';
+ * import { type AgentContext } from 'rx-orchestra/distributed';
  * const summarize = llm<{ text: string }>({ prompt: ({ text }) => `Summarize:\n${text}` });
  * const handlers = { summarizer: (_input: { text: string }, ctx: AgentContext<{ text: string }>) => summarize(ctx) };
  * ```
@@ -40,7 +41,7 @@ export interface AgentContext<I = unknown> extends NodeContext<I, unknown, unkno
  *
  * ## Example
  * ```ts
- * import type { AgentHandler } from 'rx-orchestra';
+ * import type { AgentHandler } from 'rx-orchestra/distributed';
  * const researcher: AgentHandler<{ topic: string }, string> = async ({ topic }, { signal }) => (await fetch(`https://example.org/?q=${topic}`, { signal })).text();
  * ```
  */
@@ -53,7 +54,7 @@ export type AgentHandler<I = unknown, O = unknown> = {
  *
  * ## Example
  * ```ts
- * import type { AgentHandlers } from 'rx-orchestra';
+ * import type { AgentHandlers } from 'rx-orchestra/distributed';
  * const handlers: AgentHandlers = { echo: async (input: { text: string }) => input.text, ping: async () => 'pong' };
  * ```
  */
@@ -65,7 +66,7 @@ export type AgentHandlers = Readonly<Record<string, AgentHandler>>;
  *
  * ## Example
  * ```ts
- * import { startWorker } from 'rx-orchestra';
+ * import { startWorker } from 'rx-orchestra/distributed';
  * const worker = await startWorker({ connection, queue: 'agents', handlers });
  * worker.events.subscribe((e) => console.log(JSON.stringify(e)));
  * ```

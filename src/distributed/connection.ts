@@ -7,7 +7,7 @@ import { DistributedError } from './errors.js';
  *
  * ## Example
  * ```ts
- * import type { RedisConnection } from 'rx-orchestra';
+ * import type { RedisConnection } from 'rx-orchestra/distributed';
  * const connection: RedisConnection = process.env.REDIS_URL ?? { host: '127.0.0.1', port: 6379 };
  * ```
  */

@@ -19,7 +19,7 @@ const DEFAULT_OUTAGE_GRACE_MS = 30_000;
  *
  * ## Example
  * ```ts
- * import { createDispatcher, type KeepJobs } from 'rx-orchestra';
+ * import { createDispatcher, type KeepJobs } from 'rx-orchestra/distributed';
  * const keepCompleted: KeepJobs = { age: 600, count: 1000 };
  * createDispatcher({ connection, queue: 'agents', keepCompleted });
  * ```
@@ -31,7 +31,7 @@ export type KeepJobs = { count: number } | { age: number; count?: number };
  *
  * ## Example
  * ```ts
- * import { createDispatcher, type DispatcherOptions } from 'rx-orchestra';
+ * import { createDispatcher, type DispatcherOptions } from 'rx-orchestra/distributed';
  * const options: DispatcherOptions = { connection: 'redis://127.0.0.1:6379', queue: 'agents', keepFailed: { age: 3600 } };
  * const fleet = createDispatcher(options);
  * ```
@@ -68,7 +68,7 @@ export interface DispatcherOptions {
  *
  * ## Example
  * ```ts
- * import type { DispatchRequest } from 'rx-orchestra';
+ * import type { DispatchRequest } from 'rx-orchestra/distributed';
  * const request: DispatchRequest = { agent: 'summarizer', input: { text: '...' }, runId: 'r1', nodeId: 'summary', attempt: 1 };
  * fleet.dispatch<string>(request, (report) => report.type === 'node.token' && process.stdout.write(report.text));
  * ```
@@ -87,7 +87,8 @@ export interface DispatchRequest {
  *
  * ## Example
  * ```ts
- * import { createDispatcher, remoteNode, graph, execute } from 'rx-orchestra';
+ * import { createDispatcher, remoteNode } from 'rx-orchestra/distributed';
+ * import { graph, execute } from 'rx-orchestra';
  * const fleet = createDispatcher({ connection: process.env.REDIS_URL!, queue: 'agents' });
  * const g = graph().node('research', { run: remoteNode('researcher', { dispatcher: fleet }) }).build();
  * execute(g).subscribe({ complete: () => void fleet.close() });
@@ -145,7 +146,7 @@ interface Connections {
  *
  * ## Example
  * ```ts
- * import { createDispatcher } from 'rx-orchestra';
+ * import { createDispatcher } from 'rx-orchestra/distributed';
  * const fleet = createDispatcher({ connection: { host: '127.0.0.1', port: 6379 }, queue: 'agents', outageGrace: 60_000 });
  * fleet.dispatch({ agent: 'summarizer', input: { text }, runId: 'r1', nodeId: 'summary', attempt: 1 }).subscribe(console.log);
  * ```

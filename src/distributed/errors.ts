@@ -1,3 +1,4 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 import type { ErrorInfo } from '../run/events.js';
 
 /**
@@ -5,7 +6,7 @@ import type { ErrorInfo } from '../run/events.js';
  *
  * ## Example
  * ```ts
- * import { isDistributedError, type DistributedErrorCode } from 'rx-orchestra';
+ * import { isDistributedError, type DistributedErrorCode } from 'rx-orchestra/distributed';
  * const worthARetry = (e: unknown) => isDistributedError(e) && (['JOB_LOST', 'CONNECTION', 'REDIS_UNAVAILABLE'] as DistributedErrorCode[]).includes(e.code);
  * ```
  */
@@ -40,11 +41,14 @@ const RETRYABLE_CODES: ReadonlySet<DistributedErrorCode> = new Set(['JOB_LOST', 
  *
  * ## Example
  * ```ts
- * import { isDistributedError } from 'rx-orchestra';
+ * import { isDistributedError } from 'rx-orchestra/distributed';
  * try { await collect(execute(g)); } catch (e) { if (isDistributedError(e) && e.code === 'INVALID_OPTION') console.error(e.field); }
  * ```
  */
-export class DistributedError extends Error {
+export class DistributedError extends RxOrchestraError {
+  static {
+    brandError(this, 'DistributedError');
+  }
   override readonly name = 'DistributedError';
   readonly retryable: boolean;
   /** The option at fault, for `INVALID_OPTION`. */
@@ -75,15 +79,18 @@ export class DistributedError extends Error {
  *
  * ## Example
  * ```ts
- * import { isRemoteAgentError } from 'rx-orchestra';
+ * import { isRemoteAgentError } from 'rx-orchestra/distributed';
  * const failed = result.outcomes.research;
  * if (failed.status === 'failed' && failed.error.name === 'RemoteAgentError') console.log(failed.error.code);
  * ```
  */
-export class RemoteAgentError extends Error {
+export class RemoteAgentError extends RxOrchestraError {
+  static {
+    brandError(this, 'RemoteAgentError');
+  }
   override readonly name = 'RemoteAgentError';
   readonly code: string;
-  readonly retryable?: boolean;
+  readonly retryable: boolean | undefined;
   readonly status?: number;
   readonly retryAfterMs?: number;
   constructor(
@@ -104,12 +111,12 @@ export class RemoteAgentError extends Error {
  *
  * ## Example
  * ```ts
- * import { isDistributedError, remoteNode } from 'rx-orchestra';
+ * import { isDistributedError, remoteNode } from 'rx-orchestra/distributed';
  * try { remoteNode('', { dispatcher }); } catch (e) { if (isDistributedError(e)) console.error(e.code, e.field); } // INVALID_OPTION agent
  * ```
  */
 export function isDistributedError(error: unknown): error is DistributedError {
-  return error instanceof DistributedError || (error instanceof Error && error.name === 'DistributedError' && 'code' in error);
+  return hasErrorTag(error, 'DistributedError');
 }
 
 /**
@@ -117,10 +124,10 @@ export function isDistributedError(error: unknown): error is DistributedError {
  *
  * ## Example
  * ```ts
- * import { isRemoteAgentError } from 'rx-orchestra';
+ * import { isRemoteAgentError } from 'rx-orchestra/distributed';
  * fleet.dispatch(request).subscribe({ error: (e) => isRemoteAgentError(e) && console.error(e.agent, e.code, e.remote.message) });
  * ```
  */
 export function isRemoteAgentError(error: unknown): error is RemoteAgentError {
-  return error instanceof RemoteAgentError || (error instanceof Error && error.name === 'RemoteAgentError' && 'remote' in error);
+  return hasErrorTag(error, 'RemoteAgentError');
 }

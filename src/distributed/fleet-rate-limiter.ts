@@ -11,7 +11,7 @@ import { ACQUIRE_SCRIPT, PAUSE_SCRIPT, SETTLE_SCRIPT } from './token-bucket-scri
  *
  * ## Example
  * ```ts
- * import type { FleetLimit } from 'rx-orchestra';
+ * import type { FleetLimit } from 'rx-orchestra/distributed';
  * const rpm: FleetLimit = { max: 50 };                       // 50 requests per minute
  * const perSecond: FleetLimit = { max: 5, duration: 1_000 }; // 5 per second
  * ```
@@ -28,7 +28,7 @@ export interface FleetLimit {
  *
  * ## Example
  * ```ts
- * import type { FleetLimits } from 'rx-orchestra';
+ * import type { FleetLimits } from 'rx-orchestra/distributed';
  * const limits: FleetLimits = { requests: { max: 50 }, inputTokens: { max: 30_000 }, outputTokens: { max: 8_000 } }; // tier 1, per minute
  * ```
  */
@@ -43,7 +43,7 @@ export interface FleetLimits {
  *
  * ## Example
  * ```ts
- * import { fleetRateLimiter, type FleetRateLimiterOptions } from 'rx-orchestra';
+ * import { fleetRateLimiter, type FleetRateLimiterOptions } from 'rx-orchestra/distributed';
  * const options: FleetRateLimiterOptions = { connection: 'redis://127.0.0.1:6379', name: 'claude-key-1', limits: { requests: { max: 50 }, outputTokens: { max: 8_000 } } };
  * const quota = fleetRateLimiter(options);
  * ```
@@ -100,7 +100,7 @@ export type FleetAttempt = { admitted: true; permit: FleetPermit } | { admitted:
  *
  * ## Example
  * ```ts
- * import { fleetRateLimiter, startWorker } from 'rx-orchestra';
+ * import { fleetRateLimiter, startWorker } from 'rx-orchestra/distributed';
  * const quota = fleetRateLimiter({ connection: process.env.REDIS_URL!, name: 'anthropic-tier1', limits: { requests: { max: 50 } } });
  * await startWorker({ connection: process.env.REDIS_URL!, queue: 'agents', handlers, quota }); // one request per job
  * ```
@@ -130,7 +130,8 @@ const RETRY_SPREAD_MS = 20;
  *
  * ## Example
  * ```ts
- * import { fleetRateLimiter, limitsOfQuota, QUOTA_PRESETS } from 'rx-orchestra';
+ * import { fleetRateLimiter, limitsOfQuota } from 'rx-orchestra/distributed';
+ * import { QUOTA_PRESETS } from 'rx-orchestra/operators';
  * const quota = fleetRateLimiter({ connection: 'redis://127.0.0.1:6379', name: 'claude', limits: limitsOfQuota(QUOTA_PRESETS.tier1) });
  * quota.acquire({ inputTokens: 2_000, outputTokens: 500 }).subscribe((permit) => call().then((u) => permit.settle(u)));
  * ```
@@ -224,7 +225,8 @@ export function fleetRateLimiter(options: FleetRateLimiterOptions): FleetRateLim
  *
  * ## Example
  * ```ts
- * import { limitsOfQuota, QUOTA_PRESETS } from 'rx-orchestra';
+ * import { limitsOfQuota } from 'rx-orchestra/distributed';
+ * import { QUOTA_PRESETS } from 'rx-orchestra/operators';
  * limitsOfQuota(QUOTA_PRESETS.tier1); // { requests: { max: 50, duration: 60000 }, inputTokens: ..., outputTokens: ... }
  * ```
  */

@@ -1,8 +1,20 @@
 /**
- * Scale-out on BullMQ (Redis): node executions as jobs on worker processes, a quota shared by the
- * whole fleet, and stalled-job recovery. (Meant to be re-exported from the package root.)
+ * `rx-orchestra/distributed`: scale-out on BullMQ (Redis). Node executions as jobs on worker processes,
+ * a quota shared by the whole fleet, stalled-job recovery and Redis outages survived. Needs the optional
+ * peer dependencies `bullmq` and `ioredis`: importing this entry without them throws a
+ * `MissingPeerError` naming the package to install.
+ *
+ * ## Example
+ * ```ts
+ * import { createDispatcher, remoteNode } from 'rx-orchestra/distributed';
+ * const fleet = createDispatcher({ connection: 'redis://127.0.0.1:6379', queue: 'agents' });
+ * ```
  * @module
  */
+import { assertPeers } from '../peer/load-peer.js';
+
+assertPeers('bullmq', 'ioredis');
+
 export { createDispatcher, type Dispatcher, type DispatcherOptions, type DispatchRequest, type KeepJobs } from './dispatcher.js';
 export { remoteNode, type RemoteNodeOptions, type RemoteRun } from './remote-node.js';
 export { startWorker, type StartWorkerOptions, type AgentWorker } from './worker.js';

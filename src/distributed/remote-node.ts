@@ -8,7 +8,7 @@ import { DistributedError } from './errors.js';
  *
  * ## Example
  * ```ts
- * import { remoteNode, type RemoteNodeOptions } from 'rx-orchestra';
+ * import { remoteNode, type RemoteNodeOptions } from 'rx-orchestra/distributed';
  * const options: RemoteNodeOptions<{ research: string }> = { dispatcher: fleet, input: ({ research }) => ({ notes: research.slice(0, 2_000) }) };
  * const run = remoteNode<string, { research: string }>('writer', options);
  * ```
@@ -29,7 +29,8 @@ export interface RemoteNodeOptions<I> {
  *
  * ## Example
  * ```ts
- * import { graph, remoteNode, type RemoteRun } from 'rx-orchestra';
+ * import { graph } from 'rx-orchestra';
+ * import { remoteNode, type RemoteRun } from 'rx-orchestra/distributed';
  * const research: RemoteRun<Record<string, unknown>, string> = remoteNode<string>('researcher', { dispatcher: fleet });
  * graph().node('research', { run: research, timeout: 60_000, retry: 2 });
  * ```
@@ -50,7 +51,8 @@ export type RemoteRun<I, T> = (ctx: NodeContext<I, unknown, unknown>) => Observa
  *
  * ## Example
  * ```ts
- * import { createDispatcher, graph, remoteNode, execute } from 'rx-orchestra';
+ * import { createDispatcher, remoteNode } from 'rx-orchestra/distributed';
+ * import { graph, execute } from 'rx-orchestra';
  * const fleet = createDispatcher({ connection: process.env.REDIS_URL!, queue: 'agents' });
  * const g = graph()
  *   .node('research', { run: remoteNode<string>('researcher', { dispatcher: fleet, input: () => ({ topic: 'RxJS' }) }), retry: 3 })

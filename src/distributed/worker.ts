@@ -16,7 +16,7 @@ import type { FleetRateLimiter } from './fleet-rate-limiter.js';
  *
  * ## Example
  * ```ts
- * import { startWorker, fleetRateLimiter, type StartWorkerOptions } from 'rx-orchestra';
+ * import { startWorker, fleetRateLimiter, type StartWorkerOptions } from 'rx-orchestra/distributed';
  * const connection = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * const options: StartWorkerOptions = {
  *   connection, queue: 'agents', handlers, concurrency: 4,
@@ -68,7 +68,7 @@ export interface StartWorkerOptions {
  *
  * ## Example
  * ```ts
- * import { startWorker } from 'rx-orchestra';
+ * import { startWorker } from 'rx-orchestra/distributed';
  * const worker = await startWorker({ connection: process.env.REDIS_URL!, queue: 'agents', handlers });
  * process.on('SIGTERM', () => void worker.close()); // finishes running jobs first
  * ```
@@ -97,7 +97,8 @@ export interface AgentWorker {
  *
  * ## Example
  * ```ts
- * import { startWorker, llm, simulatedModel, type AgentContext } from 'rx-orchestra';
+ * import { startWorker, type AgentContext } from 'rx-orchestra/distributed';
+ * import { llm, simulatedModel } from 'rx-orchestra';
  * type Doc = { text: string };
  * const summarize = llm<Doc>({ prompt: ({ text }) => `Summarize:\n${text}` });
  * await startWorker({

@@ -89,22 +89,22 @@ export function graphFromNodes<C = unknown>(
 }
 
 function toDefinition(id: string, spec: NodeSpec<never, unknown, unknown, UpstreamPolicy, unknown>): NodeDefinition {
+  const run = spec.run as NodeDefinition['run']; // types erased; what the function carries is declared by NodeRun
   return {
     id,
     deps: [...(spec.deps ?? [])],
-    run: spec.run as NodeDefinition['run'],
-    timeout: spec.timeout ?? (spec.run as { defaultTimeout?: number | false }).defaultTimeout ?? DEFAULT_NODE_TIMEOUT_MS,
+    run,
+    timeout: spec.timeout ?? run.defaultTimeout ?? DEFAULT_NODE_TIMEOUT_MS,
     retry: spec.retry ?? 0,
     ...(spec.fallback !== undefined ? { fallback: spec.fallback as NodeDefinition['fallback'] } : {}),
     onUpstreamFailure: spec.onUpstreamFailure ?? 'skip',
     estimate: spec.estimate ?? 1,
     ...(spec.meta !== undefined ? { meta: spec.meta } : {}),
-    ...withCostEstimate(spec),
+    ...withCostEstimate(spec.costEstimate ?? run.costEstimate),
   };
 }
 
-/** The node's cost estimate: its own, else the one its run function carries (as `llm()` nodes do). */
-function withCostEstimate(spec: NodeSpec<never, unknown, unknown, UpstreamPolicy, unknown>): { costEstimate?: CostEstimateSpec } {
-  const estimate = spec.costEstimate ?? (spec.run as { costEstimate?: CostEstimateSpec }).costEstimate;
+/** The node's cost estimate (its own, else the one its run function carries, as `llm()` nodes do), when there is one. */
+function withCostEstimate(estimate: CostEstimateSpec | undefined): { costEstimate?: CostEstimateSpec } {
   return estimate !== undefined ? { costEstimate: estimate } : {};
 }

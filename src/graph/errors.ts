@@ -1,3 +1,5 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+
 /** What is wrong with a graph or a node definition. */
 export type GraphErrorCode =
   | 'DUPLICATE_ID'
@@ -19,13 +21,16 @@ export type GraphErrorCode =
  * catch (e) { if (isGraphError(e)) console.log(e.code, e.nodeId); } // SELF_DEPENDENCY a
  * ```
  */
-export class GraphError extends Error {
+export class GraphError extends RxOrchestraError {
+  static {
+    brandError(this, 'GraphError');
+  }
   override readonly name = 'GraphError';
   readonly retryable = false;
   constructor(
     readonly code: GraphErrorCode,
     message: string,
-    readonly details: { nodeId?: string; dependency?: string; path?: readonly string[]; field?: string } = {},
+    override readonly details: { nodeId?: string; dependency?: string; path?: readonly string[]; field?: string } = {},
   ) {
     super(message);
   }
@@ -41,5 +46,5 @@ export class GraphError extends Error {
 
 /** True for a {@link GraphError}, also one from another copy of this package. */
 export function isGraphError(error: unknown): error is GraphError {
-  return error instanceof GraphError || (error instanceof Error && error.name === 'GraphError' && 'code' in error);
+  return hasErrorTag(error, 'GraphError');
 }

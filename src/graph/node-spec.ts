@@ -42,6 +42,48 @@ export interface NodeContext<I, C = unknown, D = I> {
   emit(report: NodeReport): void;
 }
 
+/**
+ * A node's `run` function, with the defaults it may carry for the node that uses it: what a
+ * factory such as `llm()` or `supervisor()` attaches to the function it returns, and what the graph
+ * builder reads when the node's own settings leave them out. A plain function is a `NodeRun` too
+ * (both fields are optional). Attach them with {@link withRunDefaults}.
+ *
+ * ## Example
+ * ```ts
+ * import { graph, withRunDefaults, type NodeRun } from 'rx-orchestra';
+ * const crawl: NodeRun = withRunDefaults(async () => crawlSite(), { defaultTimeout: 120_000 });
+ * graph().node('crawl', { run: crawl }); // timeout 120 s, unless the node sets `timeout`
+ * ```
+ */
+export interface NodeRun<I = Record<string, unknown>, T = unknown, C = unknown, D = I> {
+  (ctx: NodeContext<I, C, D>): ObservableInput<T>;
+  /** The node's cost estimate when the node sets no `costEstimate` (`llm()` nodes carry an estimator). @default none */
+  readonly costEstimate?: CostEstimateSpec;
+  /** The node's deadline per attempt when the node sets no `timeout`; `false` for none. @default 30000 ({@link DEFAULT_NODE_TIMEOUT_MS}) */
+  readonly defaultTimeout?: number | false;
+}
+
+/** The defaults a {@link NodeRun} may carry: its `costEstimate` and `defaultTimeout`. */
+export type NodeRunDefaults = Pick<NodeRun, 'costEstimate' | 'defaultTimeout'>;
+
+/**
+ * Attaches node defaults (and any other read-only fields, such as a supervisor's `workers`) to a run
+ * function, and returns the same function typed with them: the one way a factory declares what its
+ * run functions carry.
+ *
+ * ## Example
+ * ```ts
+ * import { withRunDefaults, type NodeContext } from 'rx-orchestra';
+ * const run = withRunDefaults((ctx: NodeContext<{ q: string }>) => answer(ctx.inputs.q), { defaultTimeout: false });
+ * run.defaultTimeout; // false
+ * ```
+ * @param run the run function (returned, not copied)
+ * @param defaults the fields to attach
+ */
+export function withRunDefaults<R extends (...args: never[]) => unknown, const E extends NodeRunDefaults>(run: R, defaults: E): R & Readonly<E> {
+  return Object.assign(run, defaults);
+}
+
 /** Retry settings of a node: a number of retries, or a full {@link RetryConfig} (without hooks). */
 export type NodeRetry = number | Omit<RetryConfig, 'onRetry' | 'scheduler' | 'random'>;
 
@@ -113,7 +155,7 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
    * last value emitted; unsubscribing cancels it and aborts `ctx.signal`.
    */
   readonly run: (ctx: NodeContext<InputsFor<I, P>, C, I>) => ObservableInput<T>;
-  /** Deadline per attempt in ms; `false` for none. @default 30000 (seed 000) */
+  /** Deadline per attempt in ms; `false` for none. @default the run function's `defaultTimeout` ({@link NodeRun}), else 30000 (seed 000) */
   readonly timeout?: number | false;
   /** Retries with exponential backoff and jitter. @default 0 (no retries) */
   readonly retry?: NodeRetry;
@@ -130,7 +172,7 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
   readonly meta?: Readonly<Record<string, unknown>>;
   /**
    * What the node's model calls are expected to cost, for the pre-run budget check: fixed figures
-   * or an estimator. `llm()` nodes bring their own. @default the run function's `costEstimate`, if any
+   * or an estimator. `llm()` nodes bring their own. @default the run function's `costEstimate` ({@link NodeRun}), if any
    */
   readonly costEstimate?: CostEstimateSpec;
 }
@@ -139,7 +181,7 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
 export interface NodeDefinition {
   readonly id: string;
   readonly deps: readonly string[];
-  readonly run: (ctx: NodeContext<Record<string, unknown>, unknown>) => ObservableInput<unknown>;
+  readonly run: NodeRun<Record<string, unknown>, unknown>;
   readonly timeout: number | false;
   readonly retry: NodeRetry;
   readonly fallback?: NodeFallback<unknown>;

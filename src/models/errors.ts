@@ -1,5 +1,7 @@
+import { OptionsError } from '../errors/options-error.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 import type { RateLimitSnapshot } from './model.js';
-import type { ModelErrorCode } from './model-error.js';
+import { ModelCallError, type ModelErrorCode } from './model-error.js';
 
 /**
  * What went wrong in a simulated call, with the same codes as the Claude adapter's
@@ -20,8 +22,6 @@ const STATUS: Record<SimulatedModelErrorCode, number | undefined> = {
   REQUEST_TOO_LARGE: 413,
 };
 
-const RETRYABLE: ReadonlySet<SimulatedModelErrorCode> = new Set(['OVERLOADED', 'SERVER_ERROR', 'RATE_LIMITED', 'CONNECTION']);
-
 /** Context a {@link SimulatedModelError} may carry besides its code. */
 export interface SimulatedModelErrorDetails {
   /** For `RATE_LIMITED`: how long to wait before the quota admits the call, in ms (whole seconds, like `retry-after`). */
@@ -33,8 +33,9 @@ export interface SimulatedModelErrorDetails {
 }
 
 /**
- * An error of the simulated provider, shaped like the API's own: an HTTP-like `status` (undefined
- * for a dropped connection), a `code`, `retryable` (true for the transient codes, see
+ * An error of the simulated provider: a {@link ModelCallError} (provider `simulated`), so guards,
+ * retry and circuit breakers treat it as the Claude adapter's. It has an HTTP-like `status`
+ * (undefined for a dropped connection), a `code`, `retryable` (true for the transient codes, see
  * {@link SimulatedModelErrorCode}) and, for a 429, `retryAfterMs`. The executor's retry layer reads
  * `retryable` and `retryAfterMs`.
  *
@@ -46,29 +47,16 @@ export interface SimulatedModelErrorDetails {
  * });
  * ```
  */
-export class SimulatedModelError extends Error {
+export class SimulatedModelError extends ModelCallError {
+  static {
+    brandError(this, 'SimulatedModelError');
+  }
   override readonly name = 'SimulatedModelError';
-  /** HTTP-like status: 529, 500, 429, 400 or 413; undefined for `CONNECTION`. */
-  readonly status: number | undefined;
-  /** Whether another attempt may succeed. */
-  readonly retryable: boolean;
-  /** For `RATE_LIMITED`: the wait the simulated `retry-after` asks for, in ms. */
-  readonly retryAfterMs?: number;
-  /** The quota state when a `RATE_LIMITED` call was refused by the simulated quota. */
-  readonly rateLimit?: RateLimitSnapshot;
-  /** The simulated request id. */
-  readonly requestId?: string;
-  constructor(
-    readonly code: SimulatedModelErrorCode,
-    message: string,
-    details: SimulatedModelErrorDetails = {},
-  ) {
-    super(message);
-    this.status = STATUS[code];
-    this.retryable = RETRYABLE.has(code);
-    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
-    if (details.rateLimit !== undefined) this.rateLimit = details.rateLimit;
-    if (details.requestId !== undefined) this.requestId = details.requestId;
+  declare readonly code: SimulatedModelErrorCode;
+  constructor(code: SimulatedModelErrorCode, message: string, details: SimulatedModelErrorDetails = {}) {
+    const status = STATUS[code];
+    // status 529, 500, 429, 400 or 413 (none for `CONNECTION`); `retryable` follows the code.
+    super(code, message, { ...(status !== undefined ? { status } : {}), provider: 'simulated', ...details });
   }
 }
 
@@ -82,7 +70,7 @@ export class SimulatedModelError extends Error {
  * ```
  */
 export function isSimulatedModelError(error: unknown): error is SimulatedModelError {
-  return error instanceof SimulatedModelError || (error instanceof Error && error.name === 'SimulatedModelError' && 'code' in error && 'retryable' in error);
+  return hasErrorTag(error, 'SimulatedModelError');
 }
 
 /**
@@ -100,7 +88,10 @@ export function isSimulatedModelError(error: unknown): error is SimulatedModelEr
  * });
  * ```
  */
-export class ModelAbortError extends Error {
+export class ModelAbortError extends RxOrchestraError {
+  static {
+    brandError(this, 'ModelAbortError');
+  }
   override readonly name = 'AbortError';
   readonly code = 'ABORTED' as const;
   readonly retryable = false;
@@ -119,28 +110,22 @@ export class ModelAbortError extends Error {
  * ```
  */
 export function isModelAbortError(error: unknown): error is ModelAbortError {
-  return error instanceof ModelAbortError || (error instanceof Error && (error as { code?: unknown }).code === 'ABORTED');
+  return hasErrorTag(error, 'ModelAbortError');
 }
 
 /**
- * An invalid setting given to a model factory or a model helper, named by `field`
- * (e.g. `'latency.p95Ms'`). Thrown at call time, before anything runs.
+ * An invalid setting given to a model factory or a model helper: an {@link OptionsError} of scope
+ * `'models'` (name `ModelOptionsError`, code `INVALID_OPTION`) naming the `field` (e.g.
+ * `'latency.p95Ms'`). Thrown at call time, before anything runs.
  *
  * ## Example
  * ```ts
- * import { simulatedModel, ModelOptionsError } from 'rx-orchestra';
+ * import { simulatedModel, isOptionsError } from 'rx-orchestra';
  * try { simulatedModel({ failureRate: 2 }); }
- * catch (e) { if (e instanceof ModelOptionsError) console.log(e.code, e.field); } // INVALID_OPTION failureRate
+ * catch (e) { if (isOptionsError(e, 'models')) console.log(e.code, e.field); } // INVALID_OPTION failureRate
  * ```
+ * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'models')`.
  */
-export class ModelOptionsError extends Error {
-  override readonly name = 'ModelOptionsError';
-  readonly code = 'INVALID_OPTION' as const;
-  readonly retryable = false;
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type ModelOptionsError = OptionsError & { readonly scope: 'models'; readonly code: 'INVALID_OPTION' };
+/** @deprecated Use {@link OptionsError}: `new OptionsError(field, message, 'models')`. */
+export const ModelOptionsError = OptionsError;

@@ -9,7 +9,7 @@ import { createCircuitBreaker, type BreakerPermit, type CircuitBreaker, type Cir
 import { DEFAULT_MAX_RETRY_AFTER_MS, RetryAfterTooLongError, isRetryable } from '../../operators/retry.js';
 import { timeout } from '../../operators/timeout.js';
 import { failureRate } from '../../operators/breaker-policy.js';
-import { OperatorConfigError } from '../../operators/errors.js';
+import { OptionsError } from '../errors/options-error.js';
 import { isAnswer, type Completion, type CompletionRequest, type GovernanceEvent, type Model, type ModelEvent, type RateLimitSnapshot } from './model.js';
 
 /** Settings of {@link governedModel}. */
@@ -76,7 +76,8 @@ const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as 
  *
  * ## Example
  * ```ts
- * import { anthropicModel, governedModel, execute, QUOTA_PRESETS } from 'rx-orchestra';
+ * import { anthropicModel, governedModel, execute } from 'rx-orchestra';
+ * import { QUOTA_PRESETS } from 'rx-orchestra/operators';
  * const claude = governedModel(anthropicModel(), { quota: QUOTA_PRESETS.tier1 });
  * execute(g, { model: claude, concurrency: Infinity }); // the model's limits do the pacing
  * ```
@@ -85,7 +86,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   if (!(typeof maxRetryAfterMs === 'number' && maxRetryAfterMs >= 0)) {
-    throw new OperatorConfigError('maxRetryAfterMs', `governedModel: 'maxRetryAfterMs' must be a number of ms >= 0, got ${String(maxRetryAfterMs)}`);
+    throw new OptionsError('maxRetryAfterMs', `governedModel: 'maxRetryAfterMs' must be a number of ms >= 0, got ${String(maxRetryAfterMs)}`, 'operators');
   }
   const rateLimiter = options.quota instanceof RateLimiter ? options.quota : new RateLimiter(options.quota ?? {}, { scheduler });
   const concurrency =

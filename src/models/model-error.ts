@@ -1,3 +1,4 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 import type { RateLimitSnapshot } from './model.js';
 import { TimeoutError } from '../../operators/timeout.js';
 
@@ -33,13 +34,16 @@ const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['RATE_LIMITED', 'OVERLOA
  * if (isModelCallError(error) && error.code === 'RATE_LIMITED') console.log('wait', error.retryAfterMs);
  * ```
  */
-export class ModelCallError extends Error {
-  override readonly name = 'ModelCallError';
+export class ModelCallError extends RxOrchestraError {
+  static {
+    brandError(this, 'ModelCallError');
+  }
+  override readonly name: string = 'ModelCallError';
   readonly retryable: boolean;
   constructor(
     readonly code: ModelErrorCode,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; requestId?: string; provider?: string; rateLimit?: RateLimitSnapshot; cause?: unknown } = {},
+    override readonly details: { status?: number; retryAfterMs?: number; requestId?: string; provider?: string; rateLimit?: RateLimitSnapshot; cause?: unknown } = {},
   ) {
     super(message, { cause: details.cause });
     this.retryable = RETRYABLE.has(code);
@@ -63,7 +67,7 @@ export class ModelCallError extends Error {
 
 /** True for a {@link ModelCallError}, also one from another copy of this package. */
 export function isModelCallError(error: unknown): error is ModelCallError {
-  return error instanceof ModelCallError || (error instanceof Error && error.name === 'ModelCallError' && 'code' in error);
+  return hasErrorTag(error, 'ModelCallError');
 }
 
 /**
@@ -71,4 +75,8 @@ export function isModelCallError(error: unknown): error is ModelCallError {
  * from admission). A `TimeoutError` (code `TIMEOUT`, retryable); an `llm()` node reports it as the
  * node timing out.
  */
-export class CallDeadlineError extends TimeoutError {}
+export class CallDeadlineError extends TimeoutError {
+  static {
+    brandError(this, 'CallDeadlineError');
+  }
+}

@@ -1,3 +1,4 @@
+import { RxOrchestraError, brandError } from '../errors/rx-orchestra-error.js';
 import type { TokenUsage } from './model.js';
 
 /** A model's prices in USD per million tokens. */
@@ -37,7 +38,10 @@ export const CLAUDE_PRICES: PriceTable = Object.freeze({
 });
 
 /** A model with no price in the table: its cost cannot be computed or estimated. */
-export class UnknownModelPriceError extends Error {
+export class UnknownModelPriceError extends RxOrchestraError {
+  static {
+    brandError(this, 'UnknownModelPriceError');
+  }
   override readonly name = 'UnknownModelPriceError';
   readonly code = 'UNKNOWN_MODEL_PRICE' as const;
   readonly retryable = false;

@@ -1,4 +1,4 @@
-import { ModelOptionsError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
 
 /**
  * A seeded pseudo-random source in [0, 1) (mulberry32: 32 bits of state, fast, good enough for
@@ -13,10 +13,10 @@ import { ModelOptionsError } from './errors.js';
  * execute(g, { random: seededRandom(7) }); // repeatable retry jitter
  * ```
  * @param seed any integer (taken modulo 2^32)
- * @throws {ModelOptionsError} when `seed` is not an integer
+ * @throws {OptionsError} when `seed` is not an integer
  */
 export function seededRandom(seed: number): () => number {
-  if (!Number.isInteger(seed)) throw new ModelOptionsError('seed', `seededRandom: 'seed' must be an integer, got ${String(seed)}`);
+  if (!Number.isInteger(seed)) throw new OptionsError('seed', `seededRandom: 'seed' must be an integer, got ${String(seed)}`, 'models');
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -51,7 +51,7 @@ const Z_95 = 1.6448536269514722;
  * ```
  * @param profile median and 95th percentile in ms
  * @param random source in [0, 1), e.g. {@link seededRandom}
- * @throws {ModelOptionsError} when the median is not > 0 or the p95 is below the median
+ * @throws {OptionsError} when the median is not > 0 or the p95 is below the median
  */
 export function logNormalLatency(profile: LatencyProfile, random: () => number): number {
   checkLatencyProfile(profile, 'logNormalLatency');
@@ -64,15 +64,15 @@ export function logNormalLatency(profile: LatencyProfile, random: () => number):
 }
 
 /**
- * Throws a {@link ModelOptionsError} naming the field when a latency profile is out of range.
+ * Throws a {@link OptionsError} naming the field when a latency profile is out of range.
  * @internal
  */
 export function checkLatencyProfile(profile: LatencyProfile, where: string, field = 'latency'): void {
   const { medianMs, p95Ms } = profile ?? ({} as Partial<LatencyProfile>);
   if (!(typeof medianMs === 'number' && medianMs > 0 && Number.isFinite(medianMs))) {
-    throw new ModelOptionsError(`${field}.medianMs`, `${where}: '${field}.medianMs' must be a finite number of ms > 0, got ${String(medianMs)}`);
+    throw new OptionsError(`${field}.medianMs`, `${where}: '${field}.medianMs' must be a finite number of ms > 0, got ${String(medianMs)}`, 'models');
   }
   if (!(typeof p95Ms === 'number' && p95Ms >= medianMs && Number.isFinite(p95Ms))) {
-    throw new ModelOptionsError(`${field}.p95Ms`, `${where}: '${field}.p95Ms' must be a finite number of ms >= medianMs (${medianMs}), got ${String(p95Ms)}`);
+    throw new OptionsError(`${field}.p95Ms`, `${where}: '${field}.p95Ms' must be a finite number of ms >= medianMs (${medianMs}), got ${String(p95Ms)}`, 'models');
   }
 }

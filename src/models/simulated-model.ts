@@ -1,6 +1,7 @@
 import { Observable, asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
 import type { Completion, CompletionRequest, Model, ModelEvent } from './model.js';
-import { ModelAbortError, ModelOptionsError, SimulatedModelError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
+import { ModelAbortError, SimulatedModelError } from './errors.js';
 import { checkLatencyProfile, logNormalLatency, seededRandom, type LatencyProfile } from './random.js';
 import { pickFault, resolveFaults, type FaultKind, type SimulatedFaults } from './simulated/faults.js';
 import { QuotaBuckets, checkQuota, type QuotaBucketName, type SimulatedQuota } from './simulated/quota-buckets.js';
@@ -105,7 +106,7 @@ interface CallPlan extends ReplyTimeline {
  *   .build();
  * model.stream({ prompt: 'Tell me a story' }).subscribe((event) => event.type === 'text' && process.stdout.write(event.text));
  * ```
- * @throws {ModelOptionsError} at call time, for an invalid option (named by field)
+ * @throws {OptionsError} at call time, for an invalid option (named by field)
  */
 export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedModel {
   const { latency = DEFAULT_LATENCY, seed = 1, outputTokensPerSecond, scheduler = asyncScheduler, model = 'simulated', respond, quota } = options;
@@ -113,11 +114,11 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
   checkLatencyProfile(latency, where);
   const rates = resolveFaults(options.failureRate, options.faults, where);
   if (outputTokensPerSecond !== undefined && !(typeof outputTokensPerSecond === 'number' && outputTokensPerSecond > 0 && Number.isFinite(outputTokensPerSecond))) {
-    throw new ModelOptionsError('outputTokensPerSecond', `${where}: 'outputTokensPerSecond' must be a finite number > 0, got ${String(outputTokensPerSecond)}`);
+    throw new OptionsError('outputTokensPerSecond', `${where}: 'outputTokensPerSecond' must be a finite number > 0, got ${String(outputTokensPerSecond)}`, 'models');
   }
   checkQuota(quota, where);
-  if (respond !== undefined && typeof respond !== 'function') throw new ModelOptionsError('respond', `${where}: 'respond' must be a function, got ${typeof respond}`);
-  if (!(typeof model === 'string' && model.length > 0)) throw new ModelOptionsError('model', `${where}: 'model' must be a non-empty string, got ${JSON.stringify(model)}`);
+  if (respond !== undefined && typeof respond !== 'function') throw new OptionsError('respond', `${where}: 'respond' must be a function, got ${typeof respond}`, 'models');
+  if (!(typeof model === 'string' && model.length > 0)) throw new OptionsError('model', `${where}: 'model' must be a non-empty string, got ${JSON.stringify(model)}`, 'models');
 
   // Two streams: the first keeps the draws of earlier versions (fault, then latency), the second
   // holds what was added since (fault details, structured-output picks), so old seeds replay.
@@ -137,7 +138,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
     const pickSeed = Math.floor(extra() * 2 ** 32);
     const pickEnum: EnumPicker = request.temperature === 0 || request.jsonSchema === undefined ? () => 0 : pickFrom(seededRandom(pickSeed));
     const reply = respond ? respond(request, call) : defaultReply(request, pickEnum);
-    if (typeof reply !== 'string') throw new ModelOptionsError('respond', `${where}: 'respond' must return a string, got ${typeof reply} (call ${call})`);
+    if (typeof reply !== 'string') throw new OptionsError('respond', `${where}: 'respond' must return a string, got ${typeof reply} (call ${call})`, 'models');
     const { text, outputTokens, stopReason } = capReply(reply, request.maxTokens);
     const modelId = request.model ?? model;
     const timeline = replyTimeline(text, outputTokens, firstTokenMs, outputTokensPerSecond);

@@ -1,3 +1,5 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+
 /** What is wrong with an LLM node, found before or after its call. */
 export type LlmNodeErrorCode = 'NO_MODEL' | 'PROMPT_FAILED' | 'SCHEMA_UNSUPPORTED' | 'INVALID_OUTPUT';
 
@@ -7,14 +9,17 @@ export type LlmNodeErrorCode = 'NO_MODEL' | 'PROMPT_FAILED' | 'SCHEMA_UNSUPPORTE
  * or output that failed validation after every repair (`rawText` keeps what the model said).
  * Not retryable: the node's retry would do the same.
  */
-export class LlmNodeError extends Error {
+export class LlmNodeError extends RxOrchestraError {
+  static {
+    brandError(this, 'LlmNodeError');
+  }
   override readonly name = 'LlmNodeError';
   readonly retryable = false;
   constructor(
     readonly code: LlmNodeErrorCode,
     readonly nodeId: string,
     message: string,
-    readonly details: { rawText?: string; issues?: readonly string[]; cause?: unknown } = {},
+    override readonly details: { rawText?: string; issues?: readonly string[]; cause?: unknown } = {},
   ) {
     super(`node '${nodeId}': ${message}`, { cause: details.cause });
   }
@@ -26,5 +31,5 @@ export class LlmNodeError extends Error {
 
 /** True for an {@link LlmNodeError}, also one from another copy of this package. */
 export function isLlmNodeError(error: unknown): error is LlmNodeError {
-  return error instanceof LlmNodeError || (error instanceof Error && error.name === 'LlmNodeError' && 'code' in error);
+  return hasErrorTag(error, 'LlmNodeError');
 }

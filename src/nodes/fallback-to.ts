@@ -1,5 +1,6 @@
-import { from, of, type Observable, type ObservableInput } from 'rxjs';
+import type { Observable, ObservableInput } from 'rxjs';
 import type { FallbackFn, NodeContext } from '../graph/node-spec.js';
+import { fromResult } from '../../operators/attempt.js';
 
 /**
  * Turns any node `run` (e.g. an `llm()` call on a cheaper model) into a fallback step, run with the
@@ -25,8 +26,5 @@ import type { FallbackFn, NodeContext } from '../graph/node-spec.js';
  * @param run the work to fall back to; it receives the failed node's context
  */
 export function fallbackTo<T, I = Record<string, unknown>, D = I>(run: (ctx: NodeContext<I, unknown, D>) => ObservableInput<T>): FallbackFn<T, I, D> {
-  return (_error, ctx): Observable<T> => {
-    const result = run(ctx);
-    return typeof result === 'string' ? of(result as T) : from(result); // a string is one value, not its characters
-  };
+  return (_error, ctx): Observable<T> => fromResult(run(ctx)); // as a node's run: a string is one value, not its characters
 }

@@ -1,4 +1,4 @@
-import { OperatorConfigError } from '../../operators/errors.js';
+import { OptionsError } from '../errors/options-error.js';
 import { timeoutProblem } from '../graph/validate.js';
 
 /** The deadlines of `llm()` options, as the checker sees them. */
@@ -18,7 +18,7 @@ interface LlmDeadlines {
  * import { llm } from 'rx-orchestra';
  * llm({ prompt: () => 'hi', timeout: 3_000_000_000 }); // throws: llm: 'timeout' must be a number of ms between 1 and 2147483647 ...
  * ```
- * @throws {OperatorConfigError} naming the field (`timeout`, `firstTokenTimeout`, `idleTimeout`)
+ * @throws {OptionsError} naming the field (`timeout`, `firstTokenTimeout`, `idleTimeout`)
  * @internal
  */
 export function checkLlmDeadlines(options: LlmDeadlines): void {
@@ -29,6 +29,6 @@ export function checkLlmDeadlines(options: LlmDeadlines): void {
     ['idleTimeout', idleTimeout],
   ] as const) {
     const problem = value === undefined ? undefined : timeoutProblem(value, field === 'timeout');
-    if (problem) throw new OperatorConfigError(field, `llm: '${field}' ${problem}`);
+    if (problem) throw new OptionsError(field, `llm: '${field}' ${problem}`, 'operators');
   }
 }

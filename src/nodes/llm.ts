@@ -1,6 +1,6 @@
 import { catchError, defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
 import type { z } from 'zod';
-import type { NodeContext } from '../graph/node-spec.js';
+import { withRunDefaults, type NodeContext, type NodeRun } from '../graph/node-spec.js';
 import { isAnswer, type CompletionRequest, type Model, type ModelEvent } from '../models/model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { timeout, type TimeoutKind } from '../../operators/timeout.js';
@@ -76,17 +76,19 @@ export interface LlmNodeOptions<I, T, D = unknown> {
 }
 
 /**
- * What `llm()` returns: a node's `run`, carrying its cost estimator for the pre-run budget check and
- * its default node deadline (none: the call deadline lives inside, after admission).
+ * What `llm()` returns: a node's `run` ({@link NodeRun}), carrying its cost estimator for the pre-run
+ * budget check and its default node deadline (none: the call deadline lives inside, after admission).
  *
  * An interface with a call signature, not an intersection with a function type, on purpose: the
  * result is then a function type to TypeScript, so `run: llm({...})` inside `.node(id, { deps, run })`
  * is inferred after `deps` (TypeScript defers generic calls that return a function until the
  * enclosing call's other inferences are made), and the prompt's inputs are typed from the deps.
  */
-export interface LlmRun<I, T, D = unknown> {
+export interface LlmRun<I, T, D = unknown> extends NodeRun<I, T, unknown, D> {
   (ctx: NodeContext<I, unknown, D>): Observable<T>;
+  /** The pre-run estimate: model, `estimatedInputTokens` (or the system prompt + inputs) and `maxTokens`. */
   readonly costEstimate: CostEstimator;
+  /** No node deadline: the call deadline (`timeout`) lives inside, after admission. */
   readonly defaultTimeout: false;
 }
 
@@ -207,5 +209,5 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
         );
       return answer(request, repairs);
     });
-  return Object.assign(run, { costEstimate, defaultTimeout: false as const });
+  return withRunDefaults(run, { costEstimate, defaultTimeout: false });
 }

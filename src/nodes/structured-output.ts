@@ -36,7 +36,7 @@ export function parseStructured<T>(text: string, schema: z.ZodType<T>): ParseRes
  *
  * ## Example
  * ```ts
- * import { jsonSchemaOf } from 'rx-orchestra';
+ * import { jsonSchemaOf } from './structured-output.js';
  * jsonSchemaOf(z.object({ n: z.number().min(1) })); // { type: 'object', properties: { n: { type: 'number', minimum: 1 } }, ... }
  * ```
  */

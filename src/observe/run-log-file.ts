@@ -1,4 +1,5 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { RxOrchestraError, brandError } from '../errors/rx-orchestra-error.js';
 import { RunEventSchema, type RunEvent } from '../run/events.js';
 
 /** One line of a run log: seed 004's `{ timestamp, agent, node, ms }` plus the whole event. */
@@ -19,7 +20,8 @@ export interface RunLogLine {
  *
  * ## Example
  * ```ts
- * import { execute, writeRunLog } from 'rx-orchestra';
+ * import { execute } from 'rx-orchestra';
+ * import { writeRunLog } from 'rx-orchestra/observe';
  * execute(g).subscribe(writeRunLog('runs.jsonl'));
  * ```
  */
@@ -47,9 +49,13 @@ export function lineOf(event: RunEvent, agents: ReadonlyMap<string, string> = ne
 }
 
 /** A line of a run log that is not valid JSON or not a valid event. */
-export class RunLogError extends Error {
+export class RunLogError extends RxOrchestraError {
+  static {
+    brandError(this, 'RunLogError');
+  }
   override readonly name = 'RunLogError';
   readonly code = 'INVALID_RUN_LOG' as const;
+  readonly retryable = false;
   constructor(
     readonly path: string,
     readonly line: number,
@@ -65,7 +71,7 @@ export class RunLogError extends Error {
  *
  * ## Example
  * ```ts
- * import { readRunLog } from 'rx-orchestra';
+ * import { readRunLog } from 'rx-orchestra/observe';
  * const lines = readRunLog('runs.jsonl');
  * const slow = lines.filter((l) => (l.ms ?? 0) > 10_000);
  * ```

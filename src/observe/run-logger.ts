@@ -1,4 +1,5 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger, pino as createPino } from 'pino';
+import { loadPeer } from '../peer/load-peer.js';
 import type { RunEvent } from '../run/events.js';
 import { levelOf, logFieldsOf } from './event-log-fields.js';
 
@@ -34,12 +35,13 @@ export interface RunLoggerOptions {
  *
  * ## Example
  * ```ts
- * import { createRunLogger } from 'rx-orchestra';
+ * import { createRunLogger } from 'rx-orchestra/observe';
  * const logger = createRunLogger({ level: 'debug' });
  * ```
  */
 export function createRunLogger(options: RunLoggerOptions = {}): Logger {
   const settings = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, base: { name: 'rx-orchestra' } };
+  const { pino } = loadPeer<{ pino: typeof createPino }>('pino'); // throws MISSING_PEER naming the fix
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
@@ -50,7 +52,8 @@ export function createRunLogger(options: RunLoggerOptions = {}): Logger {
  *
  * ## Example
  * ```ts
- * import { execute, logRunEvents } from 'rx-orchestra';
+ * import { execute } from 'rx-orchestra';
+ * import { logRunEvents } from 'rx-orchestra/observe';
  * execute(g).pipe(tap(logRunEvents())).subscribe();
  * ```
  */

@@ -56,7 +56,7 @@ const tally = (): Tally => ({ calls: 0, succeeded: 0, failures: 0, retries: 0, f
  *
  * ## Example
  * ```ts
- * import { runMetrics } from 'rx-orchestra';
+ * import { runMetrics } from 'rx-orchestra/observe';
  * const events = await lastValueFrom(execute(g).pipe(toArray()));
  * const { slowestAgent, byAgent } = runMetrics(events);
  * ```

@@ -1,4 +1,6 @@
-import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type * as OpenTelemetry from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import { loadPeer } from '../peer/load-peer.js';
 import type { RunEvent } from '../run/events.js';
 
 /**
@@ -9,11 +11,14 @@ import type { RunEvent } from '../run/events.js';
  *
  * ## Example
  * ```ts
- * import { execute, traceRunEvents } from 'rx-orchestra';
+ * import { execute } from 'rx-orchestra';
+ * import { traceRunEvents } from 'rx-orchestra/observe';
  * execute(g).pipe(tap(traceRunEvents())).subscribe();
  * ```
  */
-export function traceRunEvents(tracer: Tracer = trace.getTracer('rx-orchestra')): (event: RunEvent) => void {
+export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
+  const { ROOT_CONTEXT, SpanStatusCode, trace } = loadPeer<typeof OpenTelemetry>('@opentelemetry/api'); // throws MISSING_PEER naming the fix
+  tracer ??= trace.getTracer('rx-orchestra');
   let runSpan: Span | undefined;
   const nodes = new Map<string, Span>();
   const attempts = new Map<string, Span>();

@@ -1,4 +1,6 @@
 import { TimeoutError, type TimeoutKind } from '../../operators/timeout.js';
+import { OptionsError, isOptionsError } from '../errors/options-error.js';
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 
 /** What went wrong running a node, as opposed to what the node's own work threw. */
 export type NodeRunErrorCode = 'NO_VALUE' | 'INVALID_RESULT';
@@ -7,7 +9,10 @@ export type NodeRunErrorCode = 'NO_VALUE' | 'INVALID_RESULT';
  * An error the executor raises about a node: it completed without a value, or `run` returned
  * something that is not an ObservableInput. Not retryable (a retry would do the same).
  */
-export class NodeRunError extends Error {
+export class NodeRunError extends RxOrchestraError {
+  static {
+    brandError(this, 'NodeRunError');
+  }
   override readonly name = 'NodeRunError';
   readonly retryable = false;
   constructor(
@@ -19,18 +24,14 @@ export class NodeRunError extends Error {
   }
 }
 
-/** Invalid `execute` options, named by field. */
-export class ExecuteOptionsError extends Error {
-  override readonly name = 'ExecuteOptionsError';
-  readonly code = 'INVALID_OPTION' as const;
-  readonly retryable = false;
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`execute: ${message}`);
-  }
-}
+/**
+ * Invalid `execute` options: an {@link OptionsError} of scope `'execute'` (name
+ * `ExecuteOptionsError`, code `INVALID_OPTION`), named by field.
+ * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'execute')`.
+ */
+export type ExecuteOptionsError = OptionsError & { readonly scope: 'execute'; readonly code: 'INVALID_OPTION' };
+/** @deprecated Use {@link OptionsError}: `new OptionsError(field, 'execute: ...', 'execute')`. */
+export const ExecuteOptionsError = OptionsError;
 
 /**
  * A node's own deadline passed: its `timeout` per attempt, or an `llm()` node's call deadline. A
@@ -38,6 +39,9 @@ export class ExecuteOptionsError extends Error {
  * work by its class; the node then ends `timedOut`.
  */
 export class NodeDeadlineError extends TimeoutError {
+  static {
+    brandError(this, 'NodeDeadlineError');
+  }
   constructor(
     readonly nodeId: string,
     ms: number,
@@ -49,7 +53,10 @@ export class NodeDeadlineError extends TimeoutError {
 }
 
 /** A run's event stream ended without `run.completed`: it was cancelled or cut short. */
-export class RunIncompleteError extends Error {
+export class RunIncompleteError extends RxOrchestraError {
+  static {
+    brandError(this, 'RunIncompleteError');
+  }
   override readonly name = 'RunIncompleteError';
   readonly code = 'RUN_INCOMPLETE' as const;
   readonly retryable = false;
@@ -57,15 +64,18 @@ export class RunIncompleteError extends Error {
 
 /** True for a {@link NodeRunError}, also one from another copy of this package. */
 export function isNodeRunError(error: unknown): error is NodeRunError {
-  return error instanceof NodeRunError || (error instanceof Error && error.name === 'NodeRunError' && 'code' in error);
+  return hasErrorTag(error, 'NodeRunError');
 }
 
-/** True for an {@link ExecuteOptionsError}, also one from another copy of this package. */
+/**
+ * True for an {@link OptionsError} `execute` threw, also one from another copy of this package.
+ * @deprecated Use `isOptionsError(error, 'execute')`.
+ */
 export function isExecuteOptionsError(error: unknown): error is ExecuteOptionsError {
-  return error instanceof ExecuteOptionsError || (error instanceof Error && error.name === 'ExecuteOptionsError' && 'code' in error);
+  return isOptionsError(error, 'execute');
 }
 
 /** True for a {@link RunIncompleteError}, also one from another copy of this package. */
 export function isRunIncompleteError(error: unknown): error is RunIncompleteError {
-  return error instanceof RunIncompleteError || (error instanceof Error && error.name === 'RunIncompleteError' && 'code' in error);
+  return hasErrorTag(error, 'RunIncompleteError');
 }

@@ -1,38 +1,10 @@
 import { z } from 'zod';
+import { ErrorInfoSchema, base, idKeyed, nodeBase, type StampedField } from './event-fields.js';
+import { ConcurrencyChangedEventSchema, CircuitEventSchema, RateLimitWaitingEventSchema } from '../models/governance-events.js';
+import { CacheHitEventSchema } from '../store/cache-events.js';
+import { SupervisorFinishedEventSchema, SupervisorRoutedEventSchema, SupervisorWorkerEventSchema } from '../patterns/supervisor/events.js';
 
-/**
- * A record keyed by node id, as `z.record(z.string(), value)` but keeping every key: zod drops a
- * `__proto__` key, and `__proto__` is a valid node id. Parses into a record without a prototype.
- */
-function idKeyed<V extends z.ZodType>(value: V) {
-  return z.unknown().transform((raw, ctx): Record<string, z.output<V>> => {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an object keyed by id', input: raw });
-      return z.NEVER;
-    }
-    const record = Object.create(null) as Record<string, z.output<V>>;
-    for (const [key, entry] of Object.entries(raw)) {
-      const parsed = value.safeParse(entry);
-      if (parsed.success) record[key] = parsed.data;
-      else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path], input: entry });
-    }
-    return record;
-  });
-}
-
-/** An error as it travels in events: plain data, safe to serialize. */
-export const ErrorInfoSchema = z.object({
-  name: z.string(),
-  message: z.string(),
-  code: z.string().optional(),
-  retryable: z.boolean().optional(),
-  /** HTTP status, when the error came from an HTTP call. */
-  status: z.number().int().optional(),
-  /** How long the failing service asked to wait (retry-after), in ms. */
-  retryAfterMs: z.number().optional(),
-});
-/** An error as it travels in events: name, message, and code/retryable/status/retryAfterMs when known. */
-export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+export { ErrorInfoSchema, type ErrorInfo } from './event-fields.js';
 
 /** Why a node was skipped: an upstream did not succeed, or the run stopped (policy `fail`). */
 export const SkipCauseSchema = z.discriminatedUnion('kind', [
@@ -136,8 +108,6 @@ export const RunSummarySchema = z.object({
  */
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
-const base = { runId: z.string(), at: z.number() };
-const nodeBase = { ...base, nodeId: z.string() };
 const ended = { attempts: z.number().int(), startedAt: z.number(), durationMs: z.number() };
 
 /** A node as `run.started` describes it: id, dependencies and its `meta` labels. */
@@ -188,9 +158,31 @@ export const NodeEndEventSchema = z.discriminatedUnion('type', [
 ]);
 
 /**
+ * The reports nodes emit for the code they run, each declared next to the code that emits it:
+ * the governed model's traffic control (src/models/governance-events.ts), the model cache
+ * (src/store/cache-events.ts) and the supervisor (src/patterns/supervisor/events.ts). The run
+ * stamps them (`runId`, `nodeId`, `attempt`, `at`) and passes them on without knowing them; they
+ * are merged into {@link RunEventSchema} and {@link NodeReport} here. Those declarations are leaf
+ * modules (zod and ./event-fields.ts only, checked by dependency-cruiser), so the run depends on
+ * their shapes, not on the code that emits them. A new report: declare it next to its emitter and
+ * add it to this list.
+ */
+const DECLARED_REPORT_SCHEMAS = [
+  RateLimitWaitingEventSchema,
+  ConcurrencyChangedEventSchema,
+  CacheHitEventSchema,
+  SupervisorRoutedEventSchema,
+  SupervisorWorkerEventSchema,
+  SupervisorFinishedEventSchema,
+  CircuitEventSchema,
+] as const;
+
+/**
  * Zod schema of every event on a run's stream: validate events that crossed a socket with
  * `RunEventSchema.parse(json)`. Events are a discriminated union on `type`; all carry `runId`
- * and `at` (the scheduler's `now()`, exact in virtual time).
+ * and `at` (the scheduler's `now()`, exact in virtual time). It is the union of the run's own
+ * events and the reports declared next to the code that emits them (supervisor, cache, circuit
+ * breaker and quota of a governed model).
  *
  * ## Example
  * ```ts
@@ -218,72 +210,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     error: ErrorInfoSchema,
   }),
   z.object({ type: z.literal('node.token'), ...nodeBase, attempt: z.number().int(), text: z.string() }),
-  z.object({
-    type: z.literal('ratelimit.waiting'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    waitMs: z.number(),
-    limitedBy: z.enum(['requests', 'inputTokens', 'outputTokens', 'retryAfter', 'concurrency']),
-    queued: z.number().int(),
-  }),
-  z.object({
-    type: z.literal('concurrency.changed'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    limit: z.number().int(),
-    previous: z.number().int(),
-    reason: z.enum(['increase', 'overload', 'latency']),
-  }),
-  z.object({
-    type: z.literal('cache.hit'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    /** The cache key (a hash of model, messages and parameters). */
-    key: z.string(),
-    model: z.string(),
-    /** What the call would have cost. */
-    savedUsd: z.number(),
-  }),
-  z.object({
-    type: z.literal('supervisor.routed'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    /** The supervisor's path, outermost first, e.g. `platform/data-team`. */
-    supervisor: z.string(),
-    turn: z.number().int(),
-    /** The worker chosen, or `FINISH`. */
-    next: z.string(),
-    rationale: z.string().optional(),
-    /** How long the routing decision took. */
-    durationMs: z.number().optional(),
-  }),
-  z.object({
-    type: z.literal('supervisor.worker'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    supervisor: z.string(),
-    turn: z.number().int(),
-    worker: z.string(),
-    status: z.enum(['started', 'succeeded', 'failed']),
-    durationMs: z.number().optional(),
-    error: ErrorInfoSchema.optional(),
-  }),
-  z.object({
-    type: z.literal('supervisor.finished'),
-    ...nodeBase,
-    attempt: z.number().int(),
-    supervisor: z.string(),
-    turns: z.number().int(),
-    routingCalls: z.number().int(),
-    reason: z.enum(['FINISH', 'maxTurns', 'failed']),
-  }),
-  z.object({
-    type: z.enum(['circuit.opened', 'circuit.halfOpened', 'circuit.closed']),
-    ...nodeBase,
-    attempt: z.number().int(),
-    breaker: z.string(),
-    failures: z.number().int().optional(),
-  }),
+  ...DECLARED_REPORT_SCHEMAS,
   z.object({
     type: z.literal('node.usage'),
     ...nodeBase,
@@ -326,30 +253,18 @@ export const STATUS_OF_END_EVENT = {
   'node.skipped': 'skipped',
 } as const satisfies Record<NodeEndEvent['type'], NodeStatus>;
 
-/**
- * What a node may report while it runs (`ctx.emit`): streamed text and the usage of a model call.
- * The executor adds `runId`, `nodeId`, `attempt` and `at`.
- */
 /** `Omit` applied to each member of a union separately, so each keeps its own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * What a node may report while it runs (`ctx.emit`): streamed text, the usage of a model call, and
+ * the reports declared next to the code that emits them (traffic control, cache hits, supervisor
+ * turns). The executor adds `runId`, `nodeId`, `attempt` and `at`.
+ */
 export type NodeReport =
   | { type: 'node.token'; text: string }
-  | DistributiveOmit<EventOf<'node.usage'>, 'runId' | 'nodeId' | 'at' | 'attempt'>
-  | DistributiveOmit<
-      EventOf<
-        | 'ratelimit.waiting'
-        | 'concurrency.changed'
-        | 'circuit.opened'
-        | 'circuit.halfOpened'
-        | 'circuit.closed'
-        | 'supervisor.routed'
-        | 'supervisor.worker'
-        | 'supervisor.finished'
-        | 'cache.hit'
-      >,
-      'runId' | 'nodeId' | 'at' | 'attempt'
-    >;
+  | DistributiveOmit<EventOf<'node.usage'>, StampedField>
+  | DistributiveOmit<z.infer<(typeof DECLARED_REPORT_SCHEMAS)[number]>, StampedField>;
 
 /** True when the event ends a node. */
 export function isNodeEndEvent(event: RunEvent): event is NodeEndEvent {

@@ -1,11 +1,13 @@
 import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
 import type { RunEvent } from './events.js';
-import { ExecuteOptionsError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
 import { RunLoop } from './run-loop.js';
 import type { Model } from '../models/model.js';
 import type { NodeOutcome } from './outcome.js';
-import { assertWithinBudget, checkBudgetConfig, estimateRunCost, type BudgetConfig, type RunCostEstimate } from '../budget/index.js';
+import { estimateRunCost, type RunCostEstimate } from '../budget/index.js';
+import { checkBudgetConfig, type BudgetConfig } from '../budget/budget-config.js';
+import { assertWithinBudget } from '../budget/preflight.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 
 /**
@@ -14,9 +16,6 @@ import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../
  * adaptive limit starts at 4 and grows up to 64, so this cap never throttles it.
  */
 export const DEFAULT_CONCURRENCY = 64;
-
-/** The retry budget a run gets unless told otherwise. */
-export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.3, minRetries: 10 };
 
 /** Options of one run. */
 export interface ExecuteOptions<C = unknown> {
@@ -41,7 +40,7 @@ export interface ExecuteOptions<C = unknown> {
   /**
    * Caps retries across the whole run as a share of calls, so a failing provider is not hammered
    * by a retry storm: a config, a shared budget, or `false` for none.
-   * @default { ratio: 0.3, minRetries: 10 } (a new budget per run)
+   * @default { ratio: 0.2, minRetries: 10 } (a new budget per run: `DEFAULT_RETRY_BUDGET`)
    */
   retryBudget?: RetryBudgetConfig | RetryBudget | false;
   /**
@@ -80,16 +79,16 @@ export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { re
  * import { execute } from 'rx-orchestra';
  * execute(g, { concurrency: 4 }).subscribe((event) => console.log(event.type, 'nodeId' in event ? event.nodeId : ''));
  * ```
- * @throws {ExecuteOptionsError} at call time, for an invalid option (named by field)
+ * @throws {OptionsError} at call time, for an invalid option (named by field)
  */
 export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunStream<O> {
   const options: ExecuteOptions<C> = args[0] ?? {};
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
-    throw new ExecuteOptionsError('concurrency', `'concurrency' must be an integer >= 1 or Infinity, got ${String(concurrency)}`);
+    throw new OptionsError('concurrency', `execute: 'concurrency' must be an integer >= 1 or Infinity, got ${String(concurrency)}`, 'execute');
   }
   if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
-    throw new ExecuteOptionsError('runId', `'runId' must be a non-empty string`);
+    throw new OptionsError('runId', `execute: 'runId' must be a non-empty string`, 'execute');
   }
   const settings = {
     concurrency,
@@ -99,13 +98,13 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
     model: options.model,
   };
   const retryBudget = options.retryBudget;
-  if (retryBudget && !('tryRetry' in retryBudget)) createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...retryBudget }); // validate now, not at subscribe
+  if (retryBudget && !('tryRetry' in retryBudget)) createRetryBudget(retryBudget); // validate now, not at subscribe
   const makeBudget = (): RetryBudget | undefined =>
-    retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget({ ...DEFAULT_RETRY_BUDGET, ...retryBudget });
+    retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget(retryBudget);
   const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, options.model);
   const unknown = Object.keys(options.restore ?? {}).filter((id) => !graph.indexOf.has(id));
   if (unknown.length > 0) {
-    throw new ExecuteOptionsError('restore', `'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`);
+    throw new OptionsError('restore', `execute: 'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`, 'execute');
   }
   return new Observable<RunEvent>((subscriber) => {
     const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, runId: options.runId ?? crypto.randomUUID() }, subscriber);

@@ -1,6 +1,7 @@
-import { Observable, catchError, defer, from, last, map, of, throwError, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { catchError, defer, last, map, of, throwError, type MonoTypeOperatorFunction, type Observable, type SchedulerLike } from 'rxjs';
 import type { FallbackStep, NodeContext, NodeDefinition } from '../graph/node-spec.js';
 import { timeout } from '../../operators/timeout.js';
+import { attempt as attemptOf, AttemptHandle, type AttemptConfig } from '../../operators/attempt.js';
 import { retryWithBackoff, type GiveUpReason, type RetryInfo } from '../../operators/retry.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { FallbackSource } from '../../operators/fallback.js';
@@ -31,13 +32,14 @@ export class ExecutionStop {
   /** True once aborted. */
   stopped = false;
   /** The attempt or fallback step in flight. @internal */
-  current: { end(cancelled: boolean): void } | undefined = undefined;
+  current: AttemptHandle | undefined = undefined;
 
   /** Aborts the in-flight signal and ignores the execution's outcome from now on. */
   abort(): void {
     this.stopped = true;
-    this.current?.end(true);
+    this.current?.stop();
   }
+
 }
 
 /** The parts of a node's context that do not change between attempts. */
@@ -45,8 +47,9 @@ export type AttemptContext = Omit<NodeContext<Record<string, unknown>, unknown>,
 
 /**
  * One node's whole execution as a cold Observable that emits exactly one {@link Settlement} and
- * completes (it never errors): attempts of `node.run`, each under the node's deadline and with its
- * own AbortSignal, retried with backoff, then the fallback if any. Unsubscribing aborts the
+ * completes (it never errors): attempts of `node.run`, each run by `attempt` (operators/attempt.ts:
+ * last value, `NO_VALUE` when empty) under the node's deadline and with its own AbortSignal, retried
+ * with backoff, then the fallback if any. Unsubscribing aborts the
  * in-flight attempt's signal; `stop.abort()` does so without unsubscribing, so that a run being
  * cancelled can abort every node's signal before it tears any of them down.
  */
@@ -60,18 +63,23 @@ export function executeNode(
   stopper: ExecutionStop = new ExecutionStop(),
 ): Observable<Settlement> {
   let attempt = 0;
-  const noRetries = (typeof node.retry === 'number' ? node.retry : (node.retry.count ?? 3)) === 0;
+  // One cold attempt, resubscribed by each retry: `node.run` under the deadline, with its own signal.
+  const timedAttempt = attemptOf((handle) => {
+    stopper.current = handle;
+    const work = node.run(new AttemptContextImpl(context, attempt, hooks, handle));
+    if (stopper.stopped) handle.stop(); // stopped while it started (by a consumer of node.started): its teardown follows
+    return work;
+  }, attemptRules(node)).pipe(withDeadline(node, scheduler));
   const oneAttempt = defer(() => {
     attempt += 1;
-    if (attempt === 1 && noRetries) budget?.recordAttempt(); // the retry operator counts its own calls
     hooks.attemptStarted(attempt);
-    return runAttempt(node, context, attempt, hooks, scheduler, stopper);
+    return timedAttempt;
   });
   const retryConfig = typeof node.retry === 'number' ? { count: node.retry } : node.retry;
   let gaveUp: GiveUpReason | undefined;
   const attempts =
     retryConfig.count === 0
-      ? oneAttempt // counted as a call in the budget by the first attempt below
+      ? oneAttempt.pipe(retryWithBackoff({ count: 0, ...(budget ? { budget } : {}) })) // no retries: the operator only counts the call in the budget
       : oneAttempt.pipe(
           retryWithBackoff({
             ...retryConfig,
@@ -109,66 +117,22 @@ export function executeNode(
 
 /** A fallback step's signal that {@link ExecutionStop.abort} aborts too (steps are rare: one listener each). */
 function stoppable(signal: AbortSignal, stopper: ExecutionStop): AbortSignal {
-  const controller = new AbortController();
-  const abort = () => controller.abort(signal.reason);
-  if (signal.aborted || stopper.stopped) abort();
-  else signal.addEventListener('abort', abort, { once: true });
-  stopper.current = { end: () => controller.abort() };
-  return controller.signal;
+  const handle = new AttemptHandle(signal);
+  stopper.current = handle;
+  if (stopper.stopped) handle.stop();
+  return handle.signal;
 }
 
 /**
- * One attempt: subscribes to `node.run(ctx)`, keeps its last value, applies the deadline, and
- * aborts the attempt's signal if it is torn down before it finished on its own.
+ * How {@link attempt} treats a node's `run`: a run that completes without a value fails the node
+ * with `NO_VALUE`, one that returns no ObservableInput with `INVALID_RESULT`; the attempt's signal
+ * aborts with an `AttemptAbortError` when the attempt is torn down before it finished.
  */
-function runAttempt(
-  node: NodeDefinition,
-  context: AttemptContext,
-  attemptNumber: number,
-  hooks: ExecutionHooks,
-  scheduler: SchedulerLike,
-  stopper: ExecutionStop,
-): Observable<unknown> {
-  const attempt = new Observable<unknown>((subscriber) => {
-    const attemptContext = new AttemptContextImpl(context, attemptNumber, hooks);
-    stopper.current = attemptContext;
-    let finished = false;
-    let latest: unknown;
-    let hasValue = false;
-    const work = node.run(attemptContext);
-    let source: Observable<unknown>;
-    try {
-      source = typeof work === 'string' ? of(work) : from(work); // a string is one value, not its characters
-    } catch {
-      throw new NodeRunError('INVALID_RESULT', node.id, `node '${node.id}': run returned ${describe(work)}, not an Observable, Promise or iterable`);
-    }
-    const subscription = source.subscribe({
-      next: (value) => {
-        latest = value;
-        hasValue = true;
-      },
-      error: (error: unknown) => {
-        finished = true;
-        // Aborted by a run being cancelled: its teardown follows; no retry, no fallback.
-        if (!stopper.stopped) subscriber.error(error);
-      },
-      complete: () => {
-        finished = true;
-        if (stopper.stopped) return;
-        if (hasValue) {
-          subscriber.next(latest);
-          subscriber.complete();
-        } else {
-          subscriber.error(new NodeRunError('NO_VALUE', node.id, `node '${node.id}' completed without a value`));
-        }
-      },
-    });
-    return () => {
-      subscription.unsubscribe();
-      attemptContext.end(!finished);
-    };
-  });
-  return attempt.pipe(withDeadline(node, scheduler));
+function attemptRules(node: NodeDefinition): AttemptConfig {
+  return {
+    empty: () => new NodeRunError('NO_VALUE', node.id, `node '${node.id}' completed without a value`),
+    invalid: (work) => new NodeRunError('INVALID_RESULT', node.id, `node '${node.id}': run returned ${describe(work)}, not an Observable, Promise or iterable`),
+  };
 }
 
 /** The node's per-attempt deadline (none when `timeout: false`), raising a {@link NodeDeadlineError}. */
@@ -178,14 +142,12 @@ function withDeadline<T>(node: NodeDefinition, scheduler: SchedulerLike): MonoTy
 }
 
 /**
- * One attempt's context. Its AbortController is only created when the node reads `signal` (most
- * instant nodes never do; creating one costs more than the rest of a node's bookkeeping), and its
- * `emit` goes quiet once the attempt ended.
+ * One attempt's context: the node's, with the attempt's {@link AttemptHandle} behind `signal`
+ * (its AbortController is only created when the node reads `signal`: most instant nodes never do)
+ * and an `emit` that goes quiet once the attempt ended.
  */
 class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown> {
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #ended = false;
+  readonly #handle: AttemptHandle;
   readonly #hooks: ExecutionHooks;
   readonly inputs: Record<string, unknown>;
   readonly upstream: AttemptContext['upstream'];
@@ -199,9 +161,11 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
     base: AttemptContext,
     readonly attempt: number,
     hooks: ExecutionHooks,
+    handle: AttemptHandle,
   ) {
     ({ inputs: this.inputs, upstream: this.upstream, nodeId: this.nodeId, runId: this.runId, context: this.context, scheduler: this.scheduler, model: this.model } = base);
     this.#hooks = hooks;
+    this.#handle = handle;
   }
 
   #emit: ((report: NodeReport) => void) | undefined;
@@ -209,27 +173,12 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
   /** Bound on first read, so `({ emit }) => emit(...)` works. */
   get emit(): (report: NodeReport) => void {
     return (this.#emit ??= (report) => {
-      if (!this.#ended) this.#hooks.report(this.attempt, report);
+      if (!this.#handle.ended) this.#hooks.report(this.attempt, report);
     });
   }
 
-  /** The attempt is over; `cancelled` when it was torn down before it finished on its own. */
-  end(cancelled: boolean): void {
-    this.#ended = true;
-    if (cancelled) this.#abort();
-  }
-
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(); // read after the attempt was torn down
-    }
-    return this.#controller.signal;
-  }
-
-  #abort(): void {
-    this.#aborted = true;
-    this.#controller?.abort();
+    return this.#handle.signal;
   }
 }
 

@@ -9,7 +9,7 @@ import type { CompletionRequest } from '../models/model.js';
  *
  * ## Example
  * ```ts
- * import { cacheKeyOf } from 'rx-orchestra';
+ * import { cacheKeyOf } from './cache-key.js';
  * cacheKeyOf({ prompt: 'Three facts about RxJS', temperature: 0 }, 'claude-haiku-4-5'); // '5f0c…'
  * ```
  * @param defaultModel the provider's model id, used when the request names none

@@ -13,7 +13,7 @@ import { isPromiseLike } from './maybe-promise.js';
  *
  * ## Example
  * ```ts
- * import { cachedModel, sqliteStore } from 'rx-orchestra';
+ * import { cachedModel, sqliteStore } from 'rx-orchestra/store';
  * const options = { ttlMs: 3_600_000, maxEntries: 500, cacheable: (request) => request.temperature === 0 };
  * const cached = cachedModel(claude, sqliteStore('cache.db'), options);
  * ```
@@ -51,7 +51,7 @@ export interface CachedModelOptions {
  *
  * ## Example
  * ```ts
- * import { cachedModel, redisStore, type CachedModel } from 'rx-orchestra';
+ * import { cachedModel, redisStore, type CachedModel } from 'rx-orchestra/store';
  * const cached: CachedModel = cachedModel(claude, redisStore());
  * await cached.store.cacheSize(); // answers kept
  * ```
@@ -77,7 +77,8 @@ const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheCreationInp
  *
  * ## Example
  * ```ts
- * import { anthropicModel, cachedModel, sqliteStore, graph, llm } from 'rx-orchestra';
+ * import { anthropicModel, graph, llm } from 'rx-orchestra';
+ * import { cachedModel, sqliteStore } from 'rx-orchestra/store';
  * const claude = anthropicModel();
  * const cached = cachedModel(claude, sqliteStore('.rx-orchestra/cache.db'), { ttlMs: 3_600_000, maxEntries: 1_000 });
  * graph()

@@ -20,7 +20,8 @@ const checked = new WeakMap<Graph<unknown, unknown>, Graph<unknown, unknown>>();
  *
  * ## Example
  * ```ts
- * import { checkedGraph, execute, checkpoint } from 'rx-orchestra';
+ * import { checkedGraph, checkpoint } from 'rx-orchestra/store';
+ * import { execute } from 'rx-orchestra';
  * execute(checkedGraph(g), { runId: 'r1' }).pipe(checkpoint(store, 'r1', g)).subscribe();
  * ```
  * @throws {ValueNotSerializableError} for a constant fallback value that cannot be stored

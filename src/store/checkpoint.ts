@@ -13,7 +13,8 @@ import { andThen, isPromiseLike } from './maybe-promise.js';
  *
  * ## Example
  * ```ts
- * import { checkpoint, execute } from 'rx-orchestra';
+ * import { checkpoint } from 'rx-orchestra/store';
+ * import { execute } from 'rx-orchestra';
  * execute(g, { runId: 'r1' }).pipe(checkpoint(store, 'r1', g, { version: 'prompts-v3', ifExists: 'refuse' }));
  * ```
  */
@@ -58,7 +59,8 @@ export interface CheckpointOptions {
  *
  * ## Example
  * ```ts
- * import { execute, checkpoint, sqliteStore, collect } from 'rx-orchestra';
+ * import { execute, collect } from 'rx-orchestra';
+ * import { checkpoint, sqliteStore } from 'rx-orchestra/store';
  * const store = sqliteStore('runs.db');
  * const result = await collect(execute(g, { runId: 'run-42' }).pipe(checkpoint(store, 'run-42', g)));
  * ```

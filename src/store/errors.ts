@@ -4,12 +4,14 @@
  * @module
  */
 
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+
 /**
  * What went wrong with a checkpoint, a store or a cached call.
  *
  * ## Example
  * ```ts
- * import { isStoreError, type StoreErrorCode } from 'rx-orchestra';
+ * import { isStoreError, type StoreErrorCode } from 'rx-orchestra/store';
  * const retryLater = (e: unknown) => isStoreError(e) && (e.code satisfies StoreErrorCode) === 'STORE_FAILED';
  * ```
  */
@@ -44,16 +46,19 @@ export type StoreErrorCode =
  *
  * ## Example
  * ```ts
- * import { resume, isStoreError } from 'rx-orchestra';
+ * import { resume, isStoreError } from 'rx-orchestra/store';
  * resume(store, 'run-42', g).subscribe({ error: (e) => isStoreError(e) && console.error(e.code, e.message) });
  * ```
  */
-export class StoreError extends Error {
+export class StoreError extends RxOrchestraError {
+  static {
+    brandError(this, 'StoreError');
+  }
   override readonly name: string = 'StoreError';
   constructor(
     readonly code: StoreErrorCode,
     message: string,
-    readonly details: { runId?: string; nodeId?: string; field?: string; owner?: string } = {},
+    override readonly details: { runId?: string; nodeId?: string; field?: string; owner?: string } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -81,7 +86,7 @@ export class StoreError extends Error {
  *
  * ## Example
  * ```ts
- * import { isCheckpointMismatchError, type ChangedDeps } from 'rx-orchestra';
+ * import { isCheckpointMismatchError, type ChangedDeps } from 'rx-orchestra/store';
  * if (isCheckpointMismatchError(e)) e.changes.changedDeps.forEach(({ nodeId, before, after }: ChangedDeps) => console.log(nodeId, before, '->', after));
  * ```
  */
@@ -98,7 +103,7 @@ export interface ChangedDeps {
  *
  * ## Example
  * ```ts
- * import { diffFingerprints, graphFingerprint, type GraphChanges } from 'rx-orchestra';
+ * import { diffFingerprints, graphFingerprint, type GraphChanges } from 'rx-orchestra/store';
  * const changes: GraphChanges = diffFingerprints(graphFingerprint(oldGraph), graphFingerprint(newGraph));
  * changes.added; // ['review']
  * ```
@@ -121,13 +126,16 @@ export interface GraphChanges {
  *
  * ## Example
  * ```ts
- * import { resume, isCheckpointMismatchError } from 'rx-orchestra';
+ * import { resume, isCheckpointMismatchError } from 'rx-orchestra/store';
  * resume(store, 'run-42', g).subscribe({
  *   error: (e) => { if (isCheckpointMismatchError(e)) console.error(e.changes.added, e.changes.removed, e.changes.changedDeps); },
  * });
  * ```
  */
 export class CheckpointMismatchError extends StoreError {
+  static {
+    brandError(this, 'CheckpointMismatchError');
+  }
   override readonly name = 'CheckpointMismatchError';
   constructor(
     runId: string,
@@ -146,12 +154,15 @@ export class CheckpointMismatchError extends StoreError {
  *
  * ## Example
  * ```ts
- * import { checkSerializable, isValueNotSerializableError } from 'rx-orchestra';
+ * import { checkSerializable, isValueNotSerializableError } from 'rx-orchestra/store';
  * try { checkSerializable('outline', { when: new Date() }); }
  * catch (e) { if (isValueNotSerializableError(e)) console.error(e.nodeId, e.path, e.reason); } // outline value.when a Date instance ...
  * ```
  */
 export class ValueNotSerializableError extends StoreError {
+  static {
+    brandError(this, 'ValueNotSerializableError');
+  }
   override readonly name = 'ValueNotSerializableError';
   constructor(
     nodeId: string,
@@ -182,13 +193,16 @@ export class ValueNotSerializableError extends StoreError {
  *
  * ## Example
  * ```ts
- * import { resume, isRunLockedError } from 'rx-orchestra';
+ * import { resume, isRunLockedError } from 'rx-orchestra/store';
  * resume(store, 'nightly-42', g).subscribe({
  *   error: (e) => { if (isRunLockedError(e)) console.error(`run by ${e.owner}; free in ${e.expiresInMs} ms at the latest, unless renewed`); },
  * });
  * ```
  */
 export class RunLockedError extends StoreError {
+  static {
+    brandError(this, 'RunLockedError');
+  }
   override readonly name = 'RunLockedError';
   constructor(
     runId: string,
@@ -217,12 +231,12 @@ export class RunLockedError extends StoreError {
  *
  * ## Example
  * ```ts
- * import { isRunLockedError, resume } from 'rx-orchestra';
+ * import { isRunLockedError, resume } from 'rx-orchestra/store';
  * resume(store, 'r1', g).subscribe({ error: (e) => isRunLockedError(e) && console.error('busy:', e.owner) });
  * ```
  */
 export function isRunLockedError(error: unknown): error is RunLockedError {
-  return error instanceof RunLockedError || (error instanceof Error && error.name === 'RunLockedError' && 'owner' in error && (error as { code?: unknown }).code === 'RUN_LOCKED');
+  return hasErrorTag(error, 'RunLockedError');
 }
 
 /**
@@ -230,12 +244,12 @@ export function isRunLockedError(error: unknown): error is RunLockedError {
  *
  * ## Example
  * ```ts
- * import { isStoreError } from 'rx-orchestra';
+ * import { isStoreError } from 'rx-orchestra/store';
  * try { await store.loadRun('r1'); } catch (e) { if (isStoreError(e) && e.retryable) scheduleRetry(); }
  * ```
  */
 export function isStoreError(error: unknown): error is StoreError {
-  return error instanceof StoreError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && STORE_ERROR_NAMES.has(error.name));
+  return hasErrorTag(error, 'StoreError');
 }
 
 /**
@@ -243,12 +257,12 @@ export function isStoreError(error: unknown): error is StoreError {
  *
  * ## Example
  * ```ts
- * import { isCheckpointMismatchError, resume } from 'rx-orchestra';
+ * import { isCheckpointMismatchError, resume } from 'rx-orchestra/store';
  * resume(store, 'r1', g).subscribe({ error: (e) => isCheckpointMismatchError(e) && console.error(e.changes) });
  * ```
  */
 export function isCheckpointMismatchError(error: unknown): error is CheckpointMismatchError {
-  return error instanceof CheckpointMismatchError || (error instanceof Error && error.name === 'CheckpointMismatchError' && 'changes' in error);
+  return hasErrorTag(error, 'CheckpointMismatchError');
 }
 
 /**
@@ -256,15 +270,13 @@ export function isCheckpointMismatchError(error: unknown): error is CheckpointMi
  *
  * ## Example
  * ```ts
- * import { isValueNotSerializableError, checkSerializable } from 'rx-orchestra';
+ * import { isValueNotSerializableError, checkSerializable } from 'rx-orchestra/store';
  * try { checkSerializable('n', new Map()); } catch (e) { if (isValueNotSerializableError(e)) console.error(e.nodeId, e.path); }
  * ```
  */
 export function isValueNotSerializableError(error: unknown): error is ValueNotSerializableError {
-  return error instanceof ValueNotSerializableError || (error instanceof Error && error.name === 'ValueNotSerializableError' && 'path' in error);
+  return hasErrorTag(error, 'ValueNotSerializableError');
 }
-
-const STORE_ERROR_NAMES = new Set(['StoreError', 'CheckpointMismatchError', 'ValueNotSerializableError', 'RunLockedError']);
 
 /**
  * `added: d; removed: c; deps of b: [a] -> [a, d]; version: 1 -> 2`.

@@ -10,7 +10,7 @@ import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
  *
  * ## Example
  * ```ts
- * import { executeDurable, type DurableExecuteOptions } from 'rx-orchestra';
+ * import { executeDurable, type DurableExecuteOptions } from 'rx-orchestra/store';
  * const options: DurableExecuteOptions = { runId: 'weekly-2026-23', version: 'v2', concurrency: 8 };
  * executeDurable(store, g, options);
  * ```
@@ -38,7 +38,8 @@ export interface DurableExecuteOptions<C = unknown> extends Omit<ExecuteOptions<
  *
  * ## Example
  * ```ts
- * import { executeDurable, sqliteStore, collect } from 'rx-orchestra';
+ * import { executeDurable, sqliteStore } from 'rx-orchestra/store';
+ * import { collect } from 'rx-orchestra';
  * const store = sqliteStore('.rx-orchestra/runs.db');
  * const { summary } = await collect(executeDurable(store, g, { runId: 'weekly-report-2026-23', model }));
  * ```

@@ -7,7 +7,7 @@ import type { ChangedDeps, GraphChanges } from './errors.js';
  *
  * ## Example
  * ```ts
- * import { graphFingerprint, type GraphFingerprint } from 'rx-orchestra';
+ * import { graphFingerprint, type GraphFingerprint } from 'rx-orchestra/store';
  * const fp: GraphFingerprint = graphFingerprint(g, 'v1');
  * fp.nodes; // [{ id: 'a', deps: [] }, { id: 'b', deps: ['a'] }]
  * ```
@@ -29,7 +29,7 @@ export interface GraphFingerprint {
  *
  * ## Example
  * ```ts
- * import { graphFingerprint } from 'rx-orchestra';
+ * import { graphFingerprint } from 'rx-orchestra/store';
  * graphFingerprint(g, 'prompts-v2').hash; // 'b41c…'
  * ```
  */
@@ -47,7 +47,7 @@ export function graphFingerprint(graph: Graph<unknown, unknown>, version?: strin
  *
  * ## Example
  * ```ts
- * import { diffFingerprints, graphFingerprint } from 'rx-orchestra';
+ * import { diffFingerprints, graphFingerprint } from 'rx-orchestra/store';
  * diffFingerprints(stored, graphFingerprint(g)); // { added: ['review'], removed: [], changedDeps: [] }
  * ```
  */

@@ -1,6 +1,15 @@
 /**
- * Durable runs: checkpoints per node in SQLite (the default) or Redis, `resume` after a crash, and a
- * response cache for idempotent model calls. (Re-exported from the package root.)
+ * `rx-orchestra/store`: durable runs. Checkpoints per node in SQLite (the default) or Redis, `resume`
+ * after a crash (one owner per run, by lease), and a response cache for idempotent model calls. The
+ * backends are optional peer dependencies: `sqliteStore` needs `better-sqlite3`, `redisStore` needs
+ * `ioredis`; without its package a backend throws a `MissingPeerError` naming it.
+ *
+ * ## Example
+ * ```ts
+ * import { executeDurable, resume, sqliteStore } from 'rx-orchestra/store';
+ * const store = sqliteStore('.rx-orchestra/runs.db');
+ * executeDurable(store, g, { runId: 'nightly-42' }).subscribe();
+ * ```
  * @module
  */
 export type { RunStore, ResponseCacheStore, DurableStore, RunHeader, RunCheckpoint, NodeCheckpoint, CachedResponse, MaybePromise, LeaseState } from './run-store.js';
@@ -15,7 +24,6 @@ export { checkedGraph } from './checked-graph.js';
 export { graphFingerprint, diffFingerprints, type GraphFingerprint } from './fingerprint.js';
 export { findUnserializable, checkSerializable, type SerializationProblem } from './serialize.js';
 export { cachedModel, type CachedModel, type CachedModelOptions } from './cached-model.js';
-export { cacheKeyOf } from './cache-key.js';
 export {
   StoreError,
   CheckpointMismatchError,

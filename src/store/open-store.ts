@@ -6,7 +6,7 @@ import { redisStore, type RedisStore } from './redis-store.js';
  *
  * ## Example
  * ```ts
- * import { DEFAULT_STORE_PATH, sqliteStore } from 'rx-orchestra';
+ * import { DEFAULT_STORE_PATH, sqliteStore } from 'rx-orchestra/store';
  * const store = sqliteStore(DEFAULT_STORE_PATH); // what openStore() opens
  * ```
  */
@@ -19,7 +19,7 @@ export const DEFAULT_STORE_PATH = '.rx-orchestra/runs.db';
  *
  * ## Example
  * ```ts
- * import { openStore, resume } from 'rx-orchestra';
+ * import { openStore, resume } from 'rx-orchestra/store';
  * const store = openStore();                          // .rx-orchestra/runs.db
  * const shared = openStore('redis://10.0.0.5:6379');  // Redis
  * ```

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadPeer } from '../peer/load-peer.js';
 import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
 import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
@@ -9,7 +10,7 @@ import type { GraphFingerprint } from './fingerprint.js';
  * ## Example
  * ```ts
  * import { Redis } from 'ioredis';
- * import { redisStore } from 'rx-orchestra';
+ * import { redisStore } from 'rx-orchestra/store';
  * const store = redisStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'reports:' });
  * ```
  */
@@ -35,7 +36,7 @@ export interface RedisStoreOptions {
  *
  * ## Example
  * ```ts
- * import { redisStore, type RedisStore } from 'rx-orchestra';
+ * import { redisStore, type RedisStore } from 'rx-orchestra/store';
  * const store: RedisStore = redisStore({ url: 'redis://127.0.0.1:6379' });
  * await store.client.ping();
  * ```
@@ -132,7 +133,7 @@ return 1
  *
  * ## Example
  * ```ts
- * import { redisStore, executeDurable } from 'rx-orchestra';
+ * import { redisStore, executeDurable } from 'rx-orchestra/store';
  * const store = redisStore({ url: 'redis://127.0.0.1:6379', prefix: 'myapp:' });
  * executeDurable(store, g, { runId: 'nightly-2026-06-01' }).subscribe();
  * await store.close();
@@ -142,7 +143,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = options.prefix ?? 'rxo:';
   if (typeof prefix !== 'string') throw new StoreError('INVALID_OPTION', `redisStore: 'prefix' must be a string`, { field: 'prefix' });
   const owned = options.client === undefined;
-  const client = options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 3, ...options.redisOptions });
+  const client = options.client ?? new (loadPeer<typeof import('ioredis')>('ioredis').Redis)(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 3, ...options.redisOptions });
   // ioredis prints "[ioredis] Unhandled error event" for every failed (re)connection of a client
   // without an error listener. Connection errors surface as the failed commands' STORE_FAILED; the
   // latest is kept to say why.

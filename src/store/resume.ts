@@ -16,7 +16,7 @@ import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
  *
  * ## Example
  * ```ts
- * import { resume, type ResumeOptions } from 'rx-orchestra';
+ * import { resume, type ResumeOptions } from 'rx-orchestra/store';
  * const options: ResumeOptions = { version: 'v2', model: claude, concurrency: 8 };
  * resume(store, 'weekly-2026-23', g, options);
  * ```
@@ -45,7 +45,8 @@ export interface ResumeOptions<C = unknown> extends Omit<ExecuteOptions<C>, 'run
  *
  * ## Example
  * ```ts
- * import { resume, sqliteStore, collect } from 'rx-orchestra';
+ * import { resume, sqliteStore } from 'rx-orchestra/store';
+ * import { collect } from 'rx-orchestra';
  * const store = sqliteStore('.rx-orchestra/runs.db');
  * const { outcomes, summary } = await collect(resume(store, 'weekly-report-2026-23', g, { model }));
  * summary.restored; // nodes taken from the checkpoint, not paid for again
@@ -79,7 +80,8 @@ export function resume<O, C>(store: RunStore, runId: string, graph: Graph<O, C>,
  *
  * ## Example
  * ```ts
- * import { loadRestore, execute } from 'rx-orchestra';
+ * import { loadRestore } from 'rx-orchestra/store';
+ * import { execute } from 'rx-orchestra';
  * const restore = await loadRestore(store, 'run-42', g);
  * execute(g, { runId: 'run-42', restore });
  * ```

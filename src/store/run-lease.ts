@@ -24,7 +24,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * ## Example
  * ```ts
- * import { resume, type LeaseOptions } from 'rx-orchestra';
+ * import { resume, type LeaseOptions } from 'rx-orchestra/store';
  * const lease: LeaseOptions = { ttlMs: 10_000 }; // a crashed owner blocks a takeover for 10 s at most
  * resume(store, 'nightly-42', g, { lease });
  * ```

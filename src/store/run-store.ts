@@ -14,7 +14,7 @@ import type { GraphFingerprint } from './fingerprint.js';
  *
  * ## Example
  * ```ts
- * import type { MaybePromise, RunCheckpoint } from 'rx-orchestra';
+ * import type { MaybePromise, RunCheckpoint } from 'rx-orchestra/store';
  * const loaded: MaybePromise<RunCheckpoint | undefined> = store.loadRun('r1');
  * const checkpoint = await loaded; // works for both
  * ```
@@ -64,7 +64,7 @@ export interface NodeCheckpoint {
  *
  * ## Example
  * ```ts
- * import type { RunCheckpoint } from 'rx-orchestra';
+ * import type { RunCheckpoint } from 'rx-orchestra/store';
  * const saved: RunCheckpoint | undefined = await store.loadRun('r1');
  * const spent = Object.values(saved?.nodes ?? {}).reduce((sum, node) => sum + node.usage.costUsd, 0);
  * ```
@@ -78,7 +78,7 @@ export interface RunCheckpoint extends RunHeader {
  *
  * ## Example
  * ```ts
- * import { cacheKeyOf } from 'rx-orchestra';
+ * import { cacheKeyOf } from './cache-key.js';
  * const entry = await store.getCached(cacheKeyOf({ prompt: 'hi' }, 'claude-haiku-4-5'), Date.now());
  * entry?.text;
  * ```
@@ -109,7 +109,7 @@ export interface CachedResponse {
  *
  * ## Example
  * ```ts
- * import { sqliteStore, type RunStore } from 'rx-orchestra';
+ * import { sqliteStore, type RunStore } from 'rx-orchestra/store';
  * const store: RunStore = sqliteStore('runs.db');
  * const saved = store.loadRun('run-42'); // RunCheckpoint | undefined (synchronously, for SQLite)
  * ```
@@ -150,7 +150,7 @@ export interface RunStore {
  *
  * ## Example
  * ```ts
- * import type { LeaseState } from 'rx-orchestra';
+ * import type { LeaseState } from 'rx-orchestra/store';
  * const state: LeaseState = await store.acquireLease('run-42', 'me', 30_000);
  * if (!state.acquired) console.log(`${state.owner} holds it for ${state.expiresInMs} ms more`);
  * ```
@@ -162,7 +162,7 @@ export type LeaseState = { acquired: true } | { acquired: false; owner: string; 
  *
  * ## Example
  * ```ts
- * import { cachedModel, type ResponseCacheStore } from 'rx-orchestra';
+ * import { cachedModel, type ResponseCacheStore } from 'rx-orchestra/store';
  * const cache: ResponseCacheStore = sqliteStore('cache.db');
  * cachedModel(claude, cache);
  * ```
@@ -183,7 +183,7 @@ export interface ResponseCacheStore {
  *
  * ## Example
  * ```ts
- * import { openStore, type DurableStore } from 'rx-orchestra';
+ * import { openStore, type DurableStore } from 'rx-orchestra/store';
  * const store: DurableStore = openStore(); // checkpoints and the response cache in one place
  * ```
  */

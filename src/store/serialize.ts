@@ -10,7 +10,7 @@ import { ValueNotSerializableError } from './errors.js';
  *
  * ## Example
  * ```ts
- * import { findUnserializable, type SerializationProblem } from 'rx-orchestra';
+ * import { findUnserializable, type SerializationProblem } from 'rx-orchestra/store';
  * const problem: SerializationProblem | undefined = findUnserializable({ at: new Date() });
  * problem?.path; // 'value.at'
  * ```
@@ -32,7 +32,7 @@ export interface SerializationProblem {
  *
  * ## Example
  * ```ts
- * import { findUnserializable } from 'rx-orchestra';
+ * import { findUnserializable } from 'rx-orchestra/store';
  * findUnserializable({ title: 'x', tags: new Set(['a']) }); // { path: 'value.tags', reason: 'a Set instance (...)' }
  * findUnserializable({ title: 'x', tags: ['a'] });          // undefined
  * ```
@@ -92,7 +92,7 @@ export function findUnserializable(value: unknown): SerializationProblem | undef
  *
  * ## Example
  * ```ts
- * import { checkSerializable } from 'rx-orchestra';
+ * import { checkSerializable } from 'rx-orchestra/store';
  * checkSerializable('outline', { title: 'RxJS', sections: ['a', 'b'] }); // fine
  * checkSerializable('outline', { when: new Date() }); // throws ValueNotSerializableError (value.when)
  * ```

@@ -1,16 +1,17 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
 import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
+import { loadPeer } from '../peer/load-peer.js';
 
 /**
  * Settings of {@link sqliteStore}.
  *
  * ## Example
  * ```ts
- * import { sqliteStore } from 'rx-orchestra';
+ * import { sqliteStore } from 'rx-orchestra/store';
  * const store = sqliteStore('runs.db', { busyTimeoutMs: 10_000 });
  * ```
  */
@@ -33,7 +34,7 @@ export interface SqliteStoreOptions {
  *
  * ## Example
  * ```ts
- * import { sqliteStore, type SqliteStore } from 'rx-orchestra';
+ * import { sqliteStore, type SqliteStore } from 'rx-orchestra/store';
  * const store: SqliteStore = sqliteStore(':memory:');
  * store.path; // ':memory:'
  * ```
@@ -113,7 +114,7 @@ interface CacheRow {
  *
  * ## Example
  * ```ts
- * import { sqliteStore, executeDurable, resume } from 'rx-orchestra';
+ * import { sqliteStore, executeDurable, resume } from 'rx-orchestra/store';
  * const store = sqliteStore('.rx-orchestra/runs.db');
  * executeDurable(store, g, { runId: 'report-2026-06-01' }).subscribe();
  * // ... after a crash, in a new process:
@@ -121,6 +122,7 @@ interface CacheRow {
  * ```
  * @param path the database file, or `':memory:'`
  * @throws {StoreError} `STORE_FAILED` when the file cannot be opened or is not a database
+ * @throws {MissingPeerError} `MISSING_PEER` when better-sqlite3 is not installed
  */
 export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const { busyTimeoutMs = 5000, clock = Date.now } = options;
@@ -128,10 +130,11 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     throw new StoreError('INVALID_OPTION', `sqliteStore: 'busyTimeoutMs' must be an integer >= 0, got ${String(busyTimeoutMs)}`, { field: 'busyTimeoutMs' });
   }
   if (typeof clock !== 'function') throw new StoreError('INVALID_OPTION', `sqliteStore: 'clock' must be a function returning ms`, { field: 'clock' });
+  const open = loadPeer<typeof Database>('better-sqlite3'); // throws MISSING_PEER naming the fix
   let db: Database.Database;
   try {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { timeout: busyTimeoutMs });
+    db = new open(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // with WAL: a commit survives a killed process
     db.pragma('foreign_keys = ON');

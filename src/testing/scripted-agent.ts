@@ -1,4 +1,5 @@
 import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { RxOrchestraError, brandError } from '../errors/rx-orchestra-error.js';
 
 /** One scripted call: reply with a value, fail with an error, or hang until cancelled, after `after` ms. */
 export type ScriptStep<T> =
@@ -40,7 +41,10 @@ export interface ScriptedAgent<I, T> {
 }
 
 /** Raised by a scripted agent whose script ran out. */
-export class ScriptExhaustedError extends Error {
+export class ScriptExhaustedError extends RxOrchestraError {
+  static {
+    brandError(this, 'ScriptExhaustedError');
+  }
   override readonly name = 'ScriptExhaustedError';
   readonly code = 'SCRIPT_EXHAUSTED' as const;
   readonly retryable = false;

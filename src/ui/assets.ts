@@ -17,7 +17,7 @@ const JS = 'text/javascript; charset=utf-8';
  * The page's ES modules, served as `/app/<path>.js` from this package's own files (the compiled
  * `.js` beside this module, or, when running from source, the `.ts` transpiled on the fly), and
  * the libraries it imports, served from node_modules: zod (the published `RunEventSchema` runs in
- * the page) and d3-dag (the graph layout). Nothing else on disk is reachable.
+ * the page), and d3-dag (the graph layout) from the package's own vendor/ copy. Nothing else on disk is reachable.
  */
 export class PageAssets {
   /** `src/` (or `dist/src/`): the page is `ui/page/*`; it also imports `run/events` (the schema) and `observe/percentile`. */
@@ -30,10 +30,7 @@ export class PageAssets {
   async get(pathname: string): Promise<Asset | undefined> {
     const page = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|observe\/percentile)\.js$/.exec(pathname);
     if (page) return this.#module(page[1]!);
-    if (pathname === '/vendor/d3-dag.js') {
-      const main = this.#require.resolve('d3-dag'); // dist/d3-dag.cjs.min.js; the ES module sits beside it
-      return { body: await readFile(join(dirname(main), 'd3-dag.esm.min.mjs')), type: JS, immutable: true };
-    }
+    if (pathname === '/vendor/d3-dag.js') return { body: await this.#d3Dag(), type: JS, immutable: true };
     const zod = /^\/vendor\/zod\/((?:[\w-]+\/)*[\w-]+\.js)$/.exec(pathname);
     if (zod) {
       this.#zodRoot ??= dirname(this.#require.resolve('zod/package.json'));
@@ -45,6 +42,18 @@ export class PageAssets {
       );
     }
     return undefined;
+  }
+
+  /**
+   * d3-dag's one-file ES module build: in the published package it ships as `dist/vendor/d3-dag.js`
+   * (copied there by `npm run build`, so users do not install d3-dag and its 21 dependencies); from the
+   * repository it comes from the devDependency.
+   */
+  async #d3Dag(): Promise<Buffer> {
+    const bundled = await readFile(new URL('../../vendor/d3-dag.js', import.meta.url)).catch(() => undefined);
+    if (bundled) return bundled;
+    const main = this.#require.resolve('d3-dag'); // dist/d3-dag.cjs.min.js; the ES module sits beside it
+    return readFile(join(dirname(main), 'd3-dag.esm.min.mjs'));
   }
 
   async #module(path: string): Promise<Asset | undefined> {

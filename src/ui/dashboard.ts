@@ -4,7 +4,8 @@ import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
 import { readRunLog } from '../observe/run-log-file.js';
 import { PageAssets } from './assets.js';
-import { DashboardOptionsError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
+import { isLoopbackHost, nonLoopbackMessage, type LoopbackHost } from './loopback.js';
 import { PAGE_CSP, PAGE_CSS, pageHtml } from './page-html.js';
 import { replayRunEvents, type ReplayOptions } from './replay.js';
 import { RunHub } from './run-hub.js';
@@ -14,7 +15,7 @@ import { RunHub } from './run-hub.js';
  *
  * ## Example
  * ```ts
- * import { startDashboard, type DashboardOptions } from 'rx-orchestra';
+ * import { startDashboard, type DashboardOptions } from 'rx-orchestra/ui';
  * const options: DashboardOptions = { replay: { path: 'runs.jsonl', speed: 10 }, port: 4800, title: 'incident 42' };
  * const dashboard = await startDashboard(options);
  * ```
@@ -33,8 +34,16 @@ export interface DashboardOptions {
    * `RunLogError` naming it.
    */
   replay?: ReplayOptions & { path: string };
-  /** Port on 127.0.0.1. @default 0 (a free port) */
+  /** Port to listen on. @default 0 (a free port) */
   port?: number;
+  /**
+   * Where to listen: a loopback host only, `'127.0.0.1'`, `'localhost'` (listens on 127.0.0.1) or
+   * `'::1'`. Anything else (`'0.0.0.0'`, a LAN address, a name) throws a
+   * {@link OptionsError} on `host`: the dashboard has no authentication, so it never
+   * listens where another machine could reach it (forward the port instead,
+   * `ssh -L 4800:127.0.0.1:4800 <host>`). @default '127.0.0.1'
+   */
+  host?: LoopbackHost | (string & {});
   /** Shown as the page's title. @default 'rx-orchestra' */
   title?: string;
   /** Clock of the replay and of event batching. @default asyncScheduler */
@@ -42,8 +51,12 @@ export interface DashboardOptions {
   /** Events are sent to pages in batches, at most one per this many ms. @default 16 */
   batchMs?: number;
   /**
-   * A page with more unsent bytes than this is disconnected instead of buffered without bound; it
-   * reconnects and starts again from a `run.snapshot`. @default 8 MiB
+   * The most a page may hold on the server unsent: its response's buffer plus its queued event
+   * batches. A page that falls further behind (or never reads) is disconnected instead of buffered
+   * without bound; it reconnects and starts again from a `run.snapshot`. The snapshot itself is
+   * serialized once per change of the run, shared by every page and not counted here: it is written
+   * 64 KiB at a time, only as fast as the page reads, so a page that never reads holds at most one
+   * such piece of it. @default 8 MiB
    */
   maxBufferedBytes?: number;
   /** Node outputs (`value`) longer than this (as JSON) are sent as a cut preview. @default 2000 */
@@ -55,7 +68,7 @@ export interface DashboardOptions {
  *
  * ## Example
  * ```ts
- * import { startDashboard, type Dashboard } from 'rx-orchestra';
+ * import { startDashboard, type Dashboard } from 'rx-orchestra/ui';
  * const dashboard: Dashboard = await startDashboard({ events$: shared.events$ });
  * console.log(`open ${dashboard.url}`);
  * process.once('SIGINT', () => void dashboard.close());
@@ -69,17 +82,20 @@ export interface Dashboard {
 }
 
 /**
- * Serves a live dashboard of a run on 127.0.0.1: one page that draws the DAG (laid out by d3-dag)
- * with nodes coloured by state, a Gantt timeline of node attempts (retry backoffs, rate-limiter
- * waits and fallbacks marked), per-agent metrics with tokens and cost so far, and the streamed
- * text of the node you click. The page receives events over Server-Sent Events (`GET /events`)
- * and validates each one with the published `RunEventSchema`; a page that connects late starts
- * from a `run.snapshot`. `GET /events.ndjson` streams the same as JSON lines (`curl … | jq`).
- * Events carry no secrets, and nothing else is served: the page's modules, zod and d3-dag.
+ * Serves a live dashboard of a run on 127.0.0.1 (or another loopback host; never beyond this
+ * machine): one page that draws the DAG (laid out by d3-dag) with nodes coloured by state, a
+ * Gantt timeline of node attempts (retry backoffs, rate-limiter waits and fallbacks marked),
+ * per-agent metrics with tokens and cost so far, and the streamed text of the node you click. The
+ * page receives events over Server-Sent Events (`GET /events`) and validates each one with the
+ * published `RunEventSchema`; a page that connects late starts from a `run.snapshot`. `GET /events.ndjson` streams the same as JSON lines (`curl … | jq`).
+ * Events carry no secrets, and nothing else is served: the page's modules, zod and d3-dag. A page
+ * that falls behind is cut off at `maxBufferedBytes`, and the snapshot is built once per change of
+ * the run, however many pages connect.
  *
  * ## Example
  * ```ts
- * import { execute, shareRun, startDashboard } from 'rx-orchestra';
+ * import { execute, shareRun } from 'rx-orchestra';
+ * import { startDashboard } from 'rx-orchestra/ui';
  * const shared = shareRun(execute(g));
  * const dashboard = await startDashboard({ events$: shared.events$ });
  * console.log(`watch at ${dashboard.url}`);
@@ -89,13 +105,18 @@ export interface Dashboard {
  * // a past run, ten times faster
  * const replay = await startDashboard({ replay: { path: 'runs.jsonl', speed: 10 } });
  * ```
- * @throws {DashboardOptionsError} for invalid options (named by field)
+ * @throws {OptionsError} for invalid options (named by field), among them a `host` that is
+ * not loopback
  * @throws {RunLogError} for a replay log with a bad line
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { source, mode } = sourceOf(options);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new DashboardOptionsError('port', `'port' must be an integer 0..65535, got ${String(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OptionsError('port', `'port' must be an integer 0..65535, got ${String(port)}`, 'dashboard');
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) throw new OptionsError('host', nonLoopbackMessage("'host'", String(host)), 'dashboard');
+  const address = host === '::1' ? '::1' : '127.0.0.1'; // 'localhost' may resolve to either: listen where the URL says
+  const urlHost = host === '::1' ? '[::1]' : '127.0.0.1';
   const hub = new RunHub(source, {
     scheduler: options.scheduler ?? asyncScheduler,
     batchMs: positive(options.batchMs, 16, 'batchMs'),
@@ -141,7 +162,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, address, () => {
       server.off('error', reject);
       resolve();
     });
@@ -150,10 +171,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw error;
   });
   const bound = (server.address() as AddressInfo).port;
-  hosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
+  hosts = new Set([`${urlHost}:${bound}`, `localhost:${bound}`]);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${bound}/`,
+    url: `http://${urlHost}:${bound}/`,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         hub.close();
@@ -164,23 +185,23 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 }
 
 function sourceOf(options: DashboardOptions): { source: Observable<RunEvent>; mode: 'live' | 'replay' } {
-  if (options.events$ && options.replay) throw new DashboardOptionsError('events$', "give either 'events$' (a live run) or 'replay' (a run log), not both");
+  if (options.events$ && options.replay) throw new OptionsError('events$', "give either 'events$' (a live run) or 'replay' (a run log), not both", 'dashboard');
   if (options.events$) {
-    if (typeof options.events$.subscribe !== 'function') throw new DashboardOptionsError('events$', "'events$' must be an Observable of run events");
+    if (typeof options.events$.subscribe !== 'function') throw new OptionsError('events$', "'events$' must be an Observable of run events", 'dashboard');
     return { source: options.events$, mode: 'live' };
   }
   if (options.replay) {
     const { path, ...replay } = options.replay;
-    if (typeof path !== 'string' || path === '') throw new DashboardOptionsError('replay.path', "'replay.path' must name a run log (JSON lines from writeRunLog)");
+    if (typeof path !== 'string' || path === '') throw new OptionsError('replay.path', "'replay.path' must name a run log (JSON lines from writeRunLog)", 'dashboard');
     const events = readRunLog(path).map((line) => line.event);
     return { source: replayRunEvents(events, { scheduler: options.scheduler, ...replay }), mode: 'replay' };
   }
-  throw new DashboardOptionsError('events$', "give 'events$' (a live run) or 'replay' (a run log)");
+  throw new OptionsError('events$', "give 'events$' (a live run) or 'replay' (a run log)", 'dashboard');
 }
 
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new DashboardOptionsError(field, `'${field}' must be a number > 0, got ${String(value)}`);
+  if (typeof value !== 'number' || !(value > 0)) throw new OptionsError(field, `'${field}' must be a number > 0, got ${String(value)}`, 'dashboard');
   return value;
 }
 

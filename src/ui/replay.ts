@@ -1,13 +1,13 @@
 import { Observable, asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
-import { DashboardOptionsError } from './errors.js';
+import { OptionsError } from '../errors/options-error.js';
 
 /**
  * How a recorded run is played back: its speed, the longest pause, and the clock.
  *
  * ## Example
  * ```ts
- * import { replayRunEvents, type ReplayOptions } from 'rx-orchestra';
+ * import { replayRunEvents, type ReplayOptions } from 'rx-orchestra/ui';
  * const fast: ReplayOptions = { speed: 20, maxGapMs: 2_000 }; // 20x, and no pause longer than 2 s
  * replayRunEvents(events, fast).subscribe(render);
  * ```
@@ -35,18 +35,19 @@ const BETWEEN_RUNS_MS = 1_000;
  *
  * ## Example
  * ```ts
- * import { readRunLog, replayRunEvents } from 'rx-orchestra';
+ * import { readRunLog } from 'rx-orchestra/observe';
+ * import { replayRunEvents } from 'rx-orchestra/ui';
  * const events = readRunLog('runs.jsonl').map((line) => line.event);
  * replayRunEvents(events, { speed: 10 }).subscribe((event) => console.log(event.type));
  * ```
- * @throws {DashboardOptionsError} at call time, for a speed that is not a positive number
+ * @throws {OptionsError} at call time, for a speed that is not a positive number
  */
 export function replayRunEvents(events: readonly RunEvent[], options: ReplayOptions = {}): Observable<RunEvent> {
   const speed = options.speed ?? 1;
   const maxGapMs = options.maxGapMs ?? Infinity;
   const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof speed !== 'number' || !(speed > 0)) throw new DashboardOptionsError('replay.speed', `'replay.speed' must be a number > 0 (Infinity: at once), got ${String(speed)}`);
-  if (typeof maxGapMs !== 'number' || !(maxGapMs >= 0)) throw new DashboardOptionsError('replay.maxGapMs', `'replay.maxGapMs' must be a number >= 0, got ${String(maxGapMs)}`);
+  if (typeof speed !== 'number' || !(speed > 0)) throw new OptionsError('replay.speed', `'replay.speed' must be a number > 0 (Infinity: at once), got ${String(speed)}`, 'dashboard');
+  if (typeof maxGapMs !== 'number' || !(maxGapMs >= 0)) throw new OptionsError('replay.maxGapMs', `'replay.maxGapMs' must be a number >= 0, got ${String(maxGapMs)}`, 'dashboard');
   const offsets = playbackOffsets(events, speed, maxGapMs);
   return new Observable<RunEvent>((subscriber) => {
     if (speed === Infinity) {

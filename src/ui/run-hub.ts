@@ -3,10 +3,11 @@ import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
 import { RunTracker } from '../run/run-tracker.js';
 import { eventJson } from './event-json.js';
+import { SnapshotCache } from './snapshot-cache.js';
 import { trackerFromSnapshot } from './tracker-from-snapshot.js';
+import { Watcher, type HubFormat } from './watcher.js';
 
-/** How a watcher receives events: Server-Sent Events for the page, NDJSON for `curl | jq`. */
-export type HubFormat = 'sse' | 'ndjson';
+export type { HubFormat } from './watcher.js';
 
 /** Settings of a {@link RunHub}. */
 export interface RunHubOptions {
@@ -14,7 +15,11 @@ export interface RunHubOptions {
   scheduler: SchedulerLike;
   /** Events are sent in batches at most this often (ms). */
   batchMs: number;
-  /** A watcher with more unsent bytes than this is cut off; the page reconnects and resyncs from a snapshot. */
+  /**
+   * A watcher whose unsent bytes (its response's `writableLength` plus its queued events) would pass
+   * this is cut off; the page reconnects and resyncs from a snapshot. The shared snapshot is not
+   * counted: it is written 64 KiB at a time, as the watcher reads.
+   */
   maxBufferedBytes: number;
   /** Node values are cut to previews of this many characters. */
   maxValueChars: number;
@@ -28,13 +33,17 @@ const MAX_BATCH_BYTES = 256 * 1024;
 /**
  * One run, many watchers: subscribes to the source once, folds it into a {@link RunTracker}, and
  * sends every watcher that connects the run's `run.snapshot` first, then the live events, in
- * batches (one SSE message per `batchMs`). Memory is bounded by the graph's size plus one batch;
- * a watcher that cannot keep up is cut off rather than buffered without bound.
+ * batches (one SSE message per `batchMs`). The snapshot is serialized once per change of the run,
+ * not once per watcher ({@link SnapshotCache}), and shared by every watcher; each watcher writes
+ * with backpressure and is cut off when it holds more than `maxBufferedBytes` unsent
+ * ({@link Watcher}). Memory is bounded by the graph's size plus one batch, plus at most
+ * `maxBufferedBytes` and one 64 KiB piece of the snapshot per watcher.
  */
 export class RunHub {
   readonly #source: Observable<RunEvent>;
   readonly #options: RunHubOptions;
-  readonly #watchers = new Map<ServerResponse, HubFormat>();
+  readonly #watchers = new Map<ServerResponse, Watcher>();
+  readonly #snapshot: SnapshotCache;
   #tracker: RunTracker | undefined;
   #runId: string | undefined;
   #pending: string[] = [];
@@ -47,6 +56,10 @@ export class RunHub {
   constructor(source: Observable<RunEvent>, options: RunHubOptions) {
     this.#source = source;
     this.#options = options;
+    this.#snapshot = new SnapshotCache(() => {
+      const snapshot = this.#tracker?.snapshot();
+      return snapshot && eventJson(snapshot, options.maxValueChars);
+    });
     if (!options.startOnConnect) this.#start();
   }
 
@@ -57,19 +70,20 @@ export class RunHub {
 
   /** Adds a watcher: writes the headers, the snapshot so far, then live events until it disconnects. */
   add(res: ServerResponse, format: HubFormat): void {
-    this.#flushNow(); // the others get what is pending; the newcomer gets it inside the snapshot
+    this.#flushNow(); // the others get what is pending; the newcomer gets it with the snapshot
     res.writeHead(200, {
       'content-type': format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
     });
+    res.flushHeaders(); // a watcher that connects before the run started learns at once that it is connected
     res.socket?.setNoDelay(true);
-    if (format === 'sse') res.write('retry: 1000\n\n');
-    const snapshot = this.#tracker?.snapshot();
-    if (snapshot) res.write(this.#encode(format, [eventJson(snapshot, this.#options.maxValueChars)]));
-    this.#watchers.set(res, format);
-    res.on('close', () => this.#watchers.delete(res));
-    if (this.#ended) this.#sendEnd(res, format);
+    const watcher = new Watcher(res, format, this.#options.maxBufferedBytes);
+    this.#watchers.set(res, watcher);
+    res.once('close', () => this.#watchers.delete(res));
+    if (format === 'sse') watcher.send('retry: 1000\n\n');
+    for (const piece of this.#snapshot.pieces(format, this.#options.scheduler.now())) watcher.sendShared(piece);
+    if (this.#ended) this.#sendEnd(watcher);
     else if (!this.#started) this.#start();
   }
 
@@ -78,7 +92,7 @@ export class RunHub {
     this.#subscription?.unsubscribe();
     this.#flush?.unsubscribe();
     this.#flush = undefined;
-    for (const res of this.#watchers.keys()) res.end();
+    for (const watcher of this.#watchers.values()) watcher.stop();
     this.#watchers.clear();
   }
 
@@ -92,13 +106,21 @@ export class RunHub {
   }
 
   #onEvent(event: RunEvent): void {
-    if (event.type === 'run.snapshot') this.#tracker = trackerFromSnapshot(event);
-    else {
-      if (event.type === 'run.started' && event.runId !== this.#runId) this.#tracker = new RunTracker();
+    if (event.type === 'run.snapshot') {
+      this.#tracker = trackerFromSnapshot(event);
+      this.#snapshot.invalidate();
+    } else {
+      if (event.type === 'run.started' && event.runId !== this.#runId) {
+        this.#tracker = new RunTracker();
+        this.#snapshot.invalidate();
+      }
       (this.#tracker ??= new RunTracker()).apply(event);
     }
     this.#runId = event.runId;
-    if (this.#watchers.size === 0) return; // nobody to tell: the tracker keeps the state
+    if (this.#watchers.size === 0) {
+      this.#snapshot.invalidate(); // nobody to tell, and no event kept: the tracker keeps the state
+      return;
+    }
     const json = eventJson(event, this.#options.maxValueChars);
     this.#pending.push(json);
     this.#pendingBytes += json.length;
@@ -111,35 +133,34 @@ export class RunHub {
     this.#flush = undefined;
     if (this.#pending.length === 0) return;
     const events = this.#pending;
+    const eventBytes = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
-    const encoded: Partial<Record<HubFormat, string>> = {};
-    for (const [res, format] of this.#watchers) {
-      res.write((encoded[format] ??= this.#encode(format, events)));
-      if (res.writableLength > this.#options.maxBufferedBytes) {
-        this.#watchers.delete(res);
-        res.destroy(); // the page reconnects and starts again from a snapshot
-      }
+    const encoded: Partial<Record<HubFormat, { data: string; bytes: number }>> = {};
+    for (const watcher of [...this.#watchers.values()]) {
+      const batch = (encoded[watcher.format] ??= this.#encode(watcher.format, events));
+      if (!watcher.send(batch.data, batch.bytes)) this.#watchers.delete(watcher.res); // cut off: the page reconnects and starts again from a snapshot
     }
+    this.#snapshot.append(events, eventBytes);
   }
 
   #end(error?: string): void {
     this.#flushNow();
     this.#ended = error === undefined ? {} : { error };
-    for (const [res, format] of this.#watchers) this.#sendEnd(res, format);
+    for (const watcher of [...this.#watchers.values()]) this.#sendEnd(watcher);
   }
 
   /** SSE: an `end` message (the page closes its connection, so it does not reconnect). NDJSON: the end of the body. */
-  #sendEnd(res: ServerResponse, format: HubFormat): void {
-    if (format === 'sse') res.write(`event: end\ndata: ${JSON.stringify(this.#ended ?? {})}\n\n`);
+  #sendEnd(watcher: Watcher): void {
+    if (watcher.format === 'sse') watcher.send(`event: end\ndata: ${JSON.stringify(this.#ended ?? {})}\n\n`);
     else {
-      this.#watchers.delete(res);
-      res.end();
+      this.#watchers.delete(watcher.res);
+      watcher.end();
     }
   }
 
-  #encode(format: HubFormat, events: readonly string[]): string {
-    if (format === 'ndjson') return `${events.join('\n')}\n`;
-    return `event: batch\ndata: {"t":${this.#options.scheduler.now()},"events":[${events.join(',')}]}\n\n`;
+  #encode(format: HubFormat, events: readonly string[]): { data: string; bytes: number } {
+    const data = format === 'ndjson' ? `${events.join('\n')}\n` : `event: batch\ndata: {"t":${this.#options.scheduler.now()},"events":[${events.join(',')}]}\n\n`;
+    return { data, bytes: Buffer.byteLength(data) };
   }
 }

@@ -12,7 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
 import type { Page } from 'playwright-core';
-import { startDashboard, type RunEvent } from '../../src/index.js';
+import { startDashboard } from '../../src/ui/index.js';
+import { type RunEvent } from '../../src/index.js';
 import { launchBrowser, openDashboard } from '../ui/browser.js';
 import { layeredDag, prng } from './random-dag.js';
 import { report, type Figure } from './report.js';

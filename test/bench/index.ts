@@ -4,8 +4,25 @@ import { seed003 } from './s003.bench.js';
 import { resilience, seed002 } from './resilience.bench.js';
 import { scaleout } from './scaleout.bench.js';
 import { dashboardThroughput } from './dashboard.bench.js';
+import { soak } from './soak.bench.js';
 
-/** `npm run bench`: every figure of the project, one JSON line each, then a table. */
+/** Every bench, by the name that picks it: `npm run bench -- soak resilience` runs those two alone. */
+const BENCHES: Record<string, () => Promise<Figure[]>> = {
+  overheadPerNode,
+  memoryAcrossRuns,
+  makespanRatio,
+  seed002,
+  seed003,
+  resilience,
+  scaleout,
+  dashboardThroughput,
+  soak,
+};
+
+/** `npm run bench`: every figure of the project (or those of the benches named), one JSON line each, then a table. */
+const picked = process.argv.slice(2);
+const unknown = picked.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}: pick from ${Object.keys(BENCHES).join(', ')}`);
 const figures: Figure[] = [];
-for (const bench of [overheadPerNode, memoryAcrossRuns, makespanRatio, seed002, seed003, resilience, scaleout, dashboardThroughput]) figures.push(...(await bench()));
+for (const [name, bench] of Object.entries(BENCHES)) if (picked.length === 0 || picked.includes(name)) figures.push(...(await bench()));
 report(figures);

@@ -1,5 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { createDispatcher, execute, graphFromNodes, remoteNode, type Dispatcher, type RunEvent } from '../../src/index.js';
+import { createDispatcher, remoteNode, type Dispatcher } from '../../src/distributed/index.js';
+import { execute, graphFromNodes, type RunEvent } from '../../src/index.js';
 import { startRedis } from '../support/redis-server.js';
 import { startWorkerProcess } from '../distributed/worker-process.js';
 import type { Figure } from './report.js';

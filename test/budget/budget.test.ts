@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { errorInfo } from 'rx-orchestra';
+import { errorInfo } from '../../src/run/outcome.js';
+import { anotherCopy } from '../errors/another-copy.js';
+import { assertWithinBudget } from '../../src/budget/preflight.js';
+import { checkBudgetConfig } from '../../src/budget/budget-config.js';
 import {
   BudgetConfigError,
   BudgetExceededError,
-  assertWithinBudget,
-  checkBudgetConfig,
   estimateRunCost,
   isBudgetConfigError,
   isBudgetExceededError,
@@ -87,11 +88,14 @@ describe('assertWithinBudget', () => {
 });
 
 describe('BudgetExceededError', () => {
-  it('is recognised across package copies by name and code, and nothing else is', () => {
+  it('is recognised across package copies by its brand, and nothing else is', async () => {
     const error = new BudgetExceededError({ estimateUsd: 1, maxUsd: 0.5, topNodes: [] });
     expect(isBudgetExceededError(error)).toBe(true);
-    const foreign = Object.assign(new Error('estimated $1.00 exceeds the budget of $0.50'), { name: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' });
+    const copy = await anotherCopy(() => import('../../src/budget/errors.js'));
+    const foreign = new copy.BudgetExceededError({ estimateUsd: 1, maxUsd: 0.5, topNodes: [] });
+    expect(foreign).not.toBeInstanceOf(BudgetExceededError);
     expect(isBudgetExceededError(foreign)).toBe(true);
+    expect(isBudgetExceededError(Object.assign(new Error('x'), { name: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' }))).toBe(false); // a lookalike, without the brand
     expect(isBudgetExceededError(Object.assign(new Error('x'), { name: 'BudgetExceededError' }))).toBe(false);
     expect(isBudgetExceededError({ name: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' })).toBe(false);
     expect(isBudgetExceededError(new BudgetConfigError('maxUsd', 'x'))).toBe(false);

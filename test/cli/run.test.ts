@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunEventSchema, readRunLog } from 'rx-orchestra';
+import { RunEventSchema } from 'rx-orchestra';
+import { readRunLog } from 'rx-orchestra/observe';
 import { FIXTURE, runCli } from './helpers.js';
 
 const TIMEOUT = 120_000; // a child process loads the library through tsx: seconds on a busy machine

@@ -4,13 +4,15 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   createDispatcher,
-  execute,
-  graph,
   isDistributedError,
   remoteNode,
-  RunEventSchema,
   startWorker,
   type Dispatcher,
+} from 'rx-orchestra/distributed';
+import {
+  execute,
+  graph,
+  RunEventSchema,
   type EventOf,
   type RunEvent,
 } from 'rx-orchestra';

@@ -3,16 +3,15 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { Redis } from 'ioredis';
 import {
   createDispatcher,
-  execute,
   fleetRateLimiter,
-  graph,
   isDistributedError,
   limitsOfQuota,
-  QUOTA_PRESETS,
   remoteNode,
   type Dispatcher,
   type FleetRateLimiter,
-} from 'rx-orchestra';
+} from 'rx-orchestra/distributed';
+import { execute, graph } from 'rx-orchestra';
+import { QUOTA_PRESETS } from 'rx-orchestra/operators';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { createDispatcher, execute, graph, isNodeEndEvent, remoteNode, type Dispatcher, type EventOf, type RunEvent, type WorkerEvent } from 'rx-orchestra';
+import { createDispatcher, remoteNode, type Dispatcher, type WorkerEvent } from 'rx-orchestra/distributed';
+import { execute, graph, isNodeEndEvent, type EventOf, type RunEvent } from 'rx-orchestra';
 import { spawnRedis, type OwnedRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 

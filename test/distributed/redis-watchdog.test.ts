@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import { createDispatcher, isDistributedError } from 'rx-orchestra';
+import { createDispatcher, isDistributedError } from 'rx-orchestra/distributed';
 import { RedisWatchdog } from '../../src/distributed/redis-watchdog.js';
 
 class FakeClient extends EventEmitter {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { createDispatcher, execute, graph, isNodeEndEvent, remoteNode, type Dispatcher, type RunEvent } from 'rx-orchestra';
+import { createDispatcher, remoteNode, type Dispatcher } from 'rx-orchestra/distributed';
+import { execute, graph, isNodeEndEvent, type RunEvent } from 'rx-orchestra';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 

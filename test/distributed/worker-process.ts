@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { WorkerEvent } from '../../src/index.js';
+import type { WorkerEvent } from '../../src/distributed/index.js';
 import type { WorkerConfig } from './fixtures/worker.js';
 
 const script = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));

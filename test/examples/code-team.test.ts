@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler } from 'rxjs';
-import type { AgentResult } from 'rx-orchestra';
+import type { AgentResult } from 'rx-orchestra/patterns';
 import { DEMO_FEATURE, planFeature, runCodeTeam, type CodeTeamEvent } from '../../examples/code-team-setup.js';
 
 /** Runs the demo in virtual time, with its printed lines. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler, tap } from 'rxjs';
-import { collect, execute, hasValue, routingStats, supervisorTimeline, type RunEvent, type SupervisorResult } from 'rx-orchestra';
+import { collect, execute, hasValue, type RunEvent } from 'rx-orchestra';
+import { routingStats, supervisorTimeline, type SupervisorResult } from 'rx-orchestra/patterns';
 import { buildDataStandardizer, POST_PROCESSING_MS, WORKERS, type DataStandardizerOptions } from '../../examples/data-standardizer-graph.js';
 
 /** Runs the example's graph in virtual time: one scheduler for the models, the workers and the executor. */

@@ -10,14 +10,12 @@ import {
   execute,
   graphFromNodes,
   isGraphError,
-  readRunLog,
   run,
-  runMetrics,
   shareRun,
-  writeRunLog,
   type NodeOutcome,
   type RunEvent,
 } from 'rx-orchestra';
+import { readRunLog, runMetrics, writeRunLog } from 'rx-orchestra/observe';
 import { LiveRunState } from '../../src/cli/live-state.js';
 import { record, testScheduler, work } from '../run/virtual-run.js';
 

@@ -65,6 +65,23 @@ describe('cancelling runs that share a governed model', () => {
     expect(spy.startedAfterCancel).toBe(0);
   });
 
+  it('two runs in one subscription, a call of one queued for the quota (output tokens): cancelling does not admit it', () => {
+    // a0 holds 600 of 1,000 output tokens a minute; b0 (the other run) waits for them. Tearing a0
+    // down gives its estimate back: that must not admit b0 before b0's own run is torn down.
+    const spy = testScheduler().run(({ flush }) => {
+      const { model: raw, spy } = spied();
+      const model = governedModel(raw, { concurrency: 10, quota: { outputTokensPerMinute: 1_000 }, expectedOutputTokens: () => 600 });
+      const subscription = merge(execute(llmNodes('a', 1), { model, concurrency: Infinity }), execute(llmNodes('b', 1), { model, concurrency: Infinity })).subscribe();
+      cancelAt(500, subscription, spy);
+      flush();
+      expect(model.rateLimiter.queued).toBe(0);
+      expect(model.concurrency.inFlight).toBe(0);
+      return spy;
+    });
+    expect(spy.started).toBe(1);
+    expect(spy.startedAfterCancel).toBe(0);
+  });
+
   it('nodes that only pass their AbortSignal (Promise nodes): aborting one call does not hand its slot to a sibling', () => {
     const spy = testScheduler().run(({ flush }) => {
       const { model: raw, spy } = spied();
@@ -148,6 +165,23 @@ describe('limiters never admit a call whose signal is aborted', () => {
       expect(limiter.inFlight).toBe(0);
       limiter.acquire().subscribe(() => slots.push('later'));
       expect(slots).toEqual(['later']);
+    });
+  });
+
+  it('RateLimiter: tokens given back by a cancelled call admit waiters after the teardown in progress, not inside it', () => {
+    testScheduler().run(({ flush }) => {
+      const limiter = new RateLimiter({ outputTokensPerMinute: 1_000 });
+      const admitted: string[] = [];
+      let first: { settle: (actual: { outputTokens?: number }, options?: { cancelled?: boolean }) => void } | undefined;
+      limiter.acquire({ outputTokens: 600 }).subscribe((permit) => (first = permit));
+      const next = limiter.acquire({ outputTokens: 600 }).subscribe(() => admitted.push('next'));
+      first!.settle({ outputTokens: 0 }, { cancelled: true }); // one holder is torn down...
+      expect(admitted).toEqual([]);
+      next.unsubscribe(); // ...and, in the same teardown, the waiter behind it
+      flush();
+      expect(admitted).toEqual([]);
+      limiter.acquire({ outputTokens: 600 }).subscribe(() => admitted.push('later'));
+      expect(admitted).toEqual(['later']);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QuotaBuckets, TokenBucket, checkQuota } from '../../src/models/simulated/quota-buckets.js';
+import { QuotaBuckets, QuotaBucket as TokenBucket, checkQuota } from '../../src/models/simulated/quota-buckets.js';
 
 describe('TokenBucket', () => {
   it('starts full and refills continuously at limit per minute, exactly for integer clocks', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { asyncScheduler, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { isRetryable, retryAfterOf } from 'rx-orchestra/operators';
-import { errorInfo, isSimulatedModelError, simulatedModel, type ModelEvent, type SimulatedFaults, type SimulatedModelOptions } from 'rx-orchestra';
+import { errorInfo } from '../../src/run/outcome.js';
+import { isSimulatedModelError, simulatedModel, type ModelEvent, type SimulatedFaults, type SimulatedModelOptions } from 'rx-orchestra';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const FIXED = { medianMs: 1000, p95Ms: 1000 };

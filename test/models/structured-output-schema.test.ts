@@ -6,7 +6,8 @@
 import Anthropic, { BadRequestError } from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { anthropicModel, collect, execute, graph, jsonSchemaOf, llm, simulatedModel, type Model } from 'rx-orchestra';
+import { anthropicModel, collect, execute, graph, llm, simulatedModel, type Model } from 'rx-orchestra';
+import { jsonSchemaOf } from '../../src/nodes/structured-output.js';
 import { startFakeAnthropic, type FakeAnthropic } from 'rx-orchestra/testing';
 import { jsonSchemaForClaude } from '../../src/models/anthropic/json-schema-for-claude.js';
 import { structuredOutputProblem } from '../../src/testing/fake-anthropic/schema-rules.js';

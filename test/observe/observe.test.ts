@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRunLogger, execute, graph, logRunEvents, readRunLog, runMetrics, RunLogError, traceRunEvents, writeRunLog, type RunEvent } from 'rx-orchestra';
+import { createRunLogger, logRunEvents, readRunLog, runMetrics, RunLogError, traceRunEvents, writeRunLog } from 'rx-orchestra/observe';
+import { execute, graph, type RunEvent } from 'rx-orchestra';
 import { failAfter, record, testScheduler, work } from '../run/virtual-run.js';
 
 /** A small run with an agent label, a retry, a failure, a skip and a fallback. */

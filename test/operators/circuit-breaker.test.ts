@@ -12,6 +12,7 @@ import {
   type CircuitBreaker,
   type CircuitEvent,
 } from 'rx-orchestra/operators';
+import { anotherCopy } from '../errors/another-copy.js';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const overloaded = Object.assign(new Error('overloaded'), { status: 529 });
@@ -50,7 +51,7 @@ describe('circuitBreaker', () => {
     });
   });
 
-  it('refuses with a typed CircuitOpenError carrying the cool-down left', () => {
+  it('refuses with a typed CircuitOpenError carrying the cool-down left', async () => {
     const errors: unknown[] = [];
     testScheduler().run(({ cold, expectObservable }) => {
       const breaker = createCircuitBreaker({ name: 'opus', policy: consecutiveFailures(1), cooldownMs: 50 });
@@ -63,7 +64,9 @@ describe('circuitBreaker', () => {
     expect(isCircuitOpenError(error)).toBe(true);
     expect(error).toBeInstanceOf(CircuitOpenError);
     expect(error).toMatchObject({ name: 'CircuitOpenError', code: 'CIRCUIT_OPEN', breaker: 'opus', retryable: false, retryAfterMs: 22, state: 'open' });
-    expect(isCircuitOpenError(Object.assign(new Error('x'), { code: 'CIRCUIT_OPEN' }))).toBe(true);
+    const copy = await anotherCopy(() => import('../../operators/circuit-breaker.js'));
+    expect(isCircuitOpenError(new copy.CircuitOpenError('opus', 22))).toBe(true); // from another copy of the package
+    expect(isCircuitOpenError(Object.assign(new Error('x'), { code: 'CIRCUIT_OPEN' }))).toBe(false); // another class with the same code
     expect(isCircuitOpenError(new Error('x'))).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import { Observable, of, type OperatorFunction } from 'rxjs';
-import { fallbackChain, isRetryable, type FallbackStep } from 'rx-orchestra/operators';
+import { fallbackChain, isRetryable, type FallbackChainStep as FallbackStep } from 'rx-orchestra/operators';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const overloaded = (model: string) => Object.assign(new Error(`${model} overloaded`), { status: 529 });

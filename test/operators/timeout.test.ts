@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import { TimeoutError, isTimeoutError, timeout } from 'rx-orchestra/operators';
+import { anotherCopy } from '../errors/another-copy.js';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -41,11 +42,13 @@ describe('timeout', () => {
     });
   });
 
-  it('has a typed, retryable error and a guard', () => {
+  it('has a typed, retryable error and a guard', async () => {
     const error = new TimeoutError('first', 100);
     expect(error).toMatchObject({ code: 'TIMEOUT', kind: 'first', ms: 100, retryable: true });
     expect(isTimeoutError(error)).toBe(true);
-    expect(isTimeoutError(Object.assign(new Error('x'), { code: 'TIMEOUT' }))).toBe(true);
+    const copy = await anotherCopy(() => import('../../operators/timeout.js'));
+    expect(isTimeoutError(new copy.TimeoutError('first', 100))).toBe(true); // from another copy of the package
+    expect(isTimeoutError(Object.assign(new Error('x'), { code: 'TIMEOUT' }))).toBe(false); // another class with the same code
     expect(isTimeoutError(new Error('x'))).toBe(false);
   });
 

@@ -7,18 +7,15 @@ import { asyncScheduler, lastValueFrom, toArray, type SchedulerLike } from 'rxjs
 import { z } from 'zod';
 import {
   anthropicModel,
-  cacheKeyOf,
-  cachedModel,
   collect,
   execute,
   graph,
-  isStoreError,
   llm,
-  sqliteStore,
-  type DurableStore,
   type Model,
   type RunEvent,
 } from 'rx-orchestra';
+import { cacheKeyOf } from '../../src/store/cache-key.js';
+import { cachedModel, isStoreError, sqliteStore, type DurableStore } from 'rx-orchestra/store';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
 import { redisKind, sqliteKind } from './stores.js';
 

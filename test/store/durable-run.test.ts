@@ -7,14 +7,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defer, lastValueFrom, of, timer, toArray, map, NEVER, type Observable } from 'rxjs';
 import {
   checkpoint,
-  collect,
-  execute,
   executeDurable,
-  graph,
   isCheckpointMismatchError,
   isStoreError,
   resume,
   type DurableStore,
+} from 'rx-orchestra/store';
+import {
+  collect,
+  execute,
+  graph,
   type NodeContext,
   type RunEvent,
 } from 'rx-orchestra';

@@ -1,6 +1,7 @@
 /** A graph's fingerprint: ids and deps in any order, plus a version; a diff names what changed. */
 import { describe, expect, it } from 'vitest';
-import { diffFingerprints, graph, graphFingerprint } from 'rx-orchestra';
+import { diffFingerprints, graphFingerprint } from 'rx-orchestra/store';
+import { graph } from 'rx-orchestra';
 
 const run = () => ['x'];
 const base = graph()

@@ -5,7 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
-import { executeDurable, graph, graphFingerprint, loadRestore, resume, type DurableStore, type NodeCheckpoint, type RunEvent } from 'rx-orchestra';
+import { executeDurable, graphFingerprint, loadRestore, resume, type DurableStore, type NodeCheckpoint } from 'rx-orchestra/store';
+import { graph, type RunEvent } from 'rx-orchestra';
 import { redisKind, sqliteKind } from './stores.js';
 
 const all = (run$: Observable<RunEvent>) => lastValueFrom(run$.pipe(toArray()));

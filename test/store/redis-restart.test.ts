@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { Redis } from 'ioredis';
-import { executeDurable, graph, isStoreError, redisStore, resume, type RedisStore, type RunEvent } from 'rx-orchestra';
+import { executeDurable, isStoreError, redisStore, resume, type RedisStore } from 'rx-orchestra/store';
+import { graph, type RunEvent } from 'rx-orchestra';
 import { spawnRedis, startRedis, type OwnedRedis, type TestRedis } from '../support/redis-server.js';
 
 const settle = (run$: Observable<RunEvent>) =>

@@ -14,9 +14,7 @@ import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   executeDurable,
-  graph,
   graphFingerprint,
-  graphFromNodes,
   isRunLockedError,
   isStoreError,
   redisStore,
@@ -25,9 +23,9 @@ import {
   type DurableStore,
   type MaybePromise,
   type NodeCheckpoint,
-  type RunEvent,
   type RunStore,
-} from 'rx-orchestra';
+} from 'rx-orchestra/store';
+import { graph, graphFromNodes, type RunEvent } from 'rx-orchestra';
 import { startFakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { redisKind, sqliteKind, tempDir } from './stores.js';

@@ -1,7 +1,7 @@
 /** What a checkpoint can hold: plain JSON data survives; everything that would come back different is named, with its path. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkSerializable, findUnserializable, isStoreError, isValueNotSerializableError, ValueNotSerializableError } from 'rx-orchestra';
+import { checkSerializable, findUnserializable, isStoreError, isValueNotSerializableError, ValueNotSerializableError } from 'rx-orchestra/store';
 
 class Point {
   constructor(

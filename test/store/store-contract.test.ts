@@ -3,7 +3,8 @@
  * Redis on a real redis-server. What one handle writes, another handle (another process) reads.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { graph, graphFingerprint, isStoreError, type CachedResponse, type DurableStore, type NodeCheckpoint } from 'rx-orchestra';
+import { graph } from 'rx-orchestra';
+import { graphFingerprint, isStoreError, type CachedResponse, type DurableStore, type NodeCheckpoint } from 'rx-orchestra/store';
 import { redisKind, sqliteKind } from './stores.js';
 
 const g = graph()

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisStore, sqliteStore, type DurableStore } from 'rx-orchestra';
+import { redisStore, sqliteStore, type DurableStore } from 'rx-orchestra/store';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 
 export interface StoreKind {

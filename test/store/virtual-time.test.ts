@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { TestScheduler } from 'rxjs/testing';
-import { executeDurable, graph, resume, sqliteStore, type RunEvent } from 'rx-orchestra';
+import { executeDurable, resume, sqliteStore } from 'rx-orchestra/store';
+import { graph, type RunEvent } from 'rx-orchestra';
 import { eventTimeline } from 'rx-orchestra/testing';
 import { tempDir } from './stores.js';
 

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execute, shareRun, startDashboard, writeRunLog, type RunEvent } from 'rx-orchestra';
+import { execute, shareRun, type RunEvent } from 'rx-orchestra';
+import { startDashboard } from 'rx-orchestra/ui';
+import { writeRunLog } from 'rx-orchestra/observe';
 import { launchBrowser, openDashboard } from './browser.js';
 import { CROWDED_NODES, PIPELINE_NODES, crowdedPipeline, researchPipeline } from './pipeline.js';
 

@@ -1,7 +1,8 @@
 /** The page's in-memory model, in Node: what it keeps, what it adds up, and what it bounds. */
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { RunTracker, execute, runMetrics, type RunEvent } from 'rx-orchestra';
+import { RunTracker, execute, type RunEvent } from 'rx-orchestra';
+import { runMetrics } from 'rx-orchestra/observe';
 import { DashboardModel } from '../../src/ui/page/model.js';
 import { CROWDED_NODES, crowdedPipeline } from './pipeline.js';
 

@@ -1,7 +1,8 @@
 /** Playing recorded events back on a scheduler, in virtual time. */
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { isDashboardOptionsError, replayRunEvents, type RunEvent } from 'rx-orchestra';
+import { isDashboardOptionsError, replayRunEvents } from 'rx-orchestra/ui';
+import { type RunEvent } from 'rx-orchestra';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const runId = 'r';

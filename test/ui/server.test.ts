@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { RunEventSchema, RunLogError, execute, isDashboardOptionsError, shareRun, startDashboard, type DashboardOptions, type RunEvent } from 'rx-orchestra';
+import { RunEventSchema, execute, shareRun, type RunEvent } from 'rx-orchestra';
+import { RunLogError } from 'rx-orchestra/observe';
+import { isDashboardOptionsError, startDashboard, type DashboardOptions } from 'rx-orchestra/ui';
 import { eventJson } from '../../src/ui/event-json.js';
 import { RunHub } from '../../src/ui/run-hub.js';
 import { PIPELINE_NODES, researchPipeline } from './pipeline.js';
@@ -181,6 +183,7 @@ describe('the run hub', () => {
       writableLength: 0,
       destroyed: false,
       writeHead: () => res,
+      flushHeaders: () => undefined,
       write: (chunk: string) => ((res.writableLength += chunk.length), true),
       end: () => undefined,
       destroy: () => ((res.destroyed = true), res.emit('close')),

@@ -5,6 +5,7 @@ import { classifyAnthropicError } from './classify-error.js';
 import { rateLimitOf } from './headers.js';
 import { jsonSchemaForClaude } from './json-schema-for-claude.js';
 import { secretsOf } from './scrub-secrets.js';
+import { RxOrchestraError, brandError } from '../../errors/rx-orchestra-error.js';
 
 /** Settings of {@link anthropicModel}. Every field is optional. */
 export interface AnthropicModelOptions {
@@ -23,7 +24,10 @@ export interface AnthropicModelOptions {
 }
 
 /** No API key where a real Claude call is needed. */
-export class MissingApiKeyError extends Error {
+export class MissingApiKeyError extends RxOrchestraError {
+  static {
+    brandError(this, 'MissingApiKeyError');
+  }
   override readonly name = 'MissingApiKeyError';
   readonly code = 'MISSING_API_KEY' as const;
   readonly retryable = false;

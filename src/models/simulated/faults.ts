@@ -1,4 +1,4 @@
-import { ModelOptionsError } from '../errors.js';
+import { OptionsError } from '../../errors/options-error.js';
 
 /**
  * Transient failures to inject, each a share 0..1 of the calls admitted (the shares add up to at
@@ -28,21 +28,21 @@ const FAULT_ORDER: readonly FaultKind[] = ['overloaded', 'serverError', 'rateLim
 
 /**
  * Checks and merges `failureRate` and `faults` into one share per fault kind.
- * @throws {ModelOptionsError} naming the field, for a share outside 0..1, shares adding up to more
+ * @throws {OptionsError} naming the field, for a share outside 0..1, shares adding up to more
  * than 1, or `failureRate` and `faults.overloaded` both given and different
  * @internal
  */
 export function resolveFaults(failureRate: number | undefined, faults: SimulatedFaults | undefined, where: string): Required<SimulatedFaults> {
   const checkShare = (field: string, value: unknown) => {
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) {
-      throw new ModelOptionsError(field, `${where}: '${field}' must be a number between 0 and 1, got ${String(value)}`);
+      throw new OptionsError(field, `${where}: '${field}' must be a number between 0 and 1, got ${String(value)}`, 'models');
     }
   };
   checkShare('failureRate', failureRate);
-  if (faults !== undefined && (typeof faults !== 'object' || faults === null)) throw new ModelOptionsError('faults', `${where}: 'faults' must be an object, got ${String(faults)}`);
+  if (faults !== undefined && (typeof faults !== 'object' || faults === null)) throw new OptionsError('faults', `${where}: 'faults' must be an object, got ${String(faults)}`, 'models');
   for (const kind of FAULT_ORDER) checkShare(`faults.${kind}`, faults?.[kind]);
   if (failureRate !== undefined && faults?.overloaded !== undefined && failureRate !== faults.overloaded) {
-    throw new ModelOptionsError('faults.overloaded', `${where}: 'failureRate' is a shorthand for 'faults.overloaded'; give one of them, got ${failureRate} and ${faults.overloaded}`);
+    throw new OptionsError('faults.overloaded', `${where}: 'failureRate' is a shorthand for 'faults.overloaded'; give one of them, got ${failureRate} and ${faults.overloaded}`, 'models');
   }
   const rates = {
     overloaded: faults?.overloaded ?? failureRate ?? 0,
@@ -51,7 +51,7 @@ export function resolveFaults(failureRate: number | undefined, faults: Simulated
     dropped: faults?.dropped ?? 0,
   };
   const total = FAULT_ORDER.reduce((sum, kind) => sum + rates[kind], 0);
-  if (total > 1 + 1e-9) throw new ModelOptionsError('faults', `${where}: the fault shares add up to ${total}, more than 1`);
+  if (total > 1 + 1e-9) throw new OptionsError('faults', `${where}: the fault shares add up to ${total}, more than 1`, 'models');
   return rates;
 }
 

@@ -1,5 +1,6 @@
 import type { RateLimitSnapshot, RateLimitWindow } from '../model.js';
-import { ModelOptionsError } from '../errors.js';
+import { OptionsError } from '../../errors/options-error.js';
+import { TokenBucket } from '../../../operators/token-bucket.js';
 
 /**
  * A provider quota like the real API's: per-minute limits on requests, input tokens and output
@@ -30,59 +31,41 @@ export type QuotaVerdict =
   /** Never: the call needs more input tokens than the input bucket holds when full. */
   | { admitted: false; tooLarge: true; bucket: 'inputTokens' };
 
-const MINUTE_MS = 60_000;
-
 /**
- * One token bucket with capacity `limit`, refilled at `limit` per minute. The level is kept
- * multiplied by 60 000 ("limit-milliseconds"), so that with integer clock readings and integer
- * limits all arithmetic is exact: RPM 2 refills one request in exactly 30 000 ms.
+ * One bucket of a {@link SimulatedQuota}: the library's one {@link TokenBucket}, per minute (capacity
+ * `limit`, refilled at `limit` per minute, exact for integer limits and clocks), in the words the
+ * quota speaks: a wait that can never end is `Infinity`.
  * @internal
  */
-export class TokenBucket {
-  /** level × 60 000 */
-  private scaled: number;
-  private at: number;
+export class QuotaBucket {
+  readonly #bucket: TokenBucket;
 
   constructor(
+    /** The per-minute limit (the capacity). */
     readonly limit: number,
     now: number,
   ) {
-    this.scaled = limit * MINUTE_MS;
-    this.at = now;
+    this.#bucket = TokenBucket.perMinute(limit, now);
   }
 
   /** What the bucket holds at `now` (negative in debt). */
   level(now: number): number {
-    this.refill(now);
-    return this.scaled / MINUTE_MS;
+    return this.#bucket.level(now);
   }
 
   /** Ms from `now` until the bucket holds `amount`: 0 when it does now, Infinity when it never can. */
   waitFor(amount: number, now: number): number {
-    this.refill(now);
-    const missing = amount * MINUTE_MS - this.scaled;
-    if (missing <= 0) return 0;
-    if (amount > this.limit) return Infinity;
-    return Math.ceil(missing / this.limit);
+    return amount > this.limit ? Infinity : this.#bucket.timeUntil(amount, now);
   }
 
   /** Takes `amount` (the level may go negative). */
   take(amount: number, now: number): void {
-    this.refill(now);
-    this.scaled -= amount * MINUTE_MS;
+    this.#bucket.take(amount, now);
   }
 
   /** Ms from `now` until the bucket is full. */
   untilFull(now: number): number {
-    this.refill(now);
-    return Math.ceil((this.limit * MINUTE_MS - this.scaled) / this.limit);
-  }
-
-  private refill(now: number): void {
-    if (now < this.at) this.at = now; // a clock that went back (a new virtual run): refill from here
-    if (now === this.at) return;
-    this.scaled = Math.min(this.limit * MINUTE_MS, this.scaled + (now - this.at) * this.limit);
-    this.at = now;
+    return this.#bucket.timeUntilFull(now);
   }
 }
 
@@ -101,7 +84,7 @@ export class TokenBucket {
  * @internal
  */
 export class QuotaBuckets {
-  private readonly buckets: Partial<Record<QuotaBucketName, TokenBucket>> = {};
+  private readonly buckets: Partial<Record<QuotaBucketName, QuotaBucket>> = {};
 
   constructor(quota: SimulatedQuota, now: number) {
     const limits: [QuotaBucketName, number | undefined][] = [
@@ -109,7 +92,7 @@ export class QuotaBuckets {
       ['inputTokens', quota.inputTokensPerMinute],
       ['outputTokens', quota.outputTokensPerMinute],
     ];
-    for (const [name, limit] of limits) if (limit !== undefined) this.buckets[name] = new TokenBucket(limit, now);
+    for (const [name, limit] of limits) if (limit !== undefined) this.buckets[name] = new QuotaBucket(limit, now);
   }
 
   /**
@@ -145,7 +128,7 @@ export class QuotaBuckets {
   /** The state of each declared bucket, as the `anthropic-ratelimit-*` headers would report it. */
   snapshot(now: number): RateLimitSnapshot {
     const snapshot: RateLimitSnapshot = {};
-    for (const [name, bucket] of Object.entries(this.buckets) as [QuotaBucketName, TokenBucket][]) {
+    for (const [name, bucket] of Object.entries(this.buckets) as [QuotaBucketName, QuotaBucket][]) {
       const window: RateLimitWindow = { limit: bucket.limit, remaining: Math.max(0, Math.floor(bucket.level(now))), resetAt: now + bucket.untilFull(now) };
       snapshot[name] = window;
     }
@@ -154,16 +137,16 @@ export class QuotaBuckets {
 }
 
 /**
- * Throws a {@link ModelOptionsError} naming the field when a quota limit is not a finite number > 0.
+ * Throws a {@link OptionsError} naming the field when a quota limit is not a finite number > 0.
  * @internal
  */
 export function checkQuota(quota: SimulatedQuota | undefined, where: string): void {
   if (quota === undefined) return;
-  if (typeof quota !== 'object' || quota === null) throw new ModelOptionsError('quota', `${where}: 'quota' must be an object, got ${String(quota)}`);
+  if (typeof quota !== 'object' || quota === null) throw new OptionsError('quota', `${where}: 'quota' must be an object, got ${String(quota)}`, 'models');
   for (const field of ['requestsPerMinute', 'inputTokensPerMinute', 'outputTokensPerMinute'] as const) {
     const value = quota[field];
     if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-      throw new ModelOptionsError(`quota.${field}`, `${where}: 'quota.${field}' must be a finite number > 0, got ${String(value)}`);
+      throw new OptionsError(`quota.${field}`, `${where}: 'quota.${field}' must be a finite number > 0, got ${String(value)}`, 'models');
     }
   }
 }

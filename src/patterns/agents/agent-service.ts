@@ -13,13 +13,13 @@ import type { AgentResult } from './result.js';
  *
  * ## Example
  * ```ts
- * import { defineAgent } from 'rx-orchestra';
+ * import { defineAgent } from 'rx-orchestra/patterns';
  * defineAgent({ name: 'coder', version: '1', capabilities: ['code'], model: 'claude-haiku-4-5',
  *   execute: (task, { signal, inputs, provider }) => provider!.complete({ prompt: `Implement: ${String(inputs.design)}` }, signal).pipe(map((c) => ({ output: c.text }))) });
  * ```
  */
 export interface AgentTaskContext {
-  /** Aborts when the task is cancelled or times out: pass it on to model calls. */
+  /** Aborts when the task is cancelled or times out (reason: an `AttemptAbortError`, `code: 'CANCELLED'`): pass it on to model calls. */
   readonly signal: AbortSignal;
   /** The clock: use it for any timing so tests run in virtual time. */
   readonly scheduler: SchedulerLike;
@@ -41,7 +41,7 @@ export interface AgentTaskContext {
  *
  * ## Example
  * ```ts
- * import { defineAgent, type AgentOutput } from 'rx-orchestra';
+ * import { defineAgent, type AgentOutput } from 'rx-orchestra/patterns';
  * const done: AgentOutput<string> = { output: 'done', tokensUsed: 120 };
  * defineAgent({ name: 'x', version: '1', capabilities: ['x'], model: 'none', execute: () => of(done) });
  * ```
@@ -59,7 +59,7 @@ export interface AgentOutput<O> {
  *
  * ## Example
  * ```ts
- * import { defineAgent, type AgentService } from 'rx-orchestra';
+ * import { defineAgent, type AgentService } from 'rx-orchestra/patterns';
  * import { of } from 'rxjs';
  * const echo: AgentService<{ text: string }, string> = {
  *   name: 'echo', version: '1.0.0', capabilities: ['echo'], model: 'none', maxConcurrency: 2, timeoutMs: 1_000,
@@ -81,7 +81,7 @@ export interface AgentService<P = unknown, O = unknown> {
   readonly timeoutMs?: number;
   /** Whether it accepts a task. @default `capabilities.includes(task.type)` */
   canHandle?(task: AgentTask): boolean;
-  /** The work: an Observable, a Promise or an iterable of `{ output, tokensUsed? }`; the last value counts. */
+  /** The work: an Observable, a Promise or an iterable of `{ output, tokensUsed? }`; the last value counts, and none is a `NO_OUTPUT` result. */
   execute(task: AgentTask<P>, ctx: AgentTaskContext): ObservableInput<AgentOutput<O>>;
 }
 
@@ -95,7 +95,7 @@ export interface AgentService<P = unknown, O = unknown> {
  *
  * ## Example
  * ```ts
- * import type { HandleOptions } from 'rx-orchestra';
+ * import type { HandleOptions } from 'rx-orchestra/patterns';
  * const options: HandleOptions = { scheduler, inputs: { spec: 'the spec' }, correlationId: 'run-1', onStart: (at) => console.log('started', at) };
  * agent.handle(task, options);
  * ```
@@ -119,7 +119,7 @@ export interface HandleOptions {
  *
  * ## Example
  * ```ts
- * import { runWorkflow, type TaskHandler } from 'rx-orchestra';
+ * import { runWorkflow, type TaskHandler } from 'rx-orchestra/patterns';
  * const handlers: TaskHandler[] = [specAgent, coderPool];
  * runWorkflow(tasks, { agents: handlers, bus });
  * ```

@@ -1,4 +1,5 @@
-import { asyncScheduler, catchError, defer, finalize, last, map, of, tap, throwError, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, map, of, throwError, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import { attempt } from '../../../operators/attempt.js';
 import { ConcurrencyLimiter } from '../../../operators/concurrency-limiter.js';
 import { limitConcurrency } from '../../../operators/limit-concurrency.js';
 import { timeout } from '../../../operators/timeout.js';
@@ -13,7 +14,7 @@ import type { AgentTaskContext, AgentOutput, AgentService, HandleOptions, TaskHa
  *
  * ## Example
  * ```ts
- * import { DEFAULT_AGENT_CONCURRENCY, defineAgent } from 'rx-orchestra';
+ * import { DEFAULT_AGENT_CONCURRENCY, defineAgent } from 'rx-orchestra/patterns';
  * defineAgent(spec).maxConcurrency === DEFAULT_AGENT_CONCURRENCY; // when spec sets none: 1
  * ```
  */
@@ -23,7 +24,7 @@ export const DEFAULT_AGENT_CONCURRENCY = 1;
  *
  * ## Example
  * ```ts
- * import { DEFAULT_AGENT_TIMEOUT_MS, defineAgent } from 'rx-orchestra';
+ * import { DEFAULT_AGENT_TIMEOUT_MS, defineAgent } from 'rx-orchestra/patterns';
  * defineAgent(spec).timeoutMs === DEFAULT_AGENT_TIMEOUT_MS; // when spec sets none: 30000
  * ```
  */
@@ -35,7 +36,7 @@ export const DEFAULT_AGENT_TIMEOUT_MS = 30_000;
  *
  * ## Example
  * ```ts
- * import { defineAgent, type Agent } from 'rx-orchestra';
+ * import { defineAgent, type Agent } from 'rx-orchestra/patterns';
  * const coder: Agent<{ design: string }, string> = defineAgent({ ...spec });
  * coder.handle({ id: 't1', type: 'code', payload: { design: '...' } }).subscribe((r) => console.log(r.success));
  * ```
@@ -52,8 +53,6 @@ export interface Agent<P = unknown, O = unknown> extends AgentService<P, O>, Tas
   canHandle(task: AgentTask): boolean;
   handle(task: AgentTask<P>, options?: HandleOptions): Observable<AgentResult<O>>;
 }
-
-const NO_VALUE: unique symbol = Symbol('no value');
 
 class DefinedAgent<P, O> implements Agent<P, O> {
   readonly name: string;
@@ -124,31 +123,21 @@ class DefinedAgent<P, O> implements Agent<P, O> {
       );
     }
     options.onStart?.(startedAt);
-    const controller = new AbortController();
-    const ctx: AgentTaskContext = {
-      signal: controller.signal,
-      scheduler,
-      inputs: options.inputs ?? {},
-      provider: options.provider,
-      correlationId: options.correlationId,
-    };
-    let finished = false;
     const base = () => ({ taskId: task.id, agent: this.id, startedAt, durationMs: scheduler.now() - startedAt });
-    return defer(() => this.execute(task, ctx)).pipe(
-      tap({ complete: () => (finished = true), error: () => (finished = true) }),
-      finalize(() => {
-        if (!finished) controller.abort(new AgentError('TIMEOUT', `task '${task.id}' was cancelled or timed out`, { agent: this.name, taskId: task.id }));
-      }),
+    const noOutput = () => new AgentError('NO_OUTPUT', `agent '${this.name}' completed task '${task.id}' without an { output } value`, { agent: this.name, taskId: task.id });
+    // The last value counts; the signal aborts (AttemptAbortError) when the timeout or a caller ends the task early.
+    const execution = attempt<AgentOutput<O>>(
+      ({ signal }) => this.execute(task, { signal, scheduler, inputs: options.inputs ?? {}, provider: options.provider, correlationId: options.correlationId }),
+      { empty: noOutput },
+    );
+    return execution.pipe(
       timeout<AgentOutput<O>>({
         total: this.timeoutMs,
         scheduler,
         with: () => new AgentError('TIMEOUT', `agent '${this.name}' did not finish task '${task.id}' within ${this.timeoutMs} ms`, { agent: this.name, taskId: task.id, timeoutMs: this.timeoutMs }),
       }),
-      last<AgentOutput<O>, typeof NO_VALUE>(undefined, NO_VALUE),
       map((value): AgentResult<O> => {
-        if (value === NO_VALUE || typeof value !== 'object' || value === null || !('output' in value)) {
-          throw new AgentError('NO_OUTPUT', `agent '${this.name}' completed task '${task.id}' without an { output } value`, { agent: this.name, taskId: task.id });
-        }
+        if (typeof value !== 'object' || value === null || !('output' in value)) throw noOutput();
         const tokensUsed = typeof value.tokensUsed === 'number' && value.tokensUsed >= 0 ? value.tokensUsed : 0;
         return { ...base(), success: true, output: value.output, tokensUsed };
       }),
@@ -167,7 +156,7 @@ class DefinedAgent<P, O> implements Agent<P, O> {
  *
  * ## Example
  * ```ts
- * import { defineAgent } from 'rx-orchestra';
+ * import { defineAgent } from 'rx-orchestra/patterns';
  * import { timer, map } from 'rxjs';
  * const reviewer = defineAgent({
  *   name: 'reviewer', version: '1.0.0', capabilities: ['review'], model: 'claude-sonnet-4-6',

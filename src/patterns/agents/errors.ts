@@ -1,3 +1,4 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../../errors/rx-orchestra-error.js';
 import type { AgentResult } from './result.js';
 
 /**
@@ -11,7 +12,7 @@ import type { AgentResult } from './result.js';
  *
  * ## Example
  * ```ts
- * import { isAgentError, type AgentErrorCode } from 'rx-orchestra';
+ * import { isAgentError, type AgentErrorCode } from 'rx-orchestra/patterns';
  * const code: AgentErrorCode | undefined = isAgentError(error) ? error.code : undefined;
  * ```
  */
@@ -22,7 +23,7 @@ export type AgentErrorCode = 'INVALID_AGENT' | 'INVALID_OPTION' | 'INVALID_TASK'
  *
  * ## Example
  * ```ts
- * import { isAgentError } from 'rx-orchestra';
+ * import { isAgentError } from 'rx-orchestra/patterns';
  * if (isAgentError(e) && e.code === 'DEADLINE_EXCEEDED') console.log(e.details.deadline, e.details.waitedMs);
  * ```
  */
@@ -47,18 +48,21 @@ export interface AgentErrorDetails {
  *
  * ## Example
  * ```ts
- * import { isAgentError } from 'rx-orchestra';
+ * import { isAgentError } from 'rx-orchestra/patterns';
  * pool.submit(task).subscribe({
  *   error: (e) => { if (isAgentError(e) && e.code === 'DEADLINE_EXCEEDED') console.log(e.taskId, e.details.waitedMs); },
  * });
  * ```
  */
-export class AgentError extends Error {
+export class AgentError extends RxOrchestraError {
+  static {
+    brandError(this, 'AgentError');
+  }
   override readonly name = 'AgentError';
   constructor(
     readonly code: AgentErrorCode,
     message: string,
-    readonly details: AgentErrorDetails = {},
+    override readonly details: AgentErrorDetails = {},
   ) {
     super(message);
   }
@@ -82,10 +86,10 @@ export class AgentError extends Error {
  *
  * ## Example
  * ```ts
- * import { isAgentError } from 'rx-orchestra';
+ * import { isAgentError } from 'rx-orchestra/patterns';
  * try { defineAgent({ ...spec, maxConcurrency: 0 }); } catch (e) { if (isAgentError(e)) console.log(e.code, e.field); } // INVALID_AGENT maxConcurrency
  * ```
  */
 export function isAgentError(error: unknown): error is AgentError {
-  return error instanceof AgentError || (error instanceof Error && error.name === 'AgentError' && 'code' in error);
+  return hasErrorTag(error, 'AgentError');
 }

@@ -11,7 +11,7 @@ import type { AgentTask } from './task.js';
  *
  * ## Example
  * ```ts
- * import { modelAgent, type ModelAgentOptions } from 'rx-orchestra';
+ * import { modelAgent, type ModelAgentOptions } from 'rx-orchestra/patterns';
  * const options: ModelAgentOptions<{ file: string }> = {
  *   name: 'reviewer', version: '1.0.0', capabilities: ['review'], model: 'claude-sonnet-4-6', prompt: (task) => `Review ${task.payload.file}`,
  * };
@@ -38,7 +38,8 @@ export interface ModelAgentOptions<P> extends Omit<AgentService<P, string>, 'exe
  *
  * ## Example
  * ```ts
- * import { modelAgent, simulatedModel } from 'rx-orchestra';
+ * import { modelAgent } from 'rx-orchestra/patterns';
+ * import { simulatedModel } from 'rx-orchestra';
  * const architect = modelAgent<{ feature: string }>({
  *   name: 'architect', version: '1.0.0', capabilities: ['design'], model: 'claude-sonnet-4-6', timeoutMs: 60_000,
  *   system: 'You are a software architect.',

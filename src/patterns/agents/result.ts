@@ -16,7 +16,7 @@ const resultBase = {
  *
  * ## Example
  * ```ts
- * import { createBus, AgentResultSchema } from 'rx-orchestra';
+ * import { createBus, AgentResultSchema } from 'rx-orchestra/patterns';
  * const bus = createBus({ topics: { 'result': AgentResultSchema } });
  * ```
  */
@@ -30,7 +30,7 @@ export const AgentResultSchema = z.discriminatedUnion('success', [
  *
  * ## Example
  * ```ts
- * import type { AgentResultBase } from 'rx-orchestra';
+ * import type { AgentResultBase } from 'rx-orchestra/patterns';
  * const timing = ({ taskId, durationMs }: AgentResultBase) => `${taskId}: ${durationMs} ms`;
  * ```
  */
@@ -52,7 +52,7 @@ export interface AgentResultBase {
  *
  * ## Example
  * ```ts
- * import { defineAgent, type AgentResult } from 'rx-orchestra';
+ * import { defineAgent, type AgentResult } from 'rx-orchestra/patterns';
  * agent.handle(task).subscribe((result: AgentResult<string>) => {
  *   if (result.success) console.log(result.output, result.tokensUsed, result.durationMs);
  *   else console.log(result.error.code, result.error.message);

@@ -5,7 +5,7 @@ import { AgentError } from './errors.js';
  *
  * ## Example
  * ```ts
- * import type { TaskPriority } from 'rx-orchestra';
+ * import type { TaskPriority } from 'rx-orchestra/patterns';
  * const urgent: TaskPriority = 'high';
  * ```
  */
@@ -16,7 +16,7 @@ export type TaskPriority = 'high' | 'normal' | 'low';
  *
  * ## Example
  * ```ts
- * import { TASK_PRIORITIES } from 'rx-orchestra';
+ * import { TASK_PRIORITIES } from 'rx-orchestra/patterns';
  * TASK_PRIORITIES.indexOf('high') < TASK_PRIORITIES.indexOf('low'); // true: lower index, served first
  * ```
  */
@@ -27,7 +27,7 @@ export const TASK_PRIORITIES: readonly TaskPriority[] = ['high', 'normal', 'low'
  *
  * ## Example
  * ```ts
- * import type { AgentTask } from 'rx-orchestra';
+ * import type { AgentTask } from 'rx-orchestra/patterns';
  * const task: AgentTask<{ feature: string }> = {
  *   id: 'spec', type: 'spec', payload: { feature: 'password reset' }, priority: 'high', deadline: 60_000,
  * };
@@ -57,7 +57,7 @@ export interface AgentTask<P = unknown> {
  *
  * ## Example
  * ```ts
- * import { deadlineOf } from 'rx-orchestra';
+ * import { deadlineOf } from 'rx-orchestra/patterns';
  * deadlineOf({ id: 'a', type: 'x', payload: null, deadline: new Date(0) }); // 0
  * ```
  */
@@ -70,7 +70,7 @@ export function deadlineOf(task: AgentTask): number | undefined {
  *
  * ## Example
  * ```ts
- * import { checkTask } from 'rx-orchestra';
+ * import { checkTask } from 'rx-orchestra/patterns';
  * checkTask({ id: 'a', type: 'code', payload: {}, priority: 'urgent' as never }, 'submit'); // throws: field 'priority'
  * ```
  */

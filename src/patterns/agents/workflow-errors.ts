@@ -1,3 +1,4 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../../errors/rx-orchestra-error.js';
 import type { GraphErrorCode } from '../../graph/errors.js';
 
 /**
@@ -8,7 +9,7 @@ import type { GraphErrorCode } from '../../graph/errors.js';
  *
  * ## Example
  * ```ts
- * import { isWorkflowError, type WorkflowErrorCode } from 'rx-orchestra';
+ * import { isWorkflowError, type WorkflowErrorCode } from 'rx-orchestra/patterns';
  * const code: WorkflowErrorCode | undefined = isWorkflowError(error) ? error.code : undefined; // e.g. 'CYCLE'
  * ```
  */
@@ -20,18 +21,21 @@ export type WorkflowErrorCode = Exclude<GraphErrorCode, 'INVALID_NODE'> | 'NO_AG
  *
  * ## Example
  * ```ts
- * import { runWorkflow, isWorkflowError } from 'rx-orchestra';
+ * import { runWorkflow, isWorkflowError } from 'rx-orchestra/patterns';
  * try { runWorkflow(tasks, { agents, bus }); }
  * catch (e) { if (isWorkflowError(e) && e.code === 'CYCLE') console.log(e.path?.join(' -> ')); }
  * ```
  */
-export class WorkflowError extends Error {
+export class WorkflowError extends RxOrchestraError {
+  static {
+    brandError(this, 'WorkflowError');
+  }
   override readonly name = 'WorkflowError';
   readonly retryable = false;
   constructor(
     readonly code: WorkflowErrorCode,
     message: string,
-    readonly details: { taskId?: string; type?: string; path?: readonly string[]; dependency?: string; field?: string; topic?: string } = {},
+    override readonly details: { taskId?: string; type?: string; path?: readonly string[]; dependency?: string; field?: string; topic?: string } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -50,10 +54,10 @@ export class WorkflowError extends Error {
  *
  * ## Example
  * ```ts
- * import { isWorkflowError } from 'rx-orchestra';
+ * import { isWorkflowError } from 'rx-orchestra/patterns';
  * if (isWorkflowError(e) && e.code === 'NO_AGENT') console.log(e.taskId, e.details.type);
  * ```
  */
 export function isWorkflowError(error: unknown): error is WorkflowError {
-  return error instanceof WorkflowError || (error instanceof Error && error.name === 'WorkflowError' && 'code' in error);
+  return hasErrorTag(error, 'WorkflowError');
 }

@@ -19,7 +19,7 @@ import { WorkflowError, type WorkflowErrorCode } from './workflow-errors.js';
  *
  * ## Example
  * ```ts
- * import { runWorkflow, type WorkflowOptions, type WorkflowTopics } from 'rx-orchestra';
+ * import { runWorkflow, type WorkflowOptions, type WorkflowTopics } from 'rx-orchestra/patterns';
  * const options: WorkflowOptions<WorkflowTopics> = { agents: [specAgent, coderPool], bus, correlationId: 'req-42', concurrency: 4 };
  * runWorkflow(tasks, options).subscribe();
  * ```
@@ -65,7 +65,8 @@ interface RunState {
  *
  * ## Example
  * ```ts
- * import { createBus, runWorkflow, collect, WORKFLOW_TOPICS } from 'rx-orchestra';
+ * import { createBus, runWorkflow, WORKFLOW_TOPICS } from 'rx-orchestra/patterns';
+ * import { collect } from 'rx-orchestra';
  * const bus = createBus({ topics: WORKFLOW_TOPICS });
  * bus.subscribe('task.completed').subscribe((e) => console.log(e.payload.taskId, e.payload.result.success));
  * const { outcomes, summary } = await collect(runWorkflow([

@@ -17,7 +17,7 @@ const taskRef = { runId: z.string(), taskId: z.string(), type: z.string() };
  *
  * ## Example
  * ```ts
- * import { createBus, WORKFLOW_TOPICS } from 'rx-orchestra';
+ * import { createBus, WORKFLOW_TOPICS } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const bus = createBus({ topics: { ...WORKFLOW_TOPICS, 'feature.requested': z.object({ title: z.string() }) } });
  * ```
@@ -47,7 +47,7 @@ export const WORKFLOW_TOPICS = {
  *
  * ## Example
  * ```ts
- * import type { EventBus, WorkflowTopics } from 'rx-orchestra';
+ * import type { EventBus, WorkflowTopics } from 'rx-orchestra/patterns';
  * function watch(bus: EventBus<WorkflowTopics>) { bus.subscribe('task.completed').subscribe(console.log); }
  * ```
  */

@@ -5,7 +5,7 @@ import type { z } from 'zod';
  *
  * ## Example
  * ```ts
- * import type { TopicSchemas } from 'rx-orchestra';
+ * import type { TopicSchemas } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const topics = { 'task.created': z.object({ id: z.string() }) } satisfies TopicSchemas;
  * ```
@@ -17,7 +17,7 @@ export type TopicSchemas = Readonly<Record<string, z.ZodType>>;
  *
  * ## Example
  * ```ts
- * import type { TopicOf } from 'rx-orchestra';
+ * import type { TopicOf } from 'rx-orchestra/patterns';
  * type Names = TopicOf<typeof topics>; // 'task.created' | ...
  * ```
  */
@@ -28,7 +28,7 @@ export type TopicOf<T extends TopicSchemas> = keyof T & string;
  *
  * ## Example
  * ```ts
- * import type { PayloadOf } from 'rx-orchestra';
+ * import type { PayloadOf } from 'rx-orchestra/patterns';
  * type Created = PayloadOf<typeof topics, 'task.created'>; // { id: string }
  * ```
  */
@@ -39,7 +39,7 @@ export type PayloadOf<T extends TopicSchemas, K extends TopicOf<T>> = z.output<T
  *
  * ## Example
  * ```ts
- * import type { PayloadInput } from 'rx-orchestra';
+ * import type { PayloadInput } from 'rx-orchestra/patterns';
  * const payload: PayloadInput<typeof topics, 'task.created'> = { id: 't1' };
  * ```
  */
@@ -51,7 +51,7 @@ export type PayloadInput<T extends TopicSchemas, K extends TopicOf<T>> = z.input
  *
  * ## Example
  * ```ts
- * import type { BusEvent } from 'rx-orchestra';
+ * import type { BusEvent } from 'rx-orchestra/patterns';
  * const show = (e: BusEvent<typeof topics>) => `t=${e.at} #${e.seq} ${e.topic} ${e.correlationId ?? ''}`;
  * ```
  */
@@ -79,7 +79,7 @@ export type BusEvent<T extends TopicSchemas, K extends TopicOf<T> = TopicOf<T>> 
  *
  * ## Example
  * ```ts
- * import type { TopicSelector } from 'rx-orchestra';
+ * import type { TopicSelector } from 'rx-orchestra/patterns';
  * const failures: TopicSelector<typeof topics> = (e) => e.topic === 'task.completed' && !e.payload.success;
  * ```
  */
@@ -91,7 +91,7 @@ export type TopicSelector<T extends TopicSchemas> = TopicOf<T> | readonly TopicO
  *
  * ## Example
  * ```ts
- * import type { SelectedEvent } from 'rx-orchestra';
+ * import type { SelectedEvent } from 'rx-orchestra/patterns';
  * type Done = SelectedEvent<typeof topics, 'task.completed'>; // BusEvent<typeof topics, 'task.completed'>
  * ```
  */

@@ -9,7 +9,7 @@ import type { BusEvent, PayloadInput, SelectedEvent, TopicOf, TopicSchemas, Topi
  *
  * ## Example
  * ```ts
- * import { createBus, DEFAULT_LOG_SIZE } from 'rx-orchestra';
+ * import { createBus, DEFAULT_LOG_SIZE } from 'rx-orchestra/patterns';
  * createBus({ topics }).log.capacity === DEFAULT_LOG_SIZE; // 1000
  * ```
  */
@@ -20,7 +20,7 @@ export const DEFAULT_LOG_SIZE = 1000;
  *
  * ## Example
  * ```ts
- * import { createBus, type BusOptions } from 'rx-orchestra';
+ * import { createBus, type BusOptions } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const options: BusOptions<{ ping: z.ZodString }> = { topics: { ping: z.string() }, logSize: 100 };
  * const bus = createBus(options);
@@ -40,7 +40,7 @@ export interface BusOptions<T extends TopicSchemas> {
  *
  * ## Example
  * ```ts
- * import type { PublishOptions } from 'rx-orchestra';
+ * import type { PublishOptions } from 'rx-orchestra/patterns';
  * const from: PublishOptions = { correlationId: 'req-1', source: 'developer' };
  * bus.publish('task.created', { id: 't1' }, from);
  * ```
@@ -57,7 +57,7 @@ export interface PublishOptions {
  *
  * ## Example
  * ```ts
- * import type { SubscribeOptions } from 'rx-orchestra';
+ * import type { SubscribeOptions } from 'rx-orchestra/patterns';
  * const only: SubscribeOptions = { correlationId: 'req-1' };
  * bus.subscribe('task.completed', only).subscribe(console.log);
  * ```
@@ -72,7 +72,7 @@ export interface SubscribeOptions {
  *
  * ## Example
  * ```ts
- * import type { HandlerFailure } from 'rx-orchestra';
+ * import type { HandlerFailure } from 'rx-orchestra/patterns';
  * bus.handlerErrors$.subscribe(({ event, error }: HandlerFailure<typeof topics>) => console.error(event.topic, error));
  * ```
  */
@@ -92,7 +92,7 @@ export interface HandlerFailure<T extends TopicSchemas> {
  *
  * ## Example
  * ```ts
- * import { createBus, type EventBus } from 'rx-orchestra';
+ * import { createBus, type EventBus } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const topics = { 'task.created': z.object({ id: z.string() }) };
  * const bus: EventBus<typeof topics> = createBus({ topics });
@@ -137,7 +137,7 @@ export class EventBus<T extends TopicSchemas> {
    *
    * ## Example
    * ```ts
-   * import { createBus } from 'rx-orchestra';
+   * import { createBus } from 'rx-orchestra/patterns';
    * import { z } from 'zod';
    * const bus = createBus({ topics: { 'task.created': z.object({ id: z.string() }) } });
    * bus.publish('task.created', { id: 't1' }, { correlationId: 'req-1', source: 'developer' });
@@ -263,7 +263,7 @@ function checkId(value: string | undefined, field: string, where: string): void 
  *
  * ## Example
  * ```ts
- * import { createBus } from 'rx-orchestra';
+ * import { createBus } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const bus = createBus({
  *   topics: {

@@ -1,9 +1,11 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../../errors/rx-orchestra-error.js';
+
 /**
  * What is wrong with a bus call: an undeclared topic, a payload its schema refuses, a bad option.
  *
  * ## Example
  * ```ts
- * import { isBusError, type BusErrorCode } from 'rx-orchestra';
+ * import { isBusError, type BusErrorCode } from 'rx-orchestra/patterns';
  * const code: BusErrorCode | undefined = isBusError(error) ? error.code : undefined; // e.g. 'INVALID_PAYLOAD'
  * ```
  */
@@ -14,7 +16,7 @@ export type BusErrorCode = 'UNKNOWN_TOPIC' | 'INVALID_PAYLOAD' | 'INVALID_OPTION
  *
  * ## Example
  * ```ts
- * import { isBusError, type PayloadIssue } from 'rx-orchestra';
+ * import { isBusError, type PayloadIssue } from 'rx-orchestra/patterns';
  * if (isBusError(e)) e.issues.forEach(({ field, message }: PayloadIssue) => console.log(field, message));
  * ```
  */
@@ -32,20 +34,23 @@ export interface PayloadIssue {
  *
  * ## Example
  * ```ts
- * import { createBus, isBusError } from 'rx-orchestra';
+ * import { createBus, isBusError } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const bus = createBus({ topics: { 'task.completed': z.object({ taskId: z.string(), tokens: z.number() }) } });
  * try { bus.publish('task.completed', { taskId: 't1', tokens: 'many' as never }); }
  * catch (e) { if (isBusError(e)) console.log(e.code, e.topic, e.field); } // INVALID_PAYLOAD task.completed tokens
  * ```
  */
-export class BusError extends Error {
+export class BusError extends RxOrchestraError {
+  static {
+    brandError(this, 'BusError');
+  }
   override readonly name = 'BusError';
   readonly retryable = false;
   constructor(
     readonly code: BusErrorCode,
     message: string,
-    readonly details: { topic?: string; field?: string; issues?: readonly PayloadIssue[] } = {},
+    override readonly details: { topic?: string; field?: string; issues?: readonly PayloadIssue[] } = {},
   ) {
     super(message);
   }
@@ -68,10 +73,10 @@ export class BusError extends Error {
  *
  * ## Example
  * ```ts
- * import { isBusError } from 'rx-orchestra';
+ * import { isBusError } from 'rx-orchestra/patterns';
  * try { bus.subscribe('no.such.topic'); } catch (e) { if (isBusError(e) && e.code === 'UNKNOWN_TOPIC') console.log(e.topic); }
  * ```
  */
 export function isBusError(error: unknown): error is BusError {
-  return error instanceof BusError || (error instanceof Error && error.name === 'BusError' && 'code' in error);
+  return hasErrorTag(error, 'BusError');
 }

@@ -5,7 +5,7 @@ import type { BusEvent, TopicOf, TopicSchemas } from './bus-event.js';
  *
  * ## Example
  * ```ts
- * import type { LogQuery } from 'rx-orchestra';
+ * import type { LogQuery } from 'rx-orchestra/patterns';
  * const q: LogQuery<typeof topics, 'task.completed'> = { topic: 'task.completed', from: 1000, correlationId: 'run-7' };
  * ```
  */
@@ -31,7 +31,7 @@ export interface LogQuery<T extends TopicSchemas, K extends TopicOf<T> = TopicOf
  *
  * ## Example
  * ```ts
- * import { createBus } from 'rx-orchestra';
+ * import { createBus } from 'rx-orchestra/patterns';
  * const bus = createBus({ topics, logSize: 500 });
  * bus.log.query({ topic: ['task.completed', 'task.rejected'], correlationId: 'run-7' });
  * console.log(bus.log.size, bus.log.evicted);

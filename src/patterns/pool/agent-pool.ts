@@ -16,7 +16,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * ## Example
  * ```ts
- * import { createAgentPool, type AgentPoolOptions } from 'rx-orchestra';
+ * import { createAgentPool, type AgentPoolOptions } from 'rx-orchestra/patterns';
  * const options: AgentPoolOptions<unknown, string> = { create: (i) => coderService(i), size: 3, name: 'coders' };
  * const pool = createAgentPool(options);
  * ```
@@ -64,7 +64,7 @@ interface Entry<O> {
  *
  * ## Example
  * ```ts
- * import { createAgentPool, type AgentPool } from 'rx-orchestra';
+ * import { createAgentPool, type AgentPool } from 'rx-orchestra/patterns';
  * const pool: AgentPool = createAgentPool({ create: () => coderService(), size: 2 });
  * pool.events$.subscribe((e) => console.log(e.type, e.taskId, 'depth', e.depth, 'busy', e.busy));
  * pool.submit({ id: 't1', type: 'code', payload: {}, priority: 'high' }).subscribe((r) => console.log(r.success));
@@ -129,7 +129,7 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
    *
    * ## Example
    * ```ts
-   * import { createAgentPool } from 'rx-orchestra';
+   * import { createAgentPool } from 'rx-orchestra/patterns';
    * const pool = createAgentPool({ create: () => coderService(), size: 3 });
    * pool.submit({ id: 'fix-42', type: 'code', payload: { issue: 42 }, priority: 'high', deadline: Date.now() + 60_000 })
    *   .subscribe({ next: (r) => console.log(r.success), error: (e) => console.log(e.code) });
@@ -315,7 +315,7 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
  *
  * ## Example
  * ```ts
- * import { createAgentPool, modelAgent } from 'rx-orchestra';
+ * import { createAgentPool, modelAgent } from 'rx-orchestra/patterns';
  * const coders = createAgentPool({
  *   size: 3,
  *   create: (i) => modelAgent({ name: 'coder', version: '1.0.0', capabilities: ['code'], model: 'claude-haiku-4-5', prompt: (t) => `Implement ${t.id} (instance ${i})` }),

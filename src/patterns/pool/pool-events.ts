@@ -20,7 +20,7 @@ const waitMs = z.number().nonnegative();
  *
  * ## Example
  * ```ts
- * import { createBus, PoolEventSchema } from 'rx-orchestra';
+ * import { createBus, PoolEventSchema } from 'rx-orchestra/patterns';
  * const bus = createBus({ topics: { 'pool.event': PoolEventSchema } });
  * pool.events$.subscribe((e) => bus.publish('pool.event', e));
  * ```
@@ -49,7 +49,7 @@ export const PoolEventSchema = z.discriminatedUnion('type', [
  *
  * ## Example
  * ```ts
- * import type { PoolEvent } from 'rx-orchestra';
+ * import type { PoolEvent } from 'rx-orchestra/patterns';
  * pool.events$.subscribe((e: PoolEvent) => { if (e.type === 'started') console.log(e.taskId, 'waited', e.waitMs, 'depth', e.depth); });
  * ```
  */

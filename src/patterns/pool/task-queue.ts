@@ -6,7 +6,7 @@ import { TASK_PRIORITIES, type TaskPriority } from '../agents/task.js';
  *
  * ## Example
  * ```ts
- * import { PriorityTaskQueue } from 'rx-orchestra';
+ * import { PriorityTaskQueue } from 'rx-orchestra/patterns';
  * const q = new PriorityTaskQueue<{ id: string; priority: 'high' | 'normal' | 'low' }>();
  * q.push({ id: 'a', priority: 'low' }); q.push({ id: 'b', priority: 'high' });
  * q.shift()?.id; // 'b'

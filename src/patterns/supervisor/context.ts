@@ -9,7 +9,7 @@ import type { NodeReport } from '../../run/events.js';
  *
  * ## Example
  * ```ts
- * import type { WorkerContext } from 'rx-orchestra';
+ * import type { WorkerContext } from 'rx-orchestra/patterns';
  * import { timer, map } from 'rxjs';
  * const sortTable = (rows: string[], ctx: WorkerContext) => timer(120, ctx.scheduler).pipe(map(() => [...rows].sort()));
  * ```
@@ -40,7 +40,7 @@ export interface SupervisorCallContext {
  *
  * ## Example
  * ```ts
- * import type { Router } from 'rx-orchestra';
+ * import type { Router } from 'rx-orchestra/patterns';
  * const router: Router = (state, ctx) => [{ next: ctx.turn === 1 ? 'writer' : 'FINISH' }];
  * ```
  */
@@ -51,7 +51,7 @@ export type RouterContext = SupervisorCallContext;
  *
  * ## Example
  * ```ts
- * import type { Worker } from 'rx-orchestra';
+ * import type { Worker } from 'rx-orchestra/patterns';
  * const echo: Worker<string, string> = { run: (input, ctx) => [`${ctx.worker} @ turn ${ctx.turn}: ${input}`] };
  * ```
  */

@@ -1,9 +1,11 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../../errors/rx-orchestra-error.js';
+
 /**
  * What went wrong in a supervisor loop.
  *
  * ## Example
  * ```ts
- * import { isSupervisorError, type SupervisorErrorCode } from 'rx-orchestra';
+ * import { isSupervisorError, type SupervisorErrorCode } from 'rx-orchestra/patterns';
  * const giveUp: SupervisorErrorCode[] = ['MAX_TURNS', 'UNKNOWN_WORKER'];
  * if (isSupervisorError(error) && giveUp.includes(error.code)) alertOnCall(error.supervisor);
  * ```
@@ -27,7 +29,7 @@ export type SupervisorErrorCode =
  *
  * ## Example
  * ```ts
- * import { SupervisorError } from 'rx-orchestra';
+ * import { SupervisorError } from 'rx-orchestra/patterns';
  * const e = new SupervisorError('INVALID_HANDOFF', 'data-team', 'bad handoff', { worker: 'recommender', direction: 'output', field: 'confidence' });
  * e.field; // 'confidence'
  * ```
@@ -60,14 +62,18 @@ export interface SupervisorErrorDetails {
  *
  * ## Example
  * ```ts
- * import { collect, execute, isSupervisorError } from 'rx-orchestra';
+ * import { collect, execute } from 'rx-orchestra';
+ * import { isSupervisorError } from 'rx-orchestra/patterns';
  * const { outcomes } = await collect(execute(g));
  * const outcome = outcomes.standardize;
  * if (outcome?.status === 'failed' && outcome.error.code === 'MAX_TURNS') console.log(outcome.error.message);
  * try { supervisor({ workers: {}, router }); } catch (e) { if (isSupervisorError(e)) console.log(e.code); } // INVALID_OPTIONS
  * ```
  */
-export class SupervisorError extends Error {
+export class SupervisorError extends RxOrchestraError {
+  static {
+    brandError(this, 'SupervisorError');
+  }
   override readonly name = 'SupervisorError';
   readonly worker: string | undefined;
   readonly turn: number | undefined;
@@ -76,7 +82,7 @@ export class SupervisorError extends Error {
   readonly issues: readonly string[] | undefined;
   readonly option: string | undefined;
   /** Whether retrying the node may help: false for the loop's own errors, the cause's for `WORKER_FAILED` / `ROUTER_FAILED`. */
-  readonly retryable?: boolean;
+  readonly retryable: boolean | undefined;
   /** The cause's HTTP status, for `WORKER_FAILED` / `ROUTER_FAILED`. */
   readonly status?: number;
   /** The cause's requested wait (retry-after), for `WORKER_FAILED` / `ROUTER_FAILED`. */
@@ -112,10 +118,10 @@ export class SupervisorError extends Error {
  *
  * ## Example
  * ```ts
- * import { isSupervisorError } from 'rx-orchestra';
+ * import { isSupervisorError } from 'rx-orchestra/patterns';
  * if (isSupervisorError(error) && error.code === 'UNKNOWN_WORKER') console.log(error.worker);
  * ```
  */
 export function isSupervisorError(error: unknown): error is SupervisorError {
-  return error instanceof SupervisorError || (error instanceof Error && error.name === 'SupervisorError' && 'code' in error && 'supervisor' in error);
+  return hasErrorTag(error, 'SupervisorError');
 }

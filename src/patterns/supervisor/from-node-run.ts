@@ -9,7 +9,8 @@ import type { WorkerContext } from './context.js';
  *
  * ## Example
  * ```ts
- * import { fromNodeRun, llm } from 'rx-orchestra';
+ * import { fromNodeRun } from 'rx-orchestra/patterns';
+ * import { llm } from 'rx-orchestra';
  * const recommender = {
  *   description: 'standard abbreviations and domains',
  *   run: fromNodeRun(llm({ prompt: (question: string) => `Recommend a standard name for: ${question}`, model: 'claude-haiku-4-5' })),

@@ -10,7 +10,7 @@ import { FINISH, type SupervisorState } from './state.js';
  *
  * ## Example
  * ```ts
- * import { llmRouter, type LlmRouterOptions } from 'rx-orchestra';
+ * import { llmRouter, type LlmRouterOptions } from 'rx-orchestra/patterns';
  * const options: LlmRouterOptions = { system: 'Pick the next worker, or FINISH.', model: 'claude-haiku-4-5', rationale: true };
  * const router = llmRouter(options);
  * ```
@@ -49,7 +49,7 @@ export interface LlmRouterOptions {
  *
  * ## Example
  * ```ts
- * import { routerSchema } from 'rx-orchestra';
+ * import { routerSchema } from 'rx-orchestra/patterns';
  * routerSchema(['recommender', 'auditor'], true).parse({ next: 'FINISH', rationale: 'done' });
  * ```
  */
@@ -67,7 +67,7 @@ export function routerSchema(workers: readonly string[], rationale = false): z.Z
  *
  * ## Example
  * ```ts
- * import { supervisor, llmRouter } from 'rx-orchestra';
+ * import { supervisor, llmRouter } from 'rx-orchestra/patterns';
  * const router = llmRouter({
  *   system: [
  *     'You are a data standardization supervisor. Pick the next worker:',
@@ -129,7 +129,7 @@ export function llmRouter(options: LlmRouterOptions): Router {
  *
  * ## Example
  * ```ts
- * import { routingPrompt } from 'rx-orchestra';
+ * import { routingPrompt } from 'rx-orchestra/patterns';
  * routingPrompt({ turn: 1, workers: ['recommender'], messages: [{ role: 'user', content: 'Standardize PT_ID' }] });
  * ```
  */

@@ -7,7 +7,7 @@ import type { RouterContext } from './context.js';
  *
  * ## Example
  * ```ts
- * import type { RouterDecision } from 'rx-orchestra';
+ * import type { RouterDecision } from 'rx-orchestra/patterns';
  * const decision: RouterDecision = { next: 'auditor', rationale: 'the table needs a domain-priority check' };
  * ```
  */
@@ -24,7 +24,7 @@ export interface RouterDecision {
  *
  * ## Example
  * ```ts
- * import { supervisor, type Router } from 'rx-orchestra';
+ * import { supervisor, type Router } from 'rx-orchestra/patterns';
  * const router: Router = (state) => [{ next: state.turn === 1 ? 'researcher' : 'FINISH' }];
  * supervisor({ name: 'team', workers: { researcher }, router });
  * ```

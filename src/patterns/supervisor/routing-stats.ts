@@ -5,7 +5,7 @@ import type { EventOf, RunEvent } from '../../run/events.js';
  *
  * ## Example
  * ```ts
- * import { routingStats } from 'rx-orchestra';
+ * import { routingStats } from 'rx-orchestra/patterns';
  * const team = routingStats(events).bySupervisor['platform/data-team'];
  * console.log(team?.routingCallsPerRequest, team?.choices.auditor, team?.endings.maxTurns);
  * ```
@@ -28,7 +28,7 @@ export interface SupervisorRoutingStats {
  *
  * ## Example
  * ```ts
- * import { routingStats } from 'rx-orchestra';
+ * import { routingStats } from 'rx-orchestra/patterns';
  * for (const t of routingStats(events).timings) log.info({ agent: t.agent, supervisor: t.supervisor, turn: t.turn, ms: t.ms });
  * ```
  */
@@ -53,7 +53,7 @@ export interface TurnTiming {
  *
  * ## Example
  * ```ts
- * import { routingStats } from 'rx-orchestra';
+ * import { routingStats } from 'rx-orchestra/patterns';
  * const slowest = routingStats(events).agents.toSorted((a, b) => b.meanMs - a.meanMs)[0]; // the bottleneck
  * ```
  */
@@ -73,7 +73,7 @@ export interface AgentTiming {
  *
  * ## Example
  * ```ts
- * import { routingStats, type RoutingStats } from 'rx-orchestra';
+ * import { routingStats, type RoutingStats } from 'rx-orchestra/patterns';
  * const stats: RoutingStats = routingStats(events);
  * ```
  */
@@ -95,7 +95,8 @@ export interface RoutingStats {
  *
  * ## Example
  * ```ts
- * import { execute, routingStats } from 'rx-orchestra';
+ * import { execute } from 'rx-orchestra';
+ * import { routingStats } from 'rx-orchestra/patterns';
  * import { lastValueFrom, toArray } from 'rxjs';
  * const events = await lastValueFrom(execute(g).pipe(toArray()));
  * const { bySupervisor, agents } = routingStats(events);

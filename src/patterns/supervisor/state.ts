@@ -10,7 +10,7 @@ import type { ErrorInfo } from '../../run/events.js';
  *
  * ## Example
  * ```ts
- * import { FINISH, staticRouter } from 'rx-orchestra';
+ * import { FINISH, staticRouter } from 'rx-orchestra/patterns';
  * staticRouter([(state) => (state.turn > 3 ? FINISH : 'writer')]);
  * ```
  */
@@ -23,7 +23,7 @@ export const FINISH = 'FINISH';
  *
  * ## Example
  * ```ts
- * import type { SupervisorMessage } from 'rx-orchestra';
+ * import type { SupervisorMessage } from 'rx-orchestra/patterns';
  * const m: SupervisorMessage = { role: 'worker', name: 'recommender', turn: 1, content: '{"physicalName":"PT_ID"}', payload: { physicalName: 'PT_ID' } };
  * ```
  */
@@ -47,7 +47,7 @@ export interface SupervisorMessage {
  *
  * ## Example
  * ```ts
- * import { staticRouter, hasAnswered } from 'rx-orchestra';
+ * import { staticRouter, hasAnswered } from 'rx-orchestra/patterns';
  * staticRouter([(state) => (!hasAnswered(state, 'recommender') ? 'recommender' : undefined)]);
  * ```
  */
@@ -64,7 +64,7 @@ export interface SupervisorState {
  *
  * ## Example
  * ```ts
- * import type { TurnTrace } from 'rx-orchestra';
+ * import type { TurnTrace } from 'rx-orchestra/patterns';
  * const line = (t: TurnTrace) => `#${t.turn} ${t.next} routed in ${t.routingMs} ms, ran ${t.worker?.durationMs ?? 0} ms`;
  * ```
  */
@@ -127,7 +127,7 @@ export function markResult(result: SupervisorResult): SupervisorResult {
  *
  * ## Example
  * ```ts
- * import { isSupervisorResult } from 'rx-orchestra';
+ * import { isSupervisorResult } from 'rx-orchestra/patterns';
  * const content = (result: unknown) => (isSupervisorResult(result) ? result.output ?? '' : String(result));
  * ```
  */
@@ -140,7 +140,7 @@ export function isSupervisorResult(value: unknown): value is SupervisorResult {
  *
  * ## Example
  * ```ts
- * import { lastMessage } from 'rx-orchestra';
+ * import { lastMessage } from 'rx-orchestra/patterns';
  * const worker = { input: (state) => lastMessage(state, 'recommender')?.payload, run: (handoff) => sortTable(handoff) };
  * ```
  */
@@ -159,7 +159,7 @@ export function lastMessage(state: Pick<SupervisorState, 'messages'>, from?: str
  *
  * ## Example
  * ```ts
- * import { staticRouter, hasAnswered } from 'rx-orchestra';
+ * import { staticRouter, hasAnswered } from 'rx-orchestra/patterns';
  * // seed 004's if/else, as rules
  * staticRouter([(s) => !hasAnswered(s, 'recommender') && 'recommender', (s) => !hasAnswered(s, 'auditor') && 'auditor']);
  * ```

@@ -7,7 +7,7 @@ import { FINISH, hasAnswered, type SupervisorState } from './state.js';
  *
  * ## Example
  * ```ts
- * import { hasAnswered, type RoutingRule } from 'rx-orchestra';
+ * import { hasAnswered, type RoutingRule } from 'rx-orchestra/patterns';
  * const auditFullTables: RoutingRule = (s) => s.messages.at(-1)?.content.startsWith('|') && !hasAnswered(s, 'auditor') && { next: 'auditor', rationale: 'full table' };
  * ```
  */
@@ -18,7 +18,7 @@ export type RoutingRule = (state: SupervisorState) => string | RouterDecision | 
  *
  * ## Example
  * ```ts
- * import { staticRouter } from 'rx-orchestra';
+ * import { staticRouter } from 'rx-orchestra/patterns';
  * staticRouter([(s) => s.turn === 1 && 'triage'], { otherwise: 'fallback_agent' });
  * ```
  */
@@ -35,7 +35,7 @@ export interface StaticRouterOptions {
  *
  * ## Example
  * ```ts
- * import { staticRouter, hasAnswered, lastMessage } from 'rx-orchestra';
+ * import { staticRouter, hasAnswered, lastMessage } from 'rx-orchestra/patterns';
  * // seed 004: recommender, then post-processing, then the auditor for full-format tables only
  * const router = staticRouter([
  *   (s) => !hasAnswered(s, 'recommender') && 'recommender',
@@ -62,7 +62,7 @@ export function staticRouter(rules: readonly RoutingRule[], options: StaticRoute
  *
  * ## Example
  * ```ts
- * import { supervisor, sequenceRouter } from 'rx-orchestra';
+ * import { supervisor, sequenceRouter } from 'rx-orchestra/patterns';
  * supervisor({ name: 'data-team', workers, router: sequenceRouter(['recommender', 'post_processor', 'auditor']) });
  * ```
  */

@@ -14,7 +14,7 @@ import type { RunEvent } from '../../run/events.js';
  *
  * ## Example
  * ```ts
- * import { supervisorTimeline } from 'rx-orchestra';
+ * import { supervisorTimeline } from 'rx-orchestra/patterns';
  * expect(supervisorTimeline(events)).toEqual(['t=0 team #1 → writer', 't=0 team #1 ▶ writer', 't=30 team #1 ✓ writer 30ms', 't=30 team #2 → FINISH', 't=30 team ■ FINISH turns=1 routingCalls=2']);
  * ```
  */

@@ -1,5 +1,5 @@
 import { catchError, concatMap, defer, map, of, throwError, type Observable } from 'rxjs';
-import type { NodeContext } from '../../graph/node-spec.js';
+import { withRunDefaults, type NodeContext } from '../../graph/node-spec.js';
 import type { EventOf } from '../../run/events.js';
 import { errorInfo } from '../../run/outcome.js';
 import type { Router, RouterDecision } from './router.js';
@@ -15,7 +15,7 @@ import { workerTurn } from './worker-turn.js';
  *
  * ## Example
  * ```ts
- * import { supervisor, sequenceRouter, type SupervisorOptions } from 'rx-orchestra';
+ * import { supervisor, sequenceRouter, type SupervisorOptions } from 'rx-orchestra/patterns';
  * const options: SupervisorOptions = {
  *   name: 'data-team',
  *   workers: { recommender, auditor },
@@ -72,7 +72,8 @@ export interface SupervisorOptions {
  *
  * ## Example
  * ```ts
- * import { graph, supervisor, sequenceRouter, type SupervisorRun } from 'rx-orchestra';
+ * import { graph } from 'rx-orchestra';
+ * import { supervisor, sequenceRouter, type SupervisorRun } from 'rx-orchestra/patterns';
  * const dataTeam: SupervisorRun = supervisor({ name: 'data-team', workers: { retrieval }, router: sequenceRouter(['retrieval']) });
  * const platform = supervisor({ name: 'platform', workers: { 'data-team': { run: dataTeam } }, router: sequenceRouter(['data-team']) });
  * graph().node('answer', { run: platform });
@@ -101,7 +102,8 @@ export type SupervisorRun = ((nodeContextOrInput: unknown, workerContext?: Worke
  *
  * ## Example
  * ```ts
- * import { graph, execute, collect, supervisor, llmRouter, staticRouter, lastMessage } from 'rx-orchestra';
+ * import { graph, execute, collect } from 'rx-orchestra';
+ * import { supervisor, llmRouter, staticRouter, lastMessage } from 'rx-orchestra/patterns';
  * const dataTeam = supervisor({
  *   name: 'data-team',
  *   workers: {
@@ -143,7 +145,7 @@ export function supervisor(options: SupervisorOptions): SupervisorRun {
       return supervisorLoop(config, input, base);
     });
   };
-  return Object.assign(run, { defaultTimeout: false as const, workers: config.names });
+  return withRunDefaults(run, { defaultTimeout: false, workers: config.names });
 }
 
 /** Options checked, defaults applied. */

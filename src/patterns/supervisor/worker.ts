@@ -15,7 +15,7 @@ import type { WorkerContext } from './context.js';
  *
  * ## Example
  * ```ts
- * import { worker, lastMessage } from 'rx-orchestra';
+ * import { worker, lastMessage } from 'rx-orchestra/patterns';
  * import { z } from 'zod';
  * const Recommendation = z.object({ physicalName: z.string(), domains: z.array(z.string()), confidence: z.number() });
  * const postProcessor = worker({
@@ -52,7 +52,7 @@ export interface Worker<I = unknown, O = unknown> {
  *
  * ## Example
  * ```ts
- * import { worker } from 'rx-orchestra';
+ * import { worker } from 'rx-orchestra/patterns';
  * const upper = worker({ input: (state) => state.messages.length, run: (n: number) => [`${n} messages`] });
  * ```
  */

@@ -1,8 +1,10 @@
 /** Agent services in virtual time: results, maxConcurrency, timeoutMs, deadlines, cancellation, validation. */
 import { describe, expect, it } from 'vitest';
 import { EMPTY, NEVER, asyncScheduler, map, of, throwError, timer, type Observable } from 'rxjs';
-import { AgentError, defineAgent, isAgentError, modelAgent, simulatedModel, type AgentResult, type AgentService, type AgentTask } from 'rx-orchestra';
+import { AgentError, defineAgent, isAgentError, modelAgent, type AgentResult, type AgentService, type AgentTask } from 'rx-orchestra/patterns';
+import { simulatedModel } from 'rx-orchestra';
 import { testScheduler } from '../../run/virtual-run.js';
+import { anotherCopy } from '../../errors/another-copy.js';
 
 /** An agent whose tasks take `payload.ms` of virtual time (default 10) and output `done <id>`. */
 function service(overrides: Partial<AgentService<{ ms?: number }, string>> = {}): AgentService<{ ms?: number }, string> {
@@ -187,9 +189,11 @@ describe('defineAgent: what it accepts', () => {
     expect([agent.maxConcurrency, agent.timeoutMs, agent.id]).toEqual([1, 30_000, 'worker@2.1.0']);
   });
 
-  it('the guard recognizes an AgentError from another copy of the package', () => {
+  it('the guard recognizes an AgentError from another copy of the package', async () => {
     expect(isAgentError(new AgentError('TIMEOUT', 'x'))).toBe(true);
-    expect(isAgentError(Object.assign(new Error('x'), { name: 'AgentError', code: 'TIMEOUT' }))).toBe(true);
+    const copy = await anotherCopy(() => import('../../../src/patterns/agents/errors.js'));
+    expect(isAgentError(new copy.AgentError('TIMEOUT', 'x'))).toBe(true);
+    expect(isAgentError(Object.assign(new Error('x'), { name: 'AgentError', code: 'TIMEOUT' }))).toBe(false); // a lookalike, without the brand
     expect(isAgentError(new Error('x'))).toBe(false);
     expect(new AgentError('TIMEOUT', 'x').retryable).toBe(true);
     expect(new AgentError('DEADLINE_EXCEEDED', 'x').retryable).toBe(false);

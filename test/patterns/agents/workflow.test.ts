@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { NEVER, from, map, timer } from 'rxjs';
 import { z } from 'zod';
+import { collect } from 'rx-orchestra';
 import {
-  collect,
   createAgentPool,
   createBus,
   defineAgent,
@@ -16,7 +16,7 @@ import {
   type BusEvent,
   type EventBus,
   type WorkflowTopics,
-} from 'rx-orchestra';
+} from 'rx-orchestra/patterns';
 import { record, testScheduler } from '../../run/virtual-run.js';
 
 /** How long each task takes, by id (default 10 ms); a task listed in `fail` returns success: false. */

@@ -2,8 +2,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { map, type Observable } from 'rxjs';
 import { z } from 'zod';
-import { BusError, createBus, isBusError, type BusEvent } from 'rx-orchestra';
+import { BusError, createBus, isBusError, type BusEvent } from 'rx-orchestra/patterns';
 import { testScheduler } from '../../run/virtual-run.js';
+import { anotherCopy } from '../../errors/another-copy.js';
 
 const topics = {
   'task.created': z.object({ id: z.string(), type: z.string() }),
@@ -150,8 +151,10 @@ describe('event bus: validation', () => {
     expect(() => bus.on('agent.log', 'nope' as never)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', field: 'handler' }));
   });
 
-  it('the guard recognizes a BusError from another copy of the package', () => {
-    const foreign = Object.assign(new Error('x'), { name: 'BusError', code: 'UNKNOWN_TOPIC' });
+  it('the guard recognizes a BusError from another copy of the package', async () => {
+    const copy = await anotherCopy(() => import('../../../src/patterns/bus/errors.js'));
+    const foreign = new copy.BusError('UNKNOWN_TOPIC', 'x');
+    expect(foreign).not.toBeInstanceOf(BusError);
     expect(isBusError(foreign)).toBe(true);
     expect(isBusError(new Error('x'))).toBe(false);
   });

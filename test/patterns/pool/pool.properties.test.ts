@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { NEVER, VirtualTimeScheduler, finalize, map, timer, type Subscription } from 'rxjs';
-import { createAgentPool, PoolEventSchema, TASK_PRIORITIES, type AgentError, type AgentService, type PoolEvent, type TaskPriority } from 'rx-orchestra';
+import { createAgentPool, PoolEventSchema, TASK_PRIORITIES, type AgentError, type AgentService, type PoolEvent, type TaskPriority } from 'rx-orchestra/patterns';
 
 const NUM_RUNS = 300;
 const TIMEOUT_MS = 80;

@@ -1,7 +1,7 @@
 /** The agent pool in virtual time: priority then arrival, at most N busy, deadlines, cancellation, its event stream. */
 import { describe, expect, it } from 'vitest';
 import { asyncScheduler, map, timer, type Subscription } from 'rxjs';
-import { createAgentPool, PoolEventSchema, type AgentError, type AgentService, type AgentTask, type PoolEvent, type TaskPriority } from 'rx-orchestra';
+import { createAgentPool, PoolEventSchema, type AgentError, type AgentService, type AgentTask, type PoolEvent, type TaskPriority } from 'rx-orchestra/patterns';
 import { testScheduler } from '../../run/virtual-run.js';
 
 interface Log {

@@ -1,7 +1,8 @@
 /** Cancellation: unsubscribing (or a node deadline) aborts the in-flight worker or routing call. */
 import { describe, expect, it } from 'vitest';
 import { NEVER, timer } from 'rxjs';
-import { execute, graph, llmRouter, sequenceRouter, simulatedModel, supervisor, supervisorTimeline, type RunEvent } from 'rx-orchestra';
+import { execute, graph, simulatedModel, type RunEvent } from 'rx-orchestra';
+import { llmRouter, sequenceRouter, supervisor, supervisorTimeline } from 'rx-orchestra/patterns';
 import { scriptedAgent } from 'rx-orchestra/testing';
 import { endOf, record, testScheduler, workerContext, type Report } from './helpers.js';
 

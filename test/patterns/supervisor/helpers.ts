@@ -1,5 +1,6 @@
 import { asyncScheduler } from 'rxjs';
-import { execute, graph, type RunEvent, type SupervisorRun, type WorkerContext, type ExecuteOptions } from 'rx-orchestra';
+import { execute, graph, type RunEvent, type ExecuteOptions } from 'rx-orchestra';
+import { type SupervisorRun, type WorkerContext } from 'rx-orchestra/patterns';
 
 /** What a worker may report. */
 export type Report = Parameters<WorkerContext['emit']>[0];

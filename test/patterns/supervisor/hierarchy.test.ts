@@ -1,7 +1,7 @@
 /** Hierarchical supervisors (seed 004 §9): a platform supervisor routes to team supervisors, which route to their workers. */
 import { describe, expect, it } from 'vitest';
 import { of } from 'rxjs';
-import { sequenceRouter, staticRouter, supervisor, supervisorTimeline, hasAnswered, type SupervisorResult } from 'rx-orchestra';
+import { sequenceRouter, staticRouter, supervisor, supervisorTimeline, hasAnswered, type SupervisorResult } from 'rx-orchestra/patterns';
 import { endOf, runSupervisor, valueOf, work } from './helpers.js';
 
 /** The data team: retrieval, then the auditor. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { of } from 'rxjs';
 import { z } from 'zod';
-import { lastMessage, sequenceRouter, staticRouter, supervisor, supervisorTimeline, worker, hasAnswered, type SupervisorResult, type WorkerContext } from 'rx-orchestra';
+import { lastMessage, sequenceRouter, staticRouter, supervisor, supervisorTimeline, worker, hasAnswered, type SupervisorResult, type WorkerContext } from 'rx-orchestra/patterns';
 import { endOf, failAfter, runSupervisor, valueOf, work } from './helpers.js';
 
 const Recommendation = z.object({ physicalName: z.string(), domains: z.array(z.string()), confidence: z.number().min(0).max(1) });

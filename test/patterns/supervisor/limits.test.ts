@@ -1,6 +1,7 @@
 /** What stops a loop that must not go on: maxTurns, an unknown worker, a router without a decision, bad options. */
 import { describe, expect, it } from 'vitest';
-import { execute, graph, isSupervisorError, staticRouter, supervisor, supervisorTimeline, SupervisorError, type Router, type SupervisorResult } from 'rx-orchestra';
+import { execute, graph } from 'rx-orchestra';
+import { isSupervisorError, staticRouter, supervisor, supervisorTimeline, SupervisorError, type Router, type SupervisorResult } from 'rx-orchestra/patterns';
 import { endOf, failAfter, record, runSupervisor, testScheduler, valueOf, work } from './helpers.js';
 
 const writer = { run: () => work(10, 'draft') };

@@ -4,14 +4,13 @@ import {
   FINISH,
   llmRouter,
   sequenceRouter,
-  simulatedModel,
   staticRouter,
   supervisor,
   hasAnswered,
   supervisorTimeline,
-  type CompletionRequest,
   type SupervisorResult,
-} from 'rx-orchestra';
+} from 'rx-orchestra/patterns';
+import { simulatedModel, type CompletionRequest } from 'rx-orchestra';
 import { runSupervisor, valueOf, work, testScheduler, workerContext, type Report } from './helpers.js';
 
 const FIXED = { medianMs: 100, p95Ms: 100 };

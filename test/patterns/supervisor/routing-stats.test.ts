@@ -1,6 +1,7 @@
 /** Seed 004's metrics from the event stream: routing calls per request, worker choices, per-agent x per-turn timing. */
 import { describe, expect, it } from 'vitest';
-import { llmRouter, routingStats, sequenceRouter, simulatedModel, supervisor } from 'rx-orchestra';
+import { llmRouter, routingStats, sequenceRouter, supervisor } from 'rx-orchestra/patterns';
+import { simulatedModel } from 'rx-orchestra';
 import { runSupervisor, work } from './helpers.js';
 
 const workers = {

@@ -1,0 +1,277 @@
+import { Observable, from, of, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
+import { RxOrchestraError, brandError, hasErrorTag } from '../src/errors/rx-orchestra-error.js';
+
+/**
+ * The one reason an attempt's signal aborts with when the attempt is unsubscribed (cancelled, timed
+ * out, superseded) before its work finished: named `AbortError` like the DOM's, code `CANCELLED`.
+ * A parent signal's abort is passed on with the parent's own reason instead.
+ *
+ * ## Example
+ * ```ts
+ * import { attempt, isAttemptAbortError } from 'rx-orchestra/operators';
+ * attempt(({ signal }) => {
+ *   signal.addEventListener('abort', () => console.log(isAttemptAbortError(signal.reason))); // true
+ *   return fetch(url, { signal });
+ * }).subscribe().unsubscribe();
+ * ```
+ */
+export class AttemptAbortError extends RxOrchestraError {
+  static {
+    brandError(this, 'AttemptAbortError');
+  }
+  override readonly name = 'AbortError';
+  readonly code = 'CANCELLED' as const;
+  readonly retryable = false;
+  constructor(message = 'the attempt was cancelled before it finished') {
+    super(message);
+  }
+}
+
+/** True for an {@link AttemptAbortError}, also one from another copy of this package. */
+export function isAttemptAbortError(error: unknown): error is AttemptAbortError {
+  return hasErrorTag(error, 'AttemptAbortError');
+}
+
+/** Why an attempt's work gave no result: it completed without a value, or did not return an ObservableInput. */
+export type AttemptResultErrorCode = 'EMPTY_RESULT' | 'INVALID_RESULT';
+
+/**
+ * The default error of {@link attempt} for work that completed without a value (`EMPTY_RESULT`)
+ * or returned something that is not an Observable, a Promise or an iterable (`INVALID_RESULT`).
+ * Callers that know what they ran (a node, a worker, an agent) pass their own via
+ * {@link AttemptConfig.empty} and {@link AttemptConfig.invalid}. Not retryable: a retry would do the same.
+ *
+ * ## Example
+ * ```ts
+ * import { attempt, isAttemptResultError } from 'rx-orchestra/operators';
+ * import { EMPTY } from 'rxjs';
+ * attempt(() => EMPTY).subscribe({ error: (e) => isAttemptResultError(e) && console.log(e.code) }); // EMPTY_RESULT
+ * ```
+ */
+export class AttemptResultError extends RxOrchestraError {
+  static {
+    brandError(this, 'AttemptResultError');
+  }
+  override readonly name = 'AttemptResultError';
+  readonly retryable = false;
+  constructor(
+    readonly code: AttemptResultErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True for an {@link AttemptResultError}, also one from another copy of this package. */
+export function isAttemptResultError(error: unknown): error is AttemptResultError {
+  return hasErrorTag(error, 'AttemptResultError');
+}
+
+/**
+ * What an attempt's work receives: its AbortSignal, created only when first read (most instant
+ * work never reads it, and an AbortController costs more than the rest of an attempt's
+ * bookkeeping), and derived from the parent signal if one was given: the parent's abort is passed
+ * on with the parent's reason, as cockatiel's `deriveAbortController` does.
+ *
+ * ## Example
+ * ```ts
+ * import { attempt } from 'rx-orchestra/operators';
+ * attempt(({ signal }) => fetch(url, { signal }), { signal: request.signal });
+ * ```
+ */
+export class AttemptHandle {
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+  #ended = false;
+  #parent: AbortSignal | undefined;
+  #onParentAbort: (() => void) | undefined = undefined;
+
+  /** @param parent a signal whose abort aborts this attempt's too */
+  constructor(parent?: AbortSignal) {
+    this.#parent = parent;
+  }
+
+  /** The attempt's AbortSignal: pass it on to whatever the work calls. */
+  get signal(): AbortSignal {
+    return (this.#controller ?? this.#derive()).signal;
+  }
+
+  /**
+   * True once the attempt is over: it finished, was torn down, or was {@link AttemptHandle.stop}ped.
+   * Work may use it to go quiet (an engine's progress reports do).
+   */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Ends the attempt ahead of its teardown: aborts its signal with an {@link AttemptAbortError}
+   * and ignores what its work does from now on (no value, error or completion is passed on).
+   * For a caller that must abort many attempts before it unsubscribes any of them, e.g. a run
+   * being cancelled; unsubscribe next.
+   */
+  stop(): void {
+    this.#ended = true;
+    this.#abort();
+  }
+
+  /** The attempt's subscription ended; `cancelled` when its work had not finished. @internal */
+  end(cancelled: boolean): void {
+    this.#ended = true;
+    if (this.#onParentAbort) {
+      this.#parent!.removeEventListener('abort', this.#onParentAbort);
+      this.#onParentAbort = undefined;
+    }
+    if (cancelled) this.#abort();
+  }
+
+  #abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    // The reason is made only when a signal exists to carry it: aborting unread signals stays cheap.
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort((this.#reason = new AttemptAbortError()));
+  }
+
+  #derive(): AbortController {
+    const controller = (this.#controller = new AbortController());
+    const parent = this.#parent;
+    if (this.#aborted) controller.abort((this.#reason ??= new AttemptAbortError()));
+    else if (parent?.aborted) controller.abort(parent.reason);
+    else if (parent && !this.#ended) {
+      this.#onParentAbort = () => controller.abort(parent.reason);
+      parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    }
+    return controller;
+  }
+}
+
+/** Settings of {@link attempt}. */
+export interface AttemptConfig {
+  /** A parent signal: when it aborts, the attempt's signal aborts with the parent's reason. @default undefined (none) */
+  signal?: AbortSignal;
+  /**
+   * `'last'`: the attempt is a call with one result, its work's last value, emitted when the work
+   * completes. `'all'`: every value is passed on as it comes (a stream that replaces another, as a
+   * fallback Observable does), and completing without a value is a plain completion.
+   * @default 'last'
+   */
+  values?: 'last' | 'all';
+  /**
+   * The error for work that completed without a value (with `values: 'last'`); name what ran in it,
+   * e.g. the node or the worker. Never `undefined`: an empty result is always this error.
+   * @default () => new AttemptResultError('EMPTY_RESULT', ...)
+   */
+  empty?: () => unknown;
+  /**
+   * The error for work that returned something that is not an Observable, a Promise or an
+   * iterable (`result` is what it returned).
+   * @default (result) => new AttemptResultError('INVALID_RESULT', ...)
+   */
+  invalid?: (result: unknown) => unknown;
+}
+
+/**
+ * Runs user code once per subscription as a cold Observable, the way every policy of this
+ * package runs it (cockatiel's `ExecuteWrapper`): `work` gets an {@link AttemptHandle} whose
+ * `signal` is its own; its result may be an Observable, a Promise, an async iterable or an
+ * iterable (a string is one value, not its characters). The rules:
+ * - **result**: the last value, emitted once the work completes (`values: 'all'` passes every value on);
+ * - **empty**: work that completes without a value errors with `config.empty()` (an
+ *   {@link AttemptResultError} `EMPTY_RESULT` unless given), never emits `undefined`;
+ * - **throw**: a synchronous throw of `work` is an error notification, as is an invalid result (`config.invalid`);
+ * - **abort**: unsubscribing before the work finished aborts its signal with an
+ *   {@link AttemptAbortError} (`name: 'AbortError'`, `code: 'CANCELLED'`); after the work
+ *   completed or errored, the signal is left alone. A parent signal's abort is passed on with its reason.
+ *
+ * ## Example
+ * ```ts
+ * import { attempt, timeout } from 'rx-orchestra/operators';
+ * const answer$ = attempt(({ signal }) => client.messages.create(request, { signal }), {
+ *   signal: request.signal,
+ *   empty: () => new Error('the model returned nothing'),
+ * }).pipe(timeout({ total: 30_000 })); // a timeout unsubscribes: the call's signal aborts
+ * ```
+ * @param work the user code; called on each subscription
+ * @see AttemptHandle
+ */
+export function attempt<T>(work: (handle: AttemptHandle) => ObservableInput<T>, config: AttemptConfig = {}): Observable<T> {
+  const { signal: parent, values = 'last', empty = emptyResult, invalid = invalidResult } = config;
+  return new Observable<T>((subscriber) => {
+    const handle = new AttemptHandle(parent);
+    const observer = new AttemptObserver(subscriber, handle, values === 'all', empty);
+    let source: Observable<T>;
+    try {
+      source = fromResult(work(handle), invalid);
+    } catch (error) {
+      observer.error(error);
+      return () => handle.end(false);
+    }
+    const subscription: Subscription = source.subscribe(observer);
+    return () => {
+      subscription.unsubscribe();
+      handle.end(!observer.finished);
+    };
+  });
+}
+
+/**
+ * User code's result as an Observable, by the rule of {@link attempt}: a string is one value, not its
+ * characters; anything else goes through `from`, and what `from` refuses throws `invalid(result)`.
+ * @internal
+ */
+export function fromResult<T>(result: ObservableInput<T>, invalid: (result: unknown) => unknown = invalidResult): Observable<T> {
+  if (typeof result === 'string') return of(result as T);
+  try {
+    return from(result);
+  } catch {
+    throw invalid(result);
+  }
+}
+
+/** Holds the last value and applies the rules of {@link attempt}; a class, not closures, for the run loop's per-node cost. */
+class AttemptObserver<T> {
+  finished = false;
+  #latest: T | undefined = undefined;
+  #hasValue = false;
+
+  constructor(
+    readonly subscriber: Subscriber<T>,
+    readonly handle: AttemptHandle,
+    readonly all: boolean,
+    readonly empty: () => unknown,
+  ) {}
+
+  next(value: T): void {
+    if (this.handle.ended) return;
+    if (this.all) this.subscriber.next(value);
+    else {
+      this.#latest = value;
+      this.#hasValue = true;
+    }
+  }
+
+  error(error: unknown): void {
+    this.finished = true;
+    if (!this.handle.ended) this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.finished = true;
+    if (this.handle.ended) return;
+    if (this.all) this.subscriber.complete();
+    else if (this.#hasValue) {
+      this.subscriber.next(this.#latest as T);
+      this.subscriber.complete();
+    } else this.subscriber.error(this.empty());
+  }
+}
+
+function emptyResult(): AttemptResultError {
+  return new AttemptResultError('EMPTY_RESULT', 'the attempt completed without a value');
+}
+
+function invalidResult(result: unknown): AttemptResultError {
+  const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result;
+  return new AttemptResultError('INVALID_RESULT', `the attempt's work returned ${what}, not an Observable, a Promise or an iterable`);
+}
