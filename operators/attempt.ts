@@ -82,7 +82,6 @@ export function isAttemptResultError(error: unknown): error is AttemptResultErro
 export class AttemptHandle {
   #controller: AbortController | undefined = undefined;
   #aborted = false;
-  #reason: unknown = undefined;
   #ended = false;
   #parent: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined = undefined;
@@ -130,13 +129,13 @@ export class AttemptHandle {
     if (this.#aborted) return;
     this.#aborted = true;
     // The reason is made only when a signal exists to carry it: aborting unread signals stays cheap.
-    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort((this.#reason = new AttemptAbortError()));
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(new AttemptAbortError());
   }
 
   #derive(): AbortController {
     const controller = (this.#controller = new AbortController());
     const parent = this.#parent;
-    if (this.#aborted) controller.abort((this.#reason ??= new AttemptAbortError()));
+    if (this.#aborted) controller.abort(new AttemptAbortError()); // read after the attempt was cancelled
     else if (parent?.aborted) controller.abort(parent.reason);
     else if (parent && !this.#ended) {
       this.#onParentAbort = () => controller.abort(parent.reason);
@@ -146,7 +145,10 @@ export class AttemptHandle {
   }
 }
 
-/** Settings of {@link attempt}. */
+/**
+ * Settings of {@link attempt}. `empty` and `invalid` are called as methods of the config, so a
+ * class instance can carry them without a closure per attempt.
+ */
 export interface AttemptConfig {
   /** A parent signal: when it aborts, the attempt's signal aborts with the parent's reason. @default undefined (none) */
   signal?: AbortSignal;
@@ -196,13 +198,14 @@ export interface AttemptConfig {
  * @see AttemptHandle
  */
 export function attempt<T>(work: (handle: AttemptHandle) => ObservableInput<T>, config: AttemptConfig = {}): Observable<T> {
-  const { signal: parent, values = 'last', empty = emptyResult, invalid = invalidResult } = config;
+  const parent = config.signal;
+  const all = config.values === 'all';
   return new Observable<T>((subscriber) => {
     const handle = new AttemptHandle(parent);
-    const observer = new AttemptObserver(subscriber, handle, values === 'all', empty);
+    const observer = new AttemptObserver(subscriber, handle, all, config);
     let source: Observable<T>;
     try {
-      source = fromResult(work(handle), invalid);
+      source = toObservable(work(handle), config);
     } catch (error) {
       observer.error(error);
       return () => handle.end(false);
@@ -217,15 +220,23 @@ export function attempt<T>(work: (handle: AttemptHandle) => ObservableInput<T>, 
 
 /**
  * User code's result as an Observable, by the rule of {@link attempt}: a string is one value, not its
- * characters; anything else goes through `from`, and what `from` refuses throws `invalid(result)`.
+ * characters; anything else goes through `from`, and what `from` refuses throws an
+ * {@link AttemptResultError} `INVALID_RESULT`.
  * @internal
  */
-export function fromResult<T>(result: ObservableInput<T>, invalid: (result: unknown) => unknown = invalidResult): Observable<T> {
+export function fromResult<T>(result: ObservableInput<T>): Observable<T> {
+  return toObservable(result, NO_RULES);
+}
+
+const NO_RULES: AttemptConfig = {};
+
+/** {@link fromResult} with the config's `invalid` (called as its method). */
+function toObservable<T>(result: ObservableInput<T>, config: AttemptConfig): Observable<T> {
   if (typeof result === 'string') return of(result as T);
   try {
     return from(result);
   } catch {
-    throw invalid(result);
+    throw config.invalid ? config.invalid(result) : invalidResult(result);
   }
 }
 
@@ -239,7 +250,7 @@ class AttemptObserver<T> {
     readonly subscriber: Subscriber<T>,
     readonly handle: AttemptHandle,
     readonly all: boolean,
-    readonly empty: () => unknown,
+    readonly config: AttemptConfig,
   ) {}
 
   next(value: T): void {
@@ -263,7 +274,7 @@ class AttemptObserver<T> {
     else if (this.#hasValue) {
       this.subscriber.next(this.#latest as T);
       this.subscriber.complete();
-    } else this.subscriber.error(this.empty());
+    } else this.subscriber.error(this.config.empty ? this.config.empty() : emptyResult());
   }
 }
 

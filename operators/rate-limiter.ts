@@ -43,8 +43,14 @@ export interface RateLimitWait {
 
 /** An admitted call's hold on the quota: settle it with what the call really used. */
 export interface Permit {
-  /** Corrects the buckets by the difference between the estimate and the real usage. */
-  settle(actual: { inputTokens?: number; outputTokens?: number }): void;
+  /**
+   * Corrects the buckets by the difference between the estimate and the real usage (once; later
+   * calls do nothing). Pass `{ cancelled: true }` when the caller cancelled the call: the tokens it
+   * gives back admit waiting calls only once the teardown in progress is over (at the same
+   * scheduler time), so cancelling several callers at once (two runs in one subscription) admits
+   * none of the calls that same teardown is about to cancel.
+   */
+  settle(actual: { inputTokens?: number; outputTokens?: number }, options?: { cancelled?: boolean }): void;
 }
 
 /** Quota state as a provider reports it (e.g. `anthropic-ratelimit-*` headers). */
@@ -70,7 +76,9 @@ const PER_MINUTE = { requests: 'requestsPerMinute', inputTokens: 'inputTokensPer
  * pipelines and agent pools, so together they stay under the provider's limits). Token buckets per
  * limit; calls are admitted first come, first served when their estimated cost fits; waiting calls
  * are reported; estimates are corrected by real usage (`permit.settle`) and by the provider's own
- * figures (`observe`); a 429's retry-after pauses everyone (`pause`). A declared limit is a
+ * figures (`observe`); a 429's retry-after pauses everyone (`pause`). A waiter whose AbortSignal
+ * aborts is never admitted, and tokens given back by a cancelled call admit waiters only after the
+ * teardown in progress (see {@link Permit.settle}). A declared limit is a
  * ceiling (your share of a key): the provider's reports may lower it, never raise it. Limits not
  * declared are learned from the provider's reports.
  *
@@ -91,6 +99,7 @@ export class RateLimiter {
   #pausedUntil = 0;
   #draining = false;
   #drainAgain = false;
+  #drainPending = false;
 
   constructor(quota: Quota = {}, options: { scheduler?: SchedulerLike } = {}) {
     this.#scheduler = options.scheduler ?? asyncScheduler;
@@ -201,6 +210,19 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * Drains once the current teardown is over (a task at the same scheduler time): tokens given back
+   * by a cancelled call must not admit a waiter that the same teardown is about to cancel.
+   */
+  #drainAfterTeardown(): void {
+    if (this.#drainPending) return;
+    this.#drainPending = true;
+    this.#scheduler.schedule(() => {
+      this.#drainPending = false;
+      this.#drain();
+    });
+  }
+
   #drainOnce(): void {
     this.#timer?.unsubscribe();
     this.#timer = undefined;
@@ -243,7 +265,7 @@ export class RateLimiter {
   #permit(estimate: Required<CallCost>): Permit {
     let settled = false;
     return {
-      settle: (actual) => {
+      settle: (actual, options) => {
         if (settled) return;
         settled = true;
         const now = this.#scheduler.now();
@@ -256,7 +278,8 @@ export class RateLimiter {
           if (extra > 0) bucket.take(extra, now);
           else bucket.give(-extra, now);
         }
-        this.#drain();
+        if (options?.cancelled) this.#drainAfterTeardown();
+        else this.#drain();
       },
     };
   }

@@ -7,8 +7,9 @@ export const MINUTE_MS = 60_000;
  * later refills pay back. Pure bookkeeping: every method takes `now` (scheduler ms). A clock that
  * goes back (a new virtual run) refills from there on, without a crash or a refill.
  *
- * The one bucket of the library: the {@link RateLimiter}'s quota and the simulated model's quota
- * both count with it (the fleet's Redis buckets run the same rules in Lua). A per-minute bucket
+ * The one in-memory bucket of the library: the `RateLimiter`'s quota and the simulated model's
+ * quota both count with it (the fleet's Redis buckets, `src/distributed/token-bucket-scripts.ts`,
+ * follow the same rules in Lua, in floating point). A per-minute bucket
  * ({@link TokenBucket.perMinute}) keeps its level multiplied by 60 000, so that with integer limits
  * and clock readings all its arithmetic is exact: 2 requests per minute refill one in exactly 30 s.
  *

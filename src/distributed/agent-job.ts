@@ -6,6 +6,7 @@ import type { ErrorInfo, NodeReport } from '../run/events.js';
 import { errorInfo } from '../run/outcome.js';
 import { NodeRunError } from '../run/errors.js';
 import type { CallCost, LimitKind } from '../../operators/rate-limiter.js';
+import { RetryAfterTooLongError } from '../../operators/retry.js';
 import { DistributedError } from './errors.js';
 import { jsonProblem } from './json-safe.js';
 import { parseJobData, type AgentJobData } from './protocol.js';
@@ -154,11 +155,20 @@ export async function processAgentJob(job: Job, bullSignal: AbortSignal | undefi
       notify({ type: 'job.cancelled', workerId, jobId, agent, nodeId, durationMs: elapsed() });
       throw new DistributedError('CANCELLED', `job ${jobId} (agent '${agent}', node '${nodeId}') was cancelled`, { agent, jobId });
     }
-    const info = errorInfo(error);
-    if (deps.quota && info.retryAfterMs !== undefined && (info.status === 429 || info.code === 'RATE_LIMITED')) await deps.quota.pause(info.retryAfterMs).catch(() => undefined);
+    let failure = error;
+    let info = errorInfo(error);
+    if (deps.quota && info.retryAfterMs !== undefined && (info.status === 429 || info.code === 'RATE_LIMITED')) {
+      if (info.retryAfterMs > deps.quota.maxRetryAfterMs) {
+        // An absurd retry-after (a daily cap, 30 days) fails this job, not the whole fleet for that long.
+        failure = new RetryAfterTooLongError(info.retryAfterMs, deps.quota.maxRetryAfterMs, { cause: error });
+        info = errorInfo(failure);
+      } else {
+        await deps.quota.pause(info.retryAfterMs).catch(() => undefined);
+      }
+    }
     await reporter.sendLast({ error: info }).catch(() => undefined);
     notify({ type: 'job.failed', workerId, jobId, agent, nodeId, durationMs: elapsed(), error: info });
-    throw error instanceof Error ? error : new Error(info.message);
+    throw failure instanceof Error ? failure : new Error(info.message);
   } finally {
     unwatch();
     bullSignal?.removeEventListener('abort', abort);

@@ -1,6 +1,8 @@
-import { Observable, asyncScheduler, defer, from, of, switchMap, timer, type SchedulerLike } from 'rxjs';
+import { Observable, asyncScheduler, defer, from, of, switchMap, type SchedulerLike } from 'rxjs';
 import type { Redis } from 'ioredis';
 import type { CallCost, LimitKind, Quota, RateLimitWait } from '../../operators/rate-limiter.js';
+import { delayOf } from '../../operators/long-timer.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from '../../operators/retry.js';
 import { checkConnection, closeRedis, openRedis, type RedisConnection } from './connection.js';
 import { DistributedError } from './errors.js';
 import { ACQUIRE_SCRIPT, PAUSE_SCRIPT, SETTLE_SCRIPT } from './token-bucket-scripts.js';
@@ -60,6 +62,14 @@ export interface FleetRateLimiterOptions {
   scheduler?: SchedulerLike;
   /** Random source in [0, 1) spreading the retries of waiting processes over up to 20 ms. @default Math.random */
   random?: () => number;
+  /**
+   * The longest pause (a 429's retry-after) that holds the whole fleet, in ms: `pause` holds it at
+   * most this long, and a worker's job refused with a longer retry-after fails with a non-retryable
+   * `RetryAfterTooLongError` (code `RETRY_AFTER_TOO_LONG`) instead of pausing every process (a daily
+   * cap's "come back tomorrow" must not stop the fleet for a day). `Infinity` for no bound.
+   * @default 600000 (10 minutes, as governedModel's `maxRetryAfterMs`)
+   */
+  maxRetryAfterMs?: number;
 }
 
 /**
@@ -108,6 +118,8 @@ export type FleetAttempt = { admitted: true; permit: FleetPermit } | { admitted:
 export interface FleetRateLimiter {
   readonly name: string;
   readonly limits: FleetLimits;
+  /** The longest pause `pause` applies, in ms (see {@link FleetRateLimiterOptions.maxRetryAfterMs}). */
+  readonly maxRetryAfterMs: number;
   /**
    * Waits for room: a cold Observable emitting one {@link FleetPermit} once the call is admitted,
    * then completing; `onWait` hears once when the call must wait. Unsubscribing stops waiting.
@@ -115,7 +127,11 @@ export interface FleetRateLimiter {
   acquire(cost?: CallCost, onWait?: (wait: RateLimitWait) => void): Observable<FleetPermit>;
   /** One try, no waiting. */
   tryAcquire(cost?: CallCost): Promise<FleetAttempt>;
-  /** Nobody in the fleet is admitted for `ms` (a 429's retry-after concerns the whole quota). */
+  /**
+   * Nobody in the fleet is admitted for `ms`, at most `maxRetryAfterMs` (a 429's retry-after
+   * concerns the whole quota). Waiting processes sleep through it (waits longer than a timer can
+   * hold are armed in chunks), trying again once it should be over.
+   */
   pause(ms: number): Promise<void>;
   /** Closes this process's Redis connection (the quota itself lives on in Redis). */
   close(): Promise<void>;
@@ -139,8 +155,11 @@ const RETRY_SPREAD_MS = 20;
  */
 export function fleetRateLimiter(options: FleetRateLimiterOptions): FleetRateLimiter {
   checkConnection(options?.connection, 'fleetRateLimiter');
-  const { connection, name, limits, prefix = 'rx-orchestra:quota', scheduler = asyncScheduler, random = Math.random } = options;
+  const { connection, name, limits, prefix = 'rx-orchestra:quota', scheduler = asyncScheduler, random = Math.random, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS } = options;
   if (typeof name !== 'string' || name === '') throw new DistributedError('INVALID_OPTION', `fleetRateLimiter: 'name' must be a non-empty string`, { field: 'name' });
+  if (!(typeof maxRetryAfterMs === 'number' && maxRetryAfterMs >= 0)) {
+    throw new DistributedError('INVALID_OPTION', `fleetRateLimiter: 'maxRetryAfterMs' must be a number of ms >= 0 (or Infinity), got ${String(maxRetryAfterMs)}`, { field: 'maxRetryAfterMs' });
+  }
   const buckets = KINDS.flatMap((kind) => {
     const limit = limits?.[kind];
     if (limit === undefined) return [];
@@ -191,6 +210,7 @@ export function fleetRateLimiter(options: FleetRateLimiterOptions): FleetRateLim
   return {
     name,
     limits,
+    maxRetryAfterMs,
     tryAcquire,
     acquire: (cost = {}, onWait) =>
       defer(() => {
@@ -203,14 +223,16 @@ export function fleetRateLimiter(options: FleetRateLimiterOptions): FleetRateLim
                 reported = true;
                 onWait?.({ waitMs: result.waitMs, limitedBy: result.limitedBy, queued: 1 });
               }
-              return timer(result.waitMs + random() * RETRY_SPREAD_MS, scheduler).pipe(switchMap(attempt));
+              // Chunked: a wait past what one timer holds (a 30-day pause) must not fire after 1 ms and poll Redis in a loop.
+              return delayOf(result.waitMs + random() * RETRY_SPREAD_MS, scheduler).pipe(switchMap(attempt));
             }),
           );
         return attempt();
       }),
     pause: async (ms) => {
-      if (!(ms > 0 && Number.isFinite(ms))) return;
-      await (await redis()).eval(PAUSE_SCRIPT, 1, pauseKey, Math.ceil(ms));
+      const held = Math.min(ms, maxRetryAfterMs);
+      if (!(held > 0 && Number.isFinite(held))) return;
+      await (await redis()).eval(PAUSE_SCRIPT, 1, pauseKey, Math.ceil(held));
     },
     close: async () => {
       const opened = client;

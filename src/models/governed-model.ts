@@ -142,8 +142,9 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
       const fail = (error: unknown, slotStartedAt: number) => {
         if (signal?.aborted) {
           // The caller aborted it (the provider's error says so): not the provider's fault, and the
-          // slot is handed on only after the caller's teardown, which may cancel the calls queued next.
-          permit?.settle({ outputTokens: 0 });
+          // slot and the unused tokens are handed on only after the caller's teardown, which may
+          // cancel the calls queued next.
+          permit?.settle({ outputTokens: 0 }, { cancelled: true });
           guard?.cancel();
           finish({ kind: 'cancelled', startedAt: slotStartedAt });
           subscriber.error(error);
@@ -222,7 +223,9 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
       return () => {
         slot.unsubscribe();
         call?.unsubscribe();
-        permit?.settle({ outputTokens: 0 }); // cancelled: no output (a no-op once settled)
+        // Cancelled: no output (a no-op once settled). The tokens given back, like the slot, go to
+        // waiting calls only after this teardown, which may be about to cancel them too.
+        permit?.settle({ outputTokens: 0 }, { cancelled: true });
         finish({ kind: 'cancelled', startedAt: 0 });
         guard?.cancel(); // a no-op once success or failure was recorded
       };
@@ -230,6 +233,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
 
   return {
     model: model.model,
+    ...(model.cacheNamespace !== undefined ? { cacheNamespace: model.cacheNamespace } : {}),
     rateLimiter,
     concurrency,
     breakerFor,

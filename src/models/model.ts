@@ -130,6 +130,14 @@ export function isAnswer(event: ModelEvent): boolean {
 export interface Model {
   /** The provider's default model id. */
   readonly model: string;
+  /**
+   * Keeps this provider's answers apart in a response cache (`cachedModel`) when it is not the
+   * provider its model ids name: a simulated model standing in for Claude reports Claude's id (so
+   * it is priced as Claude) but its cache namespace is `'simulated'`, so what it answered offline
+   * is never served as Claude's once a key is set. Wrappers (`governedModel`, `cachedModel`) pass
+   * it on. @default none (the model ids' own provider, e.g. Claude for `anthropicModel`)
+   */
+  readonly cacheNamespace?: string;
   complete(request: CompletionRequest, signal?: AbortSignal): Observable<Completion>;
   stream(request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent>;
 }

@@ -60,6 +60,8 @@ export interface SimulatedModelOptions {
 export interface SimulatedModel extends Model {
   /** The model id it stands in for, reported in `Completion.model` (see {@link SimulatedModelOptions.model}). */
   readonly model: string;
+  /** `'simulated'`: a response cache keeps its answers apart from the real model's (see {@link Model.cacheNamespace}). */
+  readonly cacheNamespace: 'simulated';
 }
 
 const DEFAULT_LATENCY: LatencyProfile = { medianMs: 1200, p95Ms: 2500 };
@@ -269,6 +271,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
 
   return {
     model,
+    cacheNamespace: 'simulated', // priced as `model`, but never cached as its answers
     stream: (request, signal) => call(request, signal, STREAM_OUTPUT),
     complete: (request, signal) => call(request, signal, COMPLETE_OUTPUT),
   };

@@ -1,3 +1,5 @@
+import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+
 /**
  * An optional peer dependency an entry point needs is not installed. The message says which package
  * to install and what needs it.
@@ -13,7 +15,10 @@
  * }
  * ```
  */
-export class MissingPeerError extends Error {
+export class MissingPeerError extends RxOrchestraError {
+  static {
+    brandError(this, 'MissingPeerError');
+  }
   override readonly name = 'MissingPeerError';
   readonly code = 'MISSING_PEER' as const;
   readonly retryable = false;
@@ -26,6 +31,15 @@ export class MissingPeerError extends Error {
   }
 }
 
-/** True when `error` is a {@link MissingPeerError} (of any copy of the package). */
-export const isMissingPeerError = (error: unknown): error is MissingPeerError =>
-  error instanceof Error && (error as { code?: unknown }).code === 'MISSING_PEER' && error.name === 'MissingPeerError';
+/**
+ * True for a {@link MissingPeerError}, also one from another copy of this package.
+ *
+ * ## Example
+ * ```ts
+ * import { isMissingPeerError } from 'rx-orchestra';
+ * if (isMissingPeerError(error)) console.error(`install ${error.packageName}`);
+ * ```
+ */
+export function isMissingPeerError(error: unknown): error is MissingPeerError {
+  return hasErrorTag(error, 'MissingPeerError');
+}

@@ -69,7 +69,7 @@ export function executeNode(
     const work = node.run(new AttemptContextImpl(context, attempt, hooks, handle));
     if (stopper.stopped) handle.stop(); // stopped while it started (by a consumer of node.started): its teardown follows
     return work;
-  }, attemptRules(node)).pipe(withDeadline(node, scheduler));
+  }, new NodeAttemptRules(node)).pipe(withDeadline(node, scheduler));
   const oneAttempt = defer(() => {
     attempt += 1;
     hooks.attemptStarted(attempt);
@@ -124,15 +124,22 @@ function stoppable(signal: AbortSignal, stopper: ExecutionStop): AbortSignal {
 }
 
 /**
- * How {@link attempt} treats a node's `run`: a run that completes without a value fails the node
- * with `NO_VALUE`, one that returns no ObservableInput with `INVALID_RESULT`; the attempt's signal
- * aborts with an `AttemptAbortError` when the attempt is torn down before it finished.
+ * How `attempt` treats a node's `run`: a run that completes without a value fails the node with
+ * `NO_VALUE`, one that returns no ObservableInput with `INVALID_RESULT`. Methods, not closures: one
+ * small object per node is all it costs.
  */
-function attemptRules(node: NodeDefinition): AttemptConfig {
-  return {
-    empty: () => new NodeRunError('NO_VALUE', node.id, `node '${node.id}' completed without a value`),
-    invalid: (work) => new NodeRunError('INVALID_RESULT', node.id, `node '${node.id}': run returned ${describe(work)}, not an Observable, Promise or iterable`),
-  };
+class NodeAttemptRules implements AttemptConfig {
+  constructor(readonly node: NodeDefinition) {}
+
+  empty(): NodeRunError {
+    const { id } = this.node;
+    return new NodeRunError('NO_VALUE', id, `node '${id}' completed without a value`);
+  }
+
+  invalid(work: unknown): NodeRunError {
+    const { id } = this.node;
+    return new NodeRunError('INVALID_RESULT', id, `node '${id}': run returned ${describe(work)}, not an Observable, Promise or iterable`);
+  }
 }
 
 /** The node's per-attempt deadline (none when `timeout: false`), raising a {@link NodeDeadlineError}. */

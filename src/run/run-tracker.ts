@@ -1,11 +1,13 @@
-import type { EventOf, NodeEndEvent, NodeView, RunEvent, RunSummary } from './events.js';
-import { STATUS_OF_END_EVENT, isNodeEndEvent } from './events.js';
+import type { EventOf, NodeView, RunEvent } from './events.js';
 import { idRecord } from './id-record.js';
+import { RunState, type NodeInfo, type TrackedNode } from './run-state.js';
 
 /**
- * Folds a run's events into its state so far: one {@link NodeView} per node, each ended node's
- * end event, and the summary once completed. Memory is bounded by the graph's size, not by the
- * number of events (token streams and retries do not accumulate). The source of `run.snapshot`.
+ * Folds a run's events into its state so far (through the run's one reducer, the same the CLI's
+ * live view, the dashboard and `runMetrics` fold with): one {@link NodeView} per node, each ended
+ * node's end event, and the summary once completed. Memory is bounded by the graph's size, not by
+ * the number of events (token streams and retries do not accumulate). The source of
+ * `run.snapshot`; a `run.snapshot` applied to it (a run joined late) is the state it starts from.
  *
  * ## Example
  * ```ts
@@ -16,69 +18,37 @@ import { idRecord } from './id-record.js';
  * ```
  */
 export class RunTracker {
-  #started: EventOf<'run.started'> | undefined;
-  readonly #views = new Map<string, NodeView>();
-  readonly #ended = new Map<string, NodeEndEvent>();
-  #lastAt = 0;
-  #summary: RunSummary | undefined;
+  readonly #state = new RunState();
 
   /** Takes one event into account. */
   apply(event: RunEvent): void {
-    this.#lastAt = event.at;
-    if (isNodeEndEvent(event)) {
-      this.#ended.set(event.nodeId, event);
-      this.#update(event.nodeId, { state: STATUS_OF_END_EVENT[event.type], endedAt: event.at });
-      return;
-    }
-    switch (event.type) {
-      case 'run.started':
-        this.#started = event;
-        for (const node of event.nodes) this.#views.set(node.id, { state: 'pending', attempts: 0 });
-        return;
-      case 'run.completed':
-        this.#summary = event.summary;
-        return;
-      case 'node.queued':
-        this.#update(event.nodeId, { state: 'queued' });
-        return;
-      case 'node.started': {
-        const view = this.#views.get(event.nodeId);
-        this.#update(event.nodeId, { state: 'running', attempts: event.attempt, startedAt: view?.startedAt ?? event.at });
-        return;
-      }
-      case 'node.retrying':
-        this.#update(event.nodeId, { state: 'retrying' });
-        return;
-      case 'node.usage': {
-        const view = this.#views.get(event.nodeId);
-        this.#update(event.nodeId, {
-          tokens: (view?.tokens ?? 0) + event.usage.inputTokens + event.usage.outputTokens,
-          costUsd: (view?.costUsd ?? 0) + event.costUsd,
-        });
-        return;
-      }
-      case 'node.token':
-      case 'run.snapshot':
-        return;
-    }
+    this.#state.apply(event);
   }
 
-  /** The state so far as a `run.snapshot` event; undefined before `run.started`. */
+  /** The state so far as a `run.snapshot` event; undefined before `run.started` (or a `run.snapshot`). */
   snapshot(): EventOf<'run.snapshot'> | undefined {
-    if (!this.#started) return undefined;
+    const state = this.#state;
+    if (state.runId === undefined) return undefined;
     return {
       type: 'run.snapshot',
-      runId: this.#started.runId,
-      at: this.#lastAt,
-      nodes: this.#started.nodes,
-      states: idRecord([...this.#views].map(([id, view]) => [id, { ...view }] as const)),
-      ended: [...this.#ended.values()],
-      ...(this.#summary ? { summary: this.#summary } : {}),
+      runId: state.runId,
+      at: state.lastAt ?? 0,
+      nodes: state.graph as NodeInfo[], // the run's own list, as run.started carried it
+      states: idRecord(state.order.map((node) => [node.id, viewOf(node)] as const)),
+      ended: state.ended.map((node) => node.end!),
+      ...(state.summary ? { summary: state.summary } : {}),
     };
   }
+}
 
-  #update(nodeId: string, change: Partial<NodeView>): void {
-    const view = this.#views.get(nodeId) ?? { state: 'pending', attempts: 0 };
-    this.#views.set(nodeId, { ...view, ...change });
+/** A node's state as `run.snapshot` tells it: times once known, tokens and cost once reported. */
+function viewOf(node: TrackedNode): NodeView {
+  const view: NodeView = { state: node.state, attempts: node.attempts };
+  if (node.startedAt !== undefined) view.startedAt = node.startedAt;
+  if (node.endedAt !== undefined) view.endedAt = node.endedAt;
+  if (node.reportedUsage) {
+    view.tokens = node.tokens;
+    view.costUsd = node.costUsd;
   }
+  return view;
 }

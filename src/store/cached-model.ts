@@ -67,7 +67,9 @@ const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheCreationInp
 /**
  * A response cache for idempotent calls: a Model wrapper that answers a request it has answered
  * before from a store (SQLite or Redis, the same stores as checkpoints), keyed by a hash of the
- * model, system prompt, messages and parameters ({@link cacheKeyOf}). A hit emits
+ * model, system prompt, messages and parameters ({@link cacheKeyOf}), within the model's
+ * {@link Model.cacheNamespace} if it has one (a simulated stand-in's answers are never served as
+ * the real model's, although it reports the real model's id). A hit emits
  * `{ type: 'cache.hit', key, model, savedUsd }` (an `llm()` node forwards it to the run's stream as
  * a `cache.hit` event), the stored text as one `text` event, then a completion with zero usage, so
  * the node's `node.usage` costs nothing. A miss calls the model and stores its answer. Entries
@@ -95,6 +97,11 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
   }
   const scheduler = options.scheduler ?? asyncScheduler;
   const inner = options.governed === false ? model : governed(model, scheduler);
+  // A provider that is not its model ids' own (a simulated stand-in reporting Claude's id) keys its
+  // answers in a namespace of its own: they are never served as the real model's.
+  const namespace = inner.cacheNamespace ?? model.cacheNamespace;
+  const keyOf = (request: CompletionRequest) =>
+    namespace === undefined ? cacheKeyOf(request, inner.model) : cacheKeyOf({ ...request, model: `${namespace}:${request.model ?? inner.model}` }, inner.model);
 
   const savedUsd = (entry: CachedResponse): number => {
     try {
@@ -109,7 +116,7 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
   const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> => {
     if (!cacheable(request)) return inner.stream(request, signal);
     return new Observable<ModelEvent>((subscriber) => {
-      const key = cacheKeyOf(request, inner.model);
+      const key = keyOf(request);
       let call: Subscription | undefined;
       let closed = false;
       const answer = (hit: CachedResponse) => {
@@ -172,6 +179,7 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
   const governance = isGoverned(inner) ? { rateLimiter: inner.rateLimiter, concurrency: inner.concurrency, breakerFor: inner.breakerFor } : {};
   return {
     model: inner.model,
+    ...(namespace !== undefined ? { cacheNamespace: namespace } : {}),
     inner,
     store,
     ...governance,

@@ -31,7 +31,7 @@ export interface CheckpointOptions {
   scheduler?: SchedulerLike;
   /**
    * The run's lease owner whose writes these are (`executeDurable` and `resume` set it): a write is
-   * refused with `RUN_LOCKED`, failing the stream, while another owner holds the run's lease.
+   * refused with `RUN_LOCKED`, failing the stream, unless this owner holds the run's lease.
    * @default none (writes are not checked against the lease)
    */
   leaseOwner?: string;
@@ -48,7 +48,7 @@ export interface CheckpointOptions {
  *
  * The stream fails, and the run is cancelled (in-flight calls aborted, everything written so far
  * kept), when the store fails (`STORE_FAILED`, also when the run's header vanished mid-run), when
- * another owner holds the run's lease (`RUN_LOCKED`, given `leaseOwner`), when the store holds a
+ * `leaseOwner` no longer holds the run's lease (`RUN_LOCKED`), when the store holds a
  * checkpoint of a different graph under this run id (`CheckpointMismatchError`, before the run
  * starts), when the events carry another run id (`RUN_ID_MISMATCH`: pass the same `runId` to
  * `execute`), or when a node's value cannot be stored (`ValueNotSerializableError` naming the

@@ -206,7 +206,7 @@ export class RunLockedError extends StoreError {
   override readonly name = 'RunLockedError';
   constructor(
     runId: string,
-    /** The lease's holder: `host:pid:random` for leases taken by `executeDurable` and `resume`. */
+    /** The lease's holder: `host:pid:random` for leases taken by `executeDurable` and `resume`; `''` for a lost lease nobody holds now. */
     readonly owner: string,
     /** How long the holder's lease lasts unless it renews it, in ms. */
     readonly expiresInMs: number,
@@ -215,7 +215,9 @@ export class RunLockedError extends StoreError {
   ) {
     super(
       'RUN_LOCKED',
-      lost
+      lost && owner === ''
+        ? `run '${runId}' lost its lease while this process did not renew it in time (it expired, or another owner took the run over and has released it since); this run stops and writes nothing more`
+        : lost
         ? `run '${runId}' was taken over by '${owner}' while this process did not renew its lease in time; this run stops and writes nothing more`
         : `run '${runId}' is owned by '${owner}' (its lease runs ${expiresInMs} ms more unless renewed): wait for that run to end, or, if its process died, resume once the lease has expired`,
       { runId, owner },

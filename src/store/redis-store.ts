@@ -59,15 +59,20 @@ return {created, h[1], h[2], h[3], h[4]}
 
 /**
  * Writes a node's checkpoint only if the run's header exists (it is gone after a restart of an empty
- * Redis, or a FLUSHALL) and, given an owner (ARGV[4]), no other owner holds the run's lease.
+ * Redis, or a FLUSHALL: checked first, as the lease is then gone too) and, given an owner (ARGV[4]),
+ * that owner holds the run's lease (a missing key is a lease lost: expired, or taken over and
+ * released since; LOCKED with holder '').
  * KEYS: header, nodes, lease. ARGV: node id, checkpoint JSON, savedAt, owner or ''.
  */
 const SAVE_NODE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
 if ARGV[4] ~= '' then
   local holder = redis.call('GET', KEYS[3])
-  if holder and holder ~= ARGV[4] then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
+  if holder ~= ARGV[4] then
+    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
+    return {'LOCKED', '', 0}
+  end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
 return {'OK'}
@@ -75,11 +80,14 @@ return {'OK'}
 
 /** Sets the run's status, on the same conditions as SAVE_NODE. KEYS: header, lease. ARGV: status, at, owner or ''. */
 const SET_STATUS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
 if ARGV[3] ~= '' then
   local holder = redis.call('GET', KEYS[2])
-  if holder and holder ~= ARGV[3] then return {'LOCKED', holder, redis.call('PTTL', KEYS[2])} end
+  if holder ~= ARGV[3] then
+    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[2])} end
+    return {'LOCKED', '', 0}
+  end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2])
 return {'OK'}
 `;
@@ -93,6 +101,25 @@ local holder = redis.call('GET', KEYS[1])
 if holder == false or holder == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {1}
+end
+return {0, holder, redis.call('PTTL', KEYS[1])}
+`;
+
+/**
+ * Extends the lease (PX ARGV[2]) only if ARGV[1] holds it; never takes one. Answers {1}, or
+ * {0, holder, its ms left}, or {0, '', 0} when nobody holds it (expired, or released after a
+ * takeover), or {-1} when the run's header is gone as well (Redis restarted empty, a FLUSHALL).
+ * KEYS: lease, header.
+ */
+const RENEW_LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1}
+end
+if holder == false then
+  if redis.call('EXISTS', KEYS[2]) == 0 then return {-1} end
+  return {0, '', 0}
 end
 return {0, holder, redis.call('PTTL', KEYS[1])}
 `;
@@ -172,7 +199,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const written = (reply: unknown, runId: string, nodeId?: string): void => {
     const [verdict, holder, ttl] = reply as [string, string?, number?];
     if (verdict === 'GONE') throw headerGone(runId, nodeId);
-    if (verdict === 'LOCKED') throw new RunLockedError(runId, holder!, Math.max(0, Number(ttl)), true);
+    if (verdict === 'LOCKED') throw new RunLockedError(runId, holder ?? '', Math.max(0, Number(ttl ?? 0)), true);
   };
 
   return {
@@ -229,6 +256,22 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
         async (): Promise<LeaseState> => {
           const [acquired, holder, left] = (await client.eval(ACQUIRE_LEASE, 1, leaseKey(runId), owner, String(ttlMs))) as [number, string?, number?];
           return acquired === 1 ? { acquired: true } : { acquired: false, owner: holder!, expiresInMs: Math.max(0, Number(left)) };
+        },
+        { runId },
+      ),
+    renewLease: (runId, owner, ttlMs) =>
+      guard(
+        `cannot renew the lease of run '${runId}'`,
+        async (): Promise<LeaseState> => {
+          const [renewed, holder, left] = (await client.eval(RENEW_LEASE, 2, leaseKey(runId), runKey(runId), owner, String(ttlMs))) as [number, string?, number?];
+          if (renewed === -1) {
+            throw new StoreError(
+              'STORE_FAILED',
+              `cannot renew the lease of run '${runId}': the lease and the checkpoint header are gone (Redis restarted empty, or was flushed, while the run went on); nothing more is written, as no resume could find it`,
+              { runId },
+            );
+          }
+          return renewed === 1 ? { acquired: true } : { acquired: false, owner: holder ?? '', expiresInMs: Math.max(0, Number(left ?? 0)) };
         },
         { runId },
       ),

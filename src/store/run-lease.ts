@@ -2,9 +2,10 @@
  * One owner per run: the lease `executeDurable` and `resume` hold on a run while they run it.
  * @module
  */
-import { Observable, asyncScheduler, exhaustMap, from, interval, of, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, Subscription, exhaustMap, from, interval, of, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { clearTimeout, setTimeout } from 'node:timers'; // real timers on purpose: see realTimeScheduler
 import type { LeaseState, MaybePromise, RunStore } from './run-store.js';
 import { RunLockedError, StoreError } from './errors.js';
 import { isPromiseLike } from './maybe-promise.js';
@@ -38,7 +39,15 @@ export interface LeaseOptions {
   ttlMs?: number;
   /** How often the running owner renews it, in ms; less than `ttlMs`. @default a third of ttlMs */
   renewEveryMs?: number;
-  /** Scheduler of the renewal timer. @default asyncScheduler */
+  /**
+   * Scheduler of the renewal timer. The renewal is endless while the run goes on, and a lease
+   * expires by the store's clock (the wall clock, or Redis's), so by default it runs on the
+   * process's own timers: independent of the run's `scheduler`, and not made virtual by
+   * `TestScheduler.run` (there an endless renewal would keep `flush()` going for ever once a node
+   * never settles). Pass a virtual scheduler only to test renewal itself in virtual time (with a
+   * virtual store clock), with runs whose nodes all settle or time out.
+   * @default the process's real-time timers (setTimeout)
+   */
   scheduler?: SchedulerLike;
 }
 
@@ -66,15 +75,52 @@ export function leaseSettings(options: LeaseOptions = {}): LeaseSettings {
   if (!Number.isInteger(renewEveryMs) || renewEveryMs < 1 || renewEveryMs >= ttlMs) {
     throw new StoreError('INVALID_OPTION', `lease: 'renewEveryMs' must be an integer from 1 to ttlMs - 1 (${ttlMs - 1}), got ${String(renewEveryMs)}`, { field: 'lease.renewEveryMs' });
   }
-  return { ttlMs, renewEveryMs, scheduler: options.scheduler ?? asyncScheduler };
+  return { ttlMs, renewEveryMs, scheduler: options.scheduler ?? realTimeScheduler };
+}
+
+/**
+ * A scheduler on the process's own `setTimeout`, for timers that must keep real time whatever the
+ * run's scheduler is. `TestScheduler.run` makes asyncScheduler (every AsyncScheduler) virtual by
+ * swapping the timer providers behind it; it does not touch the global timers this one calls.
+ * @internal
+ */
+export const realTimeScheduler: SchedulerLike = {
+  // eslint-disable-next-line no-restricted-syntax -- this scheduler is the wall clock by definition (and `interval` never reads it)
+  now: () => Date.now(),
+  schedule<S>(work: (this: SchedulerAction<S>, state?: S) => void, delay = 0, state?: S): Subscription {
+    return new TimerAction(work).schedule(state, delay);
+  },
+};
+
+/** One piece of work on {@link realTimeScheduler}; it may re-arm itself (`this.schedule`), as `interval` does. */
+class TimerAction<S> extends Subscription implements SchedulerAction<S> {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #work: (this: SchedulerAction<S>, state?: S) => void;
+  constructor(work: (this: SchedulerAction<S>, state?: S) => void) {
+    super();
+    this.#work = work;
+    this.add(() => clearTimeout(this.#timer));
+  }
+  schedule(state?: S, delay = 0): Subscription {
+    if (this.closed) return this;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#work.call(this, state);
+      if (this.#timer === undefined) this.unsubscribe(); // not re-armed: done
+    }, delay);
+    return this;
+  }
 }
 
 /**
  * Runs `body` as the run's owner: takes the run's lease (failing with {@link RunLockedError} when
  * another owner holds it, before `body` is subscribed), renews it every `renewEveryMs` while `body`
- * runs (failing the stream with a `lost` RunLockedError, and cancelling `body`, when another owner
- * took it meanwhile), and releases it once `body` completes or fails, before passing that on, or when
- * unsubscribed. Synchronous stores keep the stream synchronous.
+ * runs, with `renewLease`, which extends only a lease this owner still holds (failing the stream
+ * with a `lost` RunLockedError, and cancelling `body`, when the lease is gone or another owner has
+ * it: an owner that stalled past its TTL never takes the run back), and releases it once `body`
+ * completes or fails, before passing that on, or when unsubscribed. Synchronous stores keep the
+ * stream synchronous.
  * @internal
  */
 export function withLease<T>(store: RunStore, runId: string, lease: LeaseSettings, body: (owner: string) => Observable<T>): Observable<T> {
@@ -110,7 +156,7 @@ export function withLease<T>(store: RunStore, runId: string, lease: LeaseSetting
       renewal = interval(lease.renewEveryMs, lease.scheduler)
         .pipe(
           exhaustMap(() => {
-            const renewed = store.acquireLease(runId, owner, lease.ttlMs);
+            const renewed = store.renewLease(runId, owner, lease.ttlMs);
             return isPromiseLike(renewed) ? from(renewed) : of(renewed);
           }),
         )

@@ -105,7 +105,7 @@ export interface CachedResponse {
  * are given; fingerprints are compared, and values checked for serializability, by `checkpoint` and
  * `resume` before they call the store. Node ids are data: a checkpoint's `nodes` is a
  * null-prototype record, so a node called `__proto__` is an entry like any other. Run leases
- * (`acquireLease`, `releaseLease`) make one process at a time the owner of a run.
+ * (`acquireLease`, `renewLease`, `releaseLease`) make one process at a time the owner of a run.
  *
  * ## Example
  * ```ts
@@ -122,8 +122,9 @@ export interface RunStore {
   openRun(header: Omit<RunHeader, 'status' | 'updatedAt'>): MaybePromise<{ header: RunHeader; created: boolean }>;
   /**
    * Writes (or overwrites) one node's checkpoint. Fails with `STORE_FAILED` when the run's header
-   * is gone (nothing is written), and, given the writer's lease `owner`, with `RUN_LOCKED` when
-   * another owner holds the run's lease.
+   * is gone (nothing is written), and, given the writer's lease `owner`, with a `lost`
+   * `RUN_LOCKED` unless that owner holds the run's lease (another owner holds it, or nobody does:
+   * it expired, or another owner took the run over and released it since).
    */
   saveNode(runId: string, node: NodeCheckpoint, owner?: string): MaybePromise<void>;
   /** Records the run's status: `running` when it is resumed, then how it ended. Fails as `saveNode` does. */
@@ -139,6 +140,15 @@ export interface RunStore {
    * (the SQLite store's `clock`, the Redis server's).
    */
   acquireLease(runId: string, owner: string, ttlMs: number): MaybePromise<LeaseState>;
+  /**
+   * Extends the run's lease to `ttlMs` from now only if `owner` still holds it, atomically: how a
+   * running owner renews it. Never takes a lease: when another owner holds it, or nobody does (it
+   * expired and was removed, or another owner took the run over and has released it since), the
+   * lease is lost (`acquired: false`, `owner` the holder, or `''` for nobody) and the owner must
+   * stop. (Renewing with `acquireLease` would let an owner that stalled past its TTL take the run
+   * back from under the owner that took it over.)
+   */
+  renewLease(runId: string, owner: string, ttlMs: number): MaybePromise<LeaseState>;
   /** Gives the lease up if `owner` holds it (another owner's lease is left alone). */
   releaseLease(runId: string, owner: string): MaybePromise<void>;
   /** Releases the connection or file handle. */
@@ -146,7 +156,9 @@ export interface RunStore {
 }
 
 /**
- * What {@link RunStore.acquireLease} answers: taken (or renewed), or held by another owner.
+ * What {@link RunStore.acquireLease} and {@link RunStore.renewLease} answer: taken (or renewed), or
+ * held by another owner (`owner`, for `expiresInMs` more). From `renewLease` only, `owner` may be
+ * `''`: nobody holds the lease any more.
  *
  * ## Example
  * ```ts

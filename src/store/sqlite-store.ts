@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
 import { RunLockedError, StoreError, headerGone } from './errors.js';
@@ -110,7 +110,9 @@ interface CacheRow {
  * survives the process being killed, and other processes can read while a run writes. Tables:
  * `rxo_runs`, `rxo_nodes` (one row per node: status, attempts, cost, the value as JSON),
  * `rxo_leases` (the owner of a live run and when its lease expires, by the wall clock) and
- * `rxo_cache`, readable with the `sqlite3` shell.
+ * `rxo_cache`, readable with the `sqlite3` shell. Checkpoint writes check that the file is still
+ * the one opened (same device and inode): a file deleted or replaced while a run writes fails the
+ * run with `STORE_FAILED` instead of writing where no resume will look.
  *
  * ## Example
  * ```ts
@@ -145,6 +147,20 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   } catch (error) {
     throw failed(`cannot open SQLite store '${path}'`, error);
   }
+  // The file this handle writes to. Deleted or replaced (rm, a restore, a cleanup job), the handle
+  // keeps writing to the unlinked inode, which no other process and no resume will ever open.
+  const opened = path === ':memory:' || path === '' ? undefined : statSync(path, { throwIfNoEntry: false });
+  /** Throws STORE_FAILED when the database file is no longer the one opened (checked on checkpoint writes). */
+  const checkFile = (runId: string, nodeId?: string): void => {
+    if (!opened) return;
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now && now.ino === opened.ino && now.dev === opened.dev) return;
+    throw new StoreError(
+      'STORE_FAILED',
+      `the SQLite file '${path}' was deleted or replaced (${now ? 'another file is there now' : 'it is gone'}) while run '${runId}' was writing to it: what this store wrote now, no resume could find, so nothing more is written (open the store again)`,
+      { runId, ...(nodeId !== undefined ? { nodeId } : {}) },
+    );
+  };
 
   const getRun = db.prepare<[string], RunRow>('SELECT * FROM rxo_runs WHERE run_id = ?');
   const insertRun = db.prepare('INSERT INTO rxo_runs (run_id, fingerprint, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING');
@@ -184,12 +200,16 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
       throw error instanceof StoreError ? error : failed(what, error, details);
     }
   };
-  /** Throws RUN_LOCKED when another owner holds an unexpired lease on the run (inside a write transaction). */
+  /**
+   * Throws a lost RUN_LOCKED unless `owner` holds the run's lease (inside a write transaction). Its
+   * own row counts even past its expiry: nobody has taken the run over (a takeover replaces the row,
+   * and only the new owner deletes it). No row means the lease was taken over and released since.
+   */
   const fence = (runId: string, owner: string | undefined): void => {
     if (owner === undefined) return;
     const lease = getLease.get(runId);
-    const now = clock();
-    if (lease && lease.owner !== owner && lease.expires_at > now) throw new RunLockedError(runId, lease.owner, lease.expires_at - now, true);
+    if (lease?.owner === owner) return;
+    throw new RunLockedError(runId, lease?.owner ?? '', lease ? Math.max(0, lease.expires_at - clock()) : 0, true);
   };
 
   const openRun = db.transaction((header: Omit<RunHeader, 'status' | 'updatedAt'>) => {
@@ -217,6 +237,14 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     putLease.run(runId, owner, now + ttlMs);
     return { acquired: true };
   });
+  const renewLease = db.transaction((runId: string, owner: string, ttlMs: number): LeaseState => {
+    const lease = getLease.get(runId);
+    const now = clock();
+    if (!lease) return { acquired: false, owner: '', expiresInMs: 0 }; // taken over and released since
+    if (lease.owner !== owner) return { acquired: false, owner: lease.owner, expiresInMs: Math.max(0, lease.expires_at - now) };
+    putLease.run(runId, owner, now + ttlMs);
+    return { acquired: true };
+  });
   const putCached = db.transaction((entry: CachedResponse, maxEntries: number) => {
     putEntry.run(entry.key, entry.model, JSON.stringify(entry), entry.storedAt, entry.expiresAt);
     const excess = countEntries.get()!.n - maxEntries;
@@ -225,11 +253,12 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
 
   return {
     path,
-    openRun: (header) => guard(`cannot open the checkpoint of run '${header.runId}'`, () => openRun(header), { runId: header.runId }),
+    openRun: (header) => guard(`cannot open the checkpoint of run '${header.runId}'`, () => (checkFile(header.runId), openRun(header)), { runId: header.runId }),
     // Writes take the file's write lock before reading the lease and the header (IMMEDIATE), so a
     // lease taken by another process in between cannot slip past the check.
-    saveNode: (runId, node, owner) => guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => saveNode.immediate(runId, node, owner), { runId, nodeId: node.nodeId }),
-    setRunStatus: (runId, status, at, owner) => guard(`cannot set the status of run '${runId}'`, () => setStatus.immediate(runId, status, at, owner), { runId }),
+    saveNode: (runId, node, owner) =>
+      guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => (checkFile(runId, node.nodeId), saveNode.immediate(runId, node, owner)), { runId, nodeId: node.nodeId }),
+    setRunStatus: (runId, status, at, owner) => guard(`cannot set the status of run '${runId}'`, () => (checkFile(runId), setStatus.immediate(runId, status, at, owner)), { runId }),
     loadRun: (runId) =>
       guard(`cannot load the checkpoint of run '${runId}'`, (): RunCheckpoint | undefined => {
         const row = getRun.get(runId);
@@ -244,6 +273,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
       }, { runId }),
     deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId), { runId }),
     acquireLease: (runId, owner, ttlMs) => guard(`cannot take the lease of run '${runId}'`, () => acquireLease.immediate(runId, owner, ttlMs), { runId }),
+    renewLease: (runId, owner, ttlMs) => guard(`cannot renew the lease of run '${runId}'`, () => renewLease.immediate(runId, owner, ttlMs), { runId }),
     releaseLease: (runId, owner) => guard(`cannot release the lease of run '${runId}'`, () => void removeLease.run(runId, owner), { runId }),
     getCached: (key, now) =>
       guard('cannot read the response cache', () => {

@@ -14,13 +14,20 @@ export interface Asset {
 const JS = 'text/javascript; charset=utf-8';
 
 /**
+ * The modules the page may load: its own (`ui/page/*`), the run's schema (`run/events`) with the
+ * event declarations it merges (`run/event-fields`, `*-events` next to their emitters: zod-only
+ * leaves, see .dependency-cruiser.cjs), and `observe/percentile`.
+ */
+const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields|(?:models|store)\/[a-z-]+-events|patterns\/[a-z]+\/[a-z-]*events|observe\/percentile)\.js$/;
+
+/**
  * The page's ES modules, served as `/app/<path>.js` from this package's own files (the compiled
  * `.js` beside this module, or, when running from source, the `.ts` transpiled on the fly), and
  * the libraries it imports, served from node_modules: zod (the published `RunEventSchema` runs in
  * the page), and d3-dag (the graph layout) from the package's own vendor/ copy. Nothing else on disk is reachable.
  */
 export class PageAssets {
-  /** `src/` (or `dist/src/`): the page is `ui/page/*`; it also imports `run/events` (the schema) and `observe/percentile`. */
+  /** `src/` (or `dist/src/`): the page is `ui/page/*`; it also imports `run/events` (the schema, with its event declarations) and `observe/percentile`. */
   readonly #root = new URL('../', import.meta.url);
   readonly #require = createRequire(import.meta.url);
   readonly #transpiled = new Map<string, { mtimeMs: number; code: string }>();
@@ -28,7 +35,7 @@ export class PageAssets {
 
   /** The asset at a URL path, or undefined (404). */
   async get(pathname: string): Promise<Asset | undefined> {
-    const page = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|observe\/percentile)\.js$/.exec(pathname);
+    const page = PAGE_MODULE.exec(pathname);
     if (page) return this.#module(page[1]!);
     if (pathname === '/vendor/d3-dag.js') return { body: await this.#d3Dag(), type: JS, immutable: true };
     const zod = /^\/vendor\/zod\/((?:[\w-]+\/)*[\w-]+\.js)$/.exec(pathname);

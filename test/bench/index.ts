@@ -5,10 +5,14 @@ import { resilience, seed002 } from './resilience.bench.js';
 import { scaleout } from './scaleout.bench.js';
 import { dashboardThroughput } from './dashboard.bench.js';
 import { soak } from './soak.bench.js';
+import { coldOverheadPerNode, rootImport } from './cold.bench.js';
+import { installPackagesEngineOnly } from './install.bench.js';
 
 /** Every bench, by the name that picks it: `npm run bench -- soak resilience` runs those two alone. */
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
   overheadPerNode,
+  coldOverheadPerNode,
+  rootImport,
   memoryAcrossRuns,
   makespanRatio,
   seed002,
@@ -17,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   scaleout,
   dashboardThroughput,
   soak,
+  installPackagesEngineOnly, // npm pack + npm install from the registry: RXO_BENCH_SKIP_INSTALL=1 skips it
 };
 
 /** `npm run bench`: every figure of the project (or those of the benches named), one JSON line each, then a table. */

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
 /**
@@ -6,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, operators, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, ui, runLog, testing] =
+  const [base, options, operators, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, ui, runLog, testing, attempt, peer] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
@@ -32,6 +34,8 @@ async function load() {
       import('../../src/ui/errors.js'),
       import('../../src/observe/run-log-file.js'),
       import('../../src/testing/scripted-agent.js'),
+      import('../../operators/attempt.js'),
+      import('../../src/peer/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -66,6 +70,9 @@ async function load() {
     TimeoutError: new timeout.TimeoutError('total', 10),
     CircuitOpenError: new breaker.CircuitOpenError('b', 10),
     ScriptExhaustedError: new testing.ScriptExhaustedError('x'),
+    AttemptAbortError: new attempt.AttemptAbortError(),
+    AttemptResultError: new attempt.AttemptResultError('EMPTY_RESULT', 'x'),
+    MissingPeerError: new peer.MissingPeerError('bullmq', 'rx-orchestra/distributed'),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -80,6 +87,9 @@ async function load() {
     ['isTimeoutError', timeout.isTimeoutError, timeout.TimeoutError],
     ['isRetryAfterTooLongError', retry.isRetryAfterTooLongError, retry.RetryAfterTooLongError],
     ['isCircuitOpenError', breaker.isCircuitOpenError, breaker.CircuitOpenError],
+    ['isAttemptAbortError', attempt.isAttemptAbortError, attempt.AttemptAbortError],
+    ['isAttemptResultError', attempt.isAttemptResultError, attempt.AttemptResultError],
+    ['isMissingPeerError', peer.isMissingPeerError, peer.MissingPeerError],
     ['isGraphError', graph.isGraphError, graph.GraphError],
     ['isLlmNodeError', nodes.isLlmNodeError, nodes.LlmNodeError],
     ['isNodeRunError', run.isNodeRunError, run.NodeRunError],
@@ -131,6 +141,19 @@ describe('one error base', () => {
     expect(Object.getOwnPropertySymbols(error)).toEqual([]);
   });
 
+  it('the table holds every error class of src/ and operators/, each branded with a tag of its own', () => {
+    const root = join(import.meta.dirname, '../..');
+    const sources = ['src', 'operators'].flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(root, dir, f)));
+    const declared = sources.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^export (?:abstract )?class (\w+Error) extends /gm)].map((m) => m[1]!));
+    const tabled = Object.keys(local.instances).filter((label) => !label.includes('('));
+    expect(declared.filter((name) => name !== 'RxOrchestraError').sort()).toEqual(tabled.sort());
+    for (const label of tabled) {
+      const tags = (local.instances[label] as unknown as Record<symbol, readonly string[]>)[Symbol.for('rx-orchestra.error')];
+      expect(tags?.[0]).toBe('RxOrchestraError');
+      expect(tags?.at(-1), label).toBe(label);
+    }
+  });
+
   it('details defaults to a shared, frozen {} that is not an own property', () => {
     const { TimeoutError } = local.timeout;
     const error = new TimeoutError('total', 10);
@@ -174,6 +197,7 @@ describe('each guard says yes to its own class (and subclasses) and no to every 
     const lookalikes = [
       Object.assign(new Error('x'), { name: 'TimeoutError', code: 'TIMEOUT', retryable: true }),
       Object.assign(new Error('x'), { name: 'AbortError', code: 'ABORTED' }),
+      Object.assign(new Error('x'), { name: 'AbortError', code: 'CANCELLED' }),
       Object.assign(new Error('x'), { name: 'GraphError', code: 'CYCLE' }),
       { name: 'StoreError', code: 'STORE_FAILED', message: 'x' },
     ];

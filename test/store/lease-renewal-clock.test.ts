@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { NEVER } from 'rxjs';
+import { NEVER, lastValueFrom } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { graph } from 'rx-orchestra';
 import { executeDurable, sqliteStore } from 'rx-orchestra/store';
@@ -35,5 +35,21 @@ describe('lease renewal and virtual time', () => {
     });
     expect(seen).toEqual({ pendingVirtualActions: 0, nodeStarted: true });
     store.close();
+  });
+
+  it('by default the lease is renewed on real timers: a run outliving its TTL keeps it, and releases it at the end', async () => {
+    const file = join(dir.path, 'real.db');
+    const owner = sqliteStore(file);
+    const rival = sqliteStore(file);
+    let finish!: (value: string) => void;
+    const g = graph().node('long', { run: () => new Promise<string>((resolve) => (finish = resolve)), timeout: false }).build();
+    const done = lastValueFrom(executeDurable(owner, g, { runId: 'real', lease: { ttlMs: 150, renewEveryMs: 50 } }));
+    await new Promise((resolve) => setTimeout(resolve, 450)); // three TTLs
+    expect(rival.acquireLease('real', 'rival', 10_000)).toMatchObject({ acquired: false });
+    finish('L');
+    expect(await done).toMatchObject({ type: 'run.completed', summary: { status: 'succeeded' } });
+    expect(rival.acquireLease('real', 'rival', 10_000)).toEqual({ acquired: true });
+    owner.close();
+    rival.close();
   });
 });

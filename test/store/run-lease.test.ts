@@ -212,7 +212,8 @@ describe('the lease in virtual time (SQLite store with a virtual clock)', () => 
         .node('a', { run: () => cold('1000ms (x|)', { x: 'A' }) })
         .node('long', { deps: ['a'], run: () => cold('5000ms (y|)', { y: 'L' }) })
         .build();
-      executeDurable(owner, g, { runId: 'v1', lease: { ttlMs: 1000 } }).subscribe({
+      // The renewal in virtual time too (by default it runs on real timers, whatever the run's clock).
+      executeDurable(owner, g, { runId: 'v1', lease: { ttlMs: 1000, scheduler } }).subscribe({
         next: (e) => e.type === 'run.completed' && seen.push(`t=${scheduler.now()} completed ${e.summary.status}`),
       });
       for (const at of [1500, 3000, 5999, 6001]) {
@@ -271,7 +272,7 @@ describe('the lease in virtual time (SQLite store with a virtual clock)', () => 
         .node('a', { run: () => cold('100ms (x|)', { x: 'A' }) })
         .node('b', { deps: ['a'], run: () => cold('5000ms (y|)', { y: 'B' }) })
         .build();
-      executeDurable(store, g, { runId: 'v3', lease: { ttlMs: 1000 } }).subscribe({
+      executeDurable(store, g, { runId: 'v3', lease: { ttlMs: 1000, scheduler } }).subscribe({
         next: (e) => (e.type === 'node.succeeded' || e.type === 'run.completed') && seen.push(`t=${scheduler.now()} ${e.type}`),
         error: (e: unknown) => seen.push(`t=${scheduler.now()} ${isRunLockedError(e) ? `${e.code} by ${e.owner}` : String(e)}`),
       });

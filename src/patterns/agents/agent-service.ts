@@ -111,6 +111,11 @@ export interface HandleOptions {
   correlationId?: string;
   /** Called when the task actually starts (after any queueing), with the scheduler's time. */
   onStart?: (at: number) => void;
+  /**
+   * The submitter's AbortSignal (a node's `ctx.signal`). A pool never starts a queued task whose
+   * signal has aborted: it withdraws it, erroring with `signal.reason`. @default none
+   */
+  signal?: AbortSignal;
 }
 
 /**

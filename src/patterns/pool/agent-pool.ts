@@ -48,6 +48,8 @@ interface Entry<O> {
   startedAt: number;
   timer?: Subscription;
   run?: Subscription;
+  /** Removes the listener on the submitter's signal (set while the task waits). */
+  unlisten?: () => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
   #busyCount = 0;
   #pumping = false;
   #pumpAgain = false;
+  #pumpPending = false;
 
   /** Every step of every task: queued, started, completed, rejected, cancelled. Hot. */
   readonly events$ = this.#events.asObservable();
@@ -125,7 +128,11 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
   /**
    * Queues a task; a cold Observable: subscribing submits it, unsubscribing withdraws it from the
    * queue or cancels it while it runs. Emits the instance's {@link AgentResult} and completes, or
-   * errors with a `DEADLINE_EXCEEDED` {@link AgentError} when the task was rejected.
+   * errors with a `DEADLINE_EXCEEDED` {@link AgentError} when the task was rejected. With
+   * `options.signal`, a task whose signal aborts before it starts never starts: it leaves the queue
+   * and errors with `signal.reason`. The instance a cancelled task frees takes its next task once
+   * the teardown in progress is over (at the same scheduler time), so cancelling several
+   * submitters at once (a run's nodes) starts none of the tasks queued behind them.
    *
    * ## Example
    * ```ts
@@ -154,9 +161,16 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
         instance: -1,
         startedAt: now,
       };
+      const { signal } = options;
+      if (signal?.aborted) return void subscriber.error(signal.reason);
       if (entry.deadline !== undefined && now >= entry.deadline) {
         this.#reject(entry, now);
         return;
+      }
+      if (signal) {
+        const onAbort = () => this.#withdraw(entry, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
       this.#queue.push(entry);
       this.#emit({ type: 'queued', taskId: task.id, at: now, priority: entry.priority });
@@ -210,7 +224,9 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
         for (let index = this.#busy.indexOf(false); index >= 0 && this.#queue.size > 0; index = this.#busy.indexOf(false)) {
           const entry = this.#queue.shift()!;
           const now = this.#scheduler.now();
-          if (entry.deadline !== undefined && now >= entry.deadline) this.#reject(entry, now);
+          // Its abort listener may not have run yet (another listener of the same abort freed the instance).
+          if (entry.options.signal?.aborted) this.#withdraw(entry, entry.options.signal.reason, false);
+          else if (entry.deadline !== undefined && now >= entry.deadline) this.#reject(entry, now);
           else this.#start(entry, index, now);
         }
       } while (this.#pumpAgain);
@@ -219,7 +235,21 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
     }
   }
 
+  /**
+   * Pumps once the current teardown is over (a task at the same scheduler time): an instance freed
+   * by a cancelled task must not start a queued task that the same teardown is about to cancel.
+   */
+  #pumpAfterTeardown(): void {
+    if (this.#pumpPending) return;
+    this.#pumpPending = true;
+    this.#scheduler.schedule(() => {
+      this.#pumpPending = false;
+      this.#pump();
+    });
+  }
+
   #start(entry: Entry<O>, index: number, now: number): void {
+    entry.unlisten?.();
     entry.state = 'running';
     entry.instance = index;
     entry.startedAt = now;
@@ -276,6 +306,7 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
 
   #reject(entry: Entry<O>, now: number): void {
     const wasQueued = entry.state === 'queued';
+    entry.unlisten?.();
     entry.state = 'done';
     entry.timer?.unsubscribe();
     if (wasQueued) this.#queue.remove(entry);
@@ -291,11 +322,24 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
     );
   }
 
+  /** The submitter's signal aborted while the task waited: it leaves the queue with the reason, never started. */
+  #withdraw(entry: Entry<O>, reason: unknown, queued = true): void {
+    if (entry.state !== 'queued') return;
+    entry.unlisten?.();
+    entry.state = 'done';
+    entry.timer?.unsubscribe();
+    if (queued) this.#queue.remove(entry);
+    const now = this.#scheduler.now();
+    this.#emit({ type: 'cancelled', taskId: entry.task.id, at: now, waitMs: now - entry.queuedAt, wasRunning: false });
+    entry.subscriber.error(reason);
+  }
+
   /** The submitter unsubscribed. */
   #cancel(entry: Entry<O>): void {
     if (entry.state === 'done') return;
     const now = this.#scheduler.now();
     const wasRunning = entry.state === 'running';
+    entry.unlisten?.();
     entry.state = 'done';
     entry.timer?.unsubscribe();
     if (wasRunning) {
@@ -305,7 +349,8 @@ export class AgentPool<P = unknown, O = unknown> implements TaskHandler<O> {
       this.#queue.remove(entry);
     }
     this.#emit({ type: 'cancelled', taskId: entry.task.id, at: now, waitMs: (wasRunning ? entry.startedAt : now) - entry.queuedAt, wasRunning });
-    if (wasRunning) this.#pump();
+    // The freed instance takes the next task after this teardown, which may be cancelling that task too.
+    if (wasRunning) this.#pumpAfterTeardown();
   }
 }
 

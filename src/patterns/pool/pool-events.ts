@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorInfoSchema } from '../../run/events.js';
+import { ErrorInfoSchema } from '../../run/event-fields.js';
 
 const base = {
   /** The pool's name. */

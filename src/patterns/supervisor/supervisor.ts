@@ -53,8 +53,10 @@ export interface SupervisorOptions {
   /**
    * What a failing worker does to the loop: `'fail'` fails it (a `WORKER_FAILED` or
    * `INVALID_HANDOFF` error, or a team's own error); `'report'` puts the failure into the
-   * conversation as the worker's message (`error` set) and lets the router route around it.
-   * @default 'fail'
+   * conversation as the worker's message (`error` set) and lets the router route around it. A
+   * worker that fails because the loop was cancelled (its signal aborted: the run was cancelled, a
+   * node deadline passed, a parent team was cancelled) fails the loop either way: nothing runs
+   * after an abort. @default 'fail'
    */
   onWorkerError?: 'fail' | 'report';
   /**
@@ -258,7 +260,9 @@ function supervisorLoop(config: Config, input: unknown, base: LoopContext): Obse
           emit({ type: 'supervisor.worker', supervisor: path, turn, worker: name, status: 'failed', durationMs, error: info });
           entry.worker = { name, startedAt, durationMs, status: 'failed', error: info };
           turnsRun += 1;
-          if (config.onWorkerError === 'fail') return throwError(() => error);
+          // The loop itself was cancelled (the run, a node deadline, a parent): fatal whatever
+          // onWorkerError says; reporting it would route again after the abort.
+          if (config.onWorkerError === 'fail' || base.signal.aborted) return throwError(() => error);
           messages.push({ role: 'worker', name, turn, content: `error: ${info.message}`, error: info });
           return of(undefined);
         }),
@@ -266,6 +270,8 @@ function supervisorLoop(config: Config, input: unknown, base: LoopContext): Obse
     };
 
     const turn = (n: number): Observable<SupervisorResult> => {
+      // Cancelled (the run, a deadline, a parent team) between turns: no router call, no worker.
+      if (base.signal.aborted) return throwError(() => base.signal.reason as unknown);
       const routingStartedAt = scheduler.now();
       return route(n).pipe(
         concatMap(({ next, rationale }) => {

@@ -4,7 +4,7 @@
  * repainted at most every 100 ms however fast events arrive.
  */
 import { STATE_COLORS } from './colors.js';
-import type { DagRenderer, Placed } from './dag-view.js';
+import type { DagRenderer, Placed } from './dag-renderer.js';
 import { NODE_STATES, type NodeModel } from './model.js';
 import type { PanZoom } from './pan-zoom.js';
 

@@ -1,6 +1,6 @@
 /** The graph as SVG: one `<g class="node" data-node data-state>` per node, edges as curves. */
 import { STATE_COLORS, inkOn } from './colors.js';
-import type { DagRenderer, Placed } from './dag-view.js';
+import type { DagRenderer, Placed } from './dag-renderer.js';
 import { esc, formatInt, formatMs } from './format.js';
 import type { NodeModel } from './model.js';
 import type { PanZoom } from './pan-zoom.js';

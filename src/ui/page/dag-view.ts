@@ -8,33 +8,10 @@
 import { CanvasDag } from './dag-canvas.js';
 import { SvgDag } from './dag-svg.js';
 import type { LayoutRequest, LayoutResponse } from './layout-protocol.js';
-import type { DashboardModel, NodeModel } from './model.js';
+import type { DashboardModel } from './model.js';
+import type { DagRenderer, Placed } from './dag-renderer.js';
 import { PanZoom } from './pan-zoom.js';
 import { formatInt, formatMs } from './format.js';
-
-/** A laid-out graph: node centres by index, edge polylines, box size. */
-export interface Placed {
-  nodes: readonly NodeModel[];
-  x: Float64Array;
-  y: Float64Array;
-  edgeOffsets: Uint32Array;
-  edgePoints: Float64Array;
-  width: number;
-  height: number;
-  nodeWidth: number;
-  nodeHeight: number;
-}
-
-/** What both renderers do. */
-export interface DagRenderer {
-  /** Redraws these nodes (their state changed); may defer and ask for another frame. */
-  update(nodes: readonly NodeModel[], now: number): void;
-  transformChanged(): void;
-  select(id: string | undefined): void;
-  /** The node under a click, if any. */
-  nodeAt(event: MouseEvent): string | undefined;
-  destroy(): void;
-}
 
 /** Graphs up to this size get labelled boxes. */
 const LABELLED_MAX = 150;

@@ -1,0 +1,560 @@
+/**
+ * The one reducer from a run's events to its state: every event type is folded here, once, and the
+ * views of a run (the run's own `run.snapshot` through {@link RunTracker}, the CLI's live state,
+ * the dashboard page's model, `runMetrics`) each add only their own view on top. It runs in the
+ * browser too (the dashboard page imports it): it imports nothing but the event vocabulary.
+ * @module
+ */
+import type { ErrorInfo, EventOf, NodeEndEvent, NodeView, RunEvent, RunSummary } from './events.js';
+import { STATUS_OF_END_EVENT } from './events.js';
+
+/** A node's lifecycle state, as `run.snapshot` names it. */
+export type NodeState = NodeView['state'];
+
+/** A node as `run.started` describes it. */
+export type NodeInfo = EventOf<'run.started'>['nodes'][number];
+
+/**
+ * Calls and outcomes of one agent (or one node, or one supervisor worker): the figures `runMetrics`
+ * reports and the dashboard's metrics table shows.
+ * @internal
+ */
+export interface CallTally {
+  /** Attempts started (first tries and retries). */
+  calls: number;
+  /** Executions that ended with a value (succeeded or fell back). */
+  succeeded: number;
+  failures: number;
+  retries: number;
+  fellBack: number;
+  /** Durations of ended executions (ms): the latest `maxDurations`, as a ring once full. */
+  durations: number[];
+  /** Durations seen in all (some may have left the ring). */
+  durationCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** A {@link CallTally} of one agent (a node's `meta.agent`, else its id; or a supervisor's worker). @internal */
+export interface AgentTally extends CallTally {
+  readonly agent: string;
+}
+
+/** A failure that did not fail the work: a fallback answered, or a supervisor routed to another worker next. */
+export interface RoutedAround {
+  nodeId: string;
+  agent: string;
+  how: 'fallback' | 'rerouted';
+  error: string;
+}
+
+/** A run's totals so far. @internal */
+export interface RunTotals {
+  /** Attempts started over all nodes. */
+  calls: number;
+  retries: number;
+  /** Model calls answered from the response cache, and what they would have cost. */
+  cacheHits: number;
+  savedUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Input + output tokens (a snapshot tells only the sum). */
+  tokens: number;
+  costUsd: number;
+}
+
+/**
+ * One node's state, folded from its events. A view extends it with its own fields (see
+ * {@link RunStateOptions.extend}); the reducer updates these in place.
+ * @internal
+ */
+export interface TrackedNode {
+  readonly id: string;
+  /** Position in the graph's definition order (nodes no `run.started` listed come last). */
+  readonly index: number;
+  deps: readonly string[];
+  /** `meta.agent`, else the node id. */
+  agent: string;
+  state: NodeState;
+  /** The latest attempt started (a snapshot's count, for a run joined late). */
+  attempts: number;
+  /** When the first attempt started (scheduler ms). */
+  startedAt: number | undefined;
+  endedAt: number | undefined;
+  /** From the end event: first start to end, all attempts included. */
+  durationMs: number | undefined;
+  inputTokens: number;
+  outputTokens: number;
+  /** Input + output tokens (a snapshot tells only the sum). */
+  tokens: number;
+  costUsd: number;
+  /** Whether any `node.usage` was reported (a snapshot's node view then carries tokens and cost). */
+  reportedUsage: boolean;
+  /** Model calls answered from the response cache. */
+  cacheHits: number;
+  /** Characters streamed (`node.token`) in all. */
+  streamedChars: number;
+  /** The latest error: of a retried attempt, or of the end (failed, timed out, fell back). */
+  lastError: ErrorInfo | undefined;
+  /** The event that ended the node. */
+  end: NodeEndEvent | undefined;
+}
+
+/**
+ * Settings of a {@link RunState}: how a view extends node records and hears of changes, and
+ * which optional parts it folds (no work is done for what no view reads).
+ * @internal
+ */
+export interface RunStateOptions<N extends TrackedNode> {
+  /** Makes a node's record from the reducer's (`listed`: named by `run.started` or the snapshot's graph). @default the base record */
+  extend?: (base: TrackedNode, listed: boolean) => N;
+  /** Called before the state starts over (`run.started`, `run.snapshot`), for the view to clear its own. */
+  onReset?: () => void;
+  /** Called when a node's lifecycle state changes (counts are up to date). */
+  onMove?: (node: N, from: NodeState) => void;
+  /** Events about a node the graph does not list: `'add'` a record for it, or `'ignore'` them (totals still count). @default 'add' */
+  unknownNodes?: 'add' | 'ignore';
+  /** `run.started` adds its nodes to the state instead of starting over: totals and tallies add up over runs. @default false */
+  acrossRuns?: boolean;
+  /** Per-agent (and per-node) call tallies, routing and what was routed around; absent: not folded. @default undefined */
+  tallies?: TallyOptions;
+}
+
+/** Which call tallies a {@link RunState} keeps. @internal */
+export interface TallyOptions {
+  /** An agent's tally appears on any event of one of its nodes (`'anyEvent'`), or on its first call, retry, end or usage (`'use'`). */
+  agentsFrom: 'anyEvent' | 'use';
+  /** Also keep a tally per node id (and per `supervisor/worker`), in `byNode`. @default false */
+  byNode?: boolean;
+  /** Durations kept per tally (a ring past this). @default Infinity */
+  maxDurations?: number;
+  /** Entries kept in `routedAround` (the oldest dropped). @default Infinity */
+  maxRoutedAround?: number;
+}
+
+const emptyCounts = (): Record<NodeState, number> => ({ pending: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
+const emptyTotals = (): RunTotals => ({ calls: 0, retries: 0, cacheHits: 0, savedUsd: 0, inputTokens: 0, outputTokens: 0, tokens: 0, costUsd: 0 });
+const emptyTally = (): CallTally => ({ calls: 0, succeeded: 0, failures: 0, retries: 0, fellBack: 0, durations: [], durationCount: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+const agentOf = (info: NodeInfo): string => (typeof info.meta?.agent === 'string' ? info.meta.agent : info.id);
+
+/**
+ * A run's state folded from its events, in O(1) per event and in place: every node's lifecycle
+ * state, attempts, times, tokens, cost, cache hits and streamed characters; counts by state;
+ * totals; the run's times, concurrency, cost estimate, budget stop and summary; and, when asked,
+ * per-agent and per-node call tallies, supervisor routing and the failures routed around. A
+ * `run.started` or `run.snapshot` starts it over (a snapshot is a late start: the state so far).
+ * Memory is bounded by the graph's size (and the tallies' bounds).
+ *
+ * Every view of a run folds through it: {@link RunTracker} (whose `run.snapshot` is this state),
+ * the CLI's live state, the dashboard page's model and `runMetrics`. A new event type is handled
+ * here, once; a view adds its own fields to the node records (`extend`), hears of state changes
+ * (`onMove`), and reads the node `apply` returns for its own extras.
+ *
+ * ## Example
+ * ```ts
+ * import { RunState } from './run-state.js';
+ * const state = new RunState();
+ * execute(g).subscribe((event) => state.apply(event));
+ * state.counts.running; // nodes running now
+ * state.nodes.get('plan')?.attempts; // 2 after one retry
+ * ```
+ * @internal
+ */
+export class RunState<N extends TrackedNode = TrackedNode> {
+  runId: string | undefined;
+  status: 'waiting' | 'running' | 'completed' = 'waiting';
+  /** When the run started: `run.started`'s time, or a snapshot's earliest node start. */
+  startedAt: number | undefined;
+  /** The latest event time (the run's "now"). */
+  lastAt: number | undefined;
+  /** The run's concurrency cap; null when unbounded; undefined when unknown (joined from a snapshot). */
+  concurrency: number | null | undefined;
+  /** The adaptive concurrency limit, when a governed model reports it. */
+  concurrencyLimit: number | undefined;
+  /** The pre-run cost estimate `run.started` carried (runs with a budget). */
+  costEstimate: EventOf<'run.started'>['costEstimate'];
+  /** Set when the run's spend crossed its budget. */
+  budgetExceeded: EventOf<'budget.exceeded'> | undefined;
+  summary: RunSummary | undefined;
+  /** The graph as `run.started` (or the snapshot) listed it. */
+  graph: readonly NodeInfo[] = [];
+  nodes = new Map<string, N>();
+  /** Nodes in definition order, then those no `run.started` listed. */
+  order: N[] = [];
+  /** Nodes that have ended, in the order they first ended. */
+  ended: N[] = [];
+  counts = emptyCounts();
+  totals = emptyTotals();
+  /** Per-agent tallies, in the order the agents appeared (with `tallies`). */
+  agents = new Map<string, AgentTally>();
+  /** Per-node tallies, and per `supervisor/worker`, in the order they appeared (with `tallies.byNode`). */
+  byNode = new Map<string, CallTally>();
+  /** Requests handled by a top-level supervisor and the routing calls they took (with `tallies`). */
+  routing = { requests: 0, calls: 0 };
+  /** Failures that did not fail the work (with `tallies`). */
+  routedAround: RoutedAround[] = [];
+  /** Events applied. */
+  version = 0;
+
+  readonly #extend: ((base: TrackedNode, listed: boolean) => N) | undefined;
+  readonly #onReset: (() => void) | undefined;
+  readonly #onMove: ((node: N, from: NodeState) => void) | undefined;
+  readonly #addUnknown: boolean;
+  readonly #acrossRuns: boolean;
+  readonly #tallies: boolean;
+  readonly #eagerAgents: boolean;
+  readonly #byNode: boolean;
+  readonly #maxDurations: number;
+  readonly #maxRoutedAround: number;
+  readonly #failedWorkers = new Map<string, { worker: string; error: string }>();
+
+  constructor(options: RunStateOptions<N> = {}) {
+    this.#extend = options.extend;
+    this.#onReset = options.onReset;
+    this.#onMove = options.onMove;
+    this.#addUnknown = (options.unknownNodes ?? 'add') === 'add';
+    this.#acrossRuns = options.acrossRuns ?? false;
+    const tallies = options.tallies;
+    this.#tallies = tallies !== undefined;
+    this.#eagerAgents = tallies?.agentsFrom === 'anyEvent';
+    this.#byNode = tallies?.byNode ?? false;
+    this.#maxDurations = tallies?.maxDurations ?? Infinity;
+    this.#maxRoutedAround = tallies?.maxRoutedAround ?? Infinity;
+  }
+
+  /** Folds one event; returns the record of the node it is about (undefined for run-level events and ignored nodes). */
+  apply(event: RunEvent): N | undefined {
+    this.version += 1;
+    switch (event.type) {
+      case 'run.started':
+        if (this.#acrossRuns) this.#addRun(event);
+        else this.#reset(event.runId, event.at, event.concurrency, event.nodes);
+        this.costEstimate = event.costEstimate;
+        return undefined;
+      case 'run.snapshot':
+        this.#fromSnapshot(event);
+        return undefined;
+      default:
+        break;
+    }
+    if (this.lastAt === undefined || event.at > this.lastAt) this.lastAt = event.at;
+    switch (event.type) {
+      case 'run.completed':
+        this.summary = event.summary;
+        this.status = 'completed';
+        return undefined;
+      case 'budget.exceeded':
+        this.budgetExceeded = event;
+        return undefined;
+      default:
+        break;
+    }
+    // Every other event is about a node.
+    const { nodeId } = event;
+    const node = this.nodes.get(nodeId) ?? (this.#addUnknown ? this.#add(nodeId, [], nodeId, false) : undefined);
+    const agentName = node === undefined ? nodeId : node.agent;
+    let agent = this.#eagerAgents ? this.#agent(agentName) : undefined;
+    const tallies = this.#tallies;
+    switch (event.type) {
+      case 'node.queued':
+        if (node) this.#move(node, 'queued');
+        break;
+      case 'node.started':
+        this.totals.calls += 1;
+        if (node) {
+          node.attempts = event.attempt;
+          node.startedAt ??= event.at;
+          this.#move(node, 'running');
+        }
+        if (tallies) {
+          (agent ??= this.#agent(agentName)).calls += 1;
+          const t = this.#nodeTally(nodeId);
+          if (t) t.calls += 1;
+        }
+        break;
+      case 'node.retrying':
+        this.totals.retries += 1;
+        if (node) {
+          node.lastError = event.error;
+          this.#move(node, 'retrying');
+        }
+        if (tallies) {
+          (agent ??= this.#agent(agentName)).retries += 1;
+          const t = this.#nodeTally(nodeId);
+          if (t) t.retries += 1;
+        }
+        break;
+      case 'node.token':
+        if (node) node.streamedChars += event.text.length;
+        break;
+      case 'node.usage': {
+        const { inputTokens, outputTokens } = event.usage;
+        const totals = this.totals;
+        totals.inputTokens += inputTokens;
+        totals.outputTokens += outputTokens;
+        totals.tokens += inputTokens + outputTokens;
+        totals.costUsd += event.costUsd;
+        if (node) {
+          node.inputTokens += inputTokens;
+          node.outputTokens += outputTokens;
+          node.tokens += inputTokens + outputTokens;
+          node.costUsd += event.costUsd;
+          node.reportedUsage = true;
+        }
+        if (tallies) {
+          addUsage((agent ??= this.#agent(agentName)), inputTokens, outputTokens, event.costUsd);
+          const t = this.#nodeTally(nodeId);
+          if (t) addUsage(t, inputTokens, outputTokens, event.costUsd);
+        }
+        break;
+      }
+      case 'cache.hit':
+        if (node) node.cacheHits += 1;
+        this.totals.cacheHits += 1;
+        this.totals.savedUsd += event.savedUsd;
+        break;
+      case 'concurrency.changed':
+        this.concurrencyLimit = event.limit;
+        break;
+      case 'supervisor.worker':
+        if (tallies) this.#worker(event);
+        break;
+      case 'supervisor.routed':
+        if (tallies) {
+          const failed = this.#failedWorkers.get(event.supervisor);
+          if (failed && event.next !== failed.worker && event.next !== 'FINISH') this.#routedAround({ nodeId, agent: failed.worker, how: 'rerouted', error: failed.error });
+          this.#failedWorkers.delete(event.supervisor);
+        }
+        break;
+      case 'supervisor.finished':
+        if (tallies && !event.supervisor.includes('/')) {
+          this.routing.requests += 1;
+          this.routing.calls += event.routingCalls;
+        }
+        break;
+      case 'node.succeeded':
+      case 'node.failed':
+      case 'node.timedOut':
+      case 'node.fellBack':
+      case 'node.skipped':
+        this.#end(node, agentName, agent, event);
+        break;
+      default:
+        break; // rate-limit waits and circuit transitions change no state here: the views that show them read the event
+    }
+    return node;
+  }
+
+  /** The end of a node, live or from a snapshot's `ended`. */
+  #end(node: N | undefined, agentName: string, agent: AgentTally | undefined, event: NodeEndEvent): void {
+    if (node) {
+      this.#move(node, STATUS_OF_END_EVENT[event.type]);
+      node.endedAt = event.at;
+      if (node.end === undefined) this.ended.push(node);
+      node.end = event;
+    }
+    if (event.type === 'node.skipped') return;
+    if (node) {
+      node.durationMs = event.durationMs;
+      if (event.type !== 'node.succeeded') node.lastError = event.error;
+    }
+    if (!this.#tallies) return;
+    agent ??= this.#agent(agentName);
+    const t = this.#nodeTally(event.nodeId);
+    this.#duration(agent, event.durationMs);
+    if (t) this.#duration(t, event.durationMs);
+    switch (event.type) {
+      case 'node.succeeded':
+        agent.succeeded += 1;
+        if (t) t.succeeded += 1;
+        return;
+      case 'node.fellBack':
+        agent.succeeded += 1;
+        agent.fellBack += 1;
+        if (t) {
+          t.succeeded += 1;
+          t.fellBack += 1;
+        }
+        this.#routedAround({ nodeId: event.nodeId, agent: agentName, how: 'fallback', error: event.error.message });
+        return;
+      default:
+        agent.failures += 1;
+        if (t) t.failures += 1;
+    }
+  }
+
+  /** A supervisor's worker: a tally under the worker's name, and one per `supervisor/worker`. */
+  #worker(event: EventOf<'supervisor.worker'>): void {
+    const agent = this.#agent(event.worker);
+    const t = this.#nodeTally(`${event.supervisor}/${event.worker}`);
+    if (event.status === 'started') {
+      agent.calls += 1;
+      if (t) t.calls += 1;
+      return;
+    }
+    this.#duration(agent, event.durationMs ?? 0);
+    if (t) this.#duration(t, event.durationMs ?? 0);
+    if (event.status === 'succeeded') {
+      agent.succeeded += 1;
+      if (t) t.succeeded += 1;
+      return;
+    }
+    agent.failures += 1;
+    if (t) t.failures += 1;
+    this.#failedWorkers.set(event.supervisor, { worker: event.worker, error: event.error?.message ?? 'failed' });
+  }
+
+  #reset(runId: string, at: number, concurrency: number | null | undefined, graph: readonly NodeInfo[]): void {
+    this.#onReset?.();
+    this.runId = runId;
+    this.status = 'running';
+    this.startedAt = at;
+    this.lastAt = at;
+    this.concurrency = concurrency;
+    this.concurrencyLimit = undefined;
+    this.costEstimate = undefined;
+    this.budgetExceeded = undefined;
+    this.summary = undefined;
+    this.graph = graph;
+    this.nodes = new Map();
+    this.order = [];
+    this.ended = [];
+    this.counts = emptyCounts();
+    this.totals = emptyTotals();
+    this.agents = new Map();
+    this.byNode = new Map();
+    this.routing = { requests: 0, calls: 0 };
+    this.routedAround = [];
+    this.#failedWorkers.clear();
+    for (const info of graph) this.#add(info.id, info.deps, agentOf(info), true);
+  }
+
+  /** `acrossRuns`: another run's start adds its nodes (and their agents) to the state. */
+  #addRun(event: EventOf<'run.started'>): void {
+    this.runId = event.runId;
+    this.status = 'running';
+    this.startedAt = event.at;
+    if (this.lastAt === undefined || event.at > this.lastAt) this.lastAt = event.at;
+    this.concurrency = event.concurrency;
+    this.graph = event.nodes;
+    for (const info of event.nodes) {
+      const node = this.nodes.get(info.id);
+      if (!node) this.#add(info.id, info.deps, agentOf(info), true);
+      else {
+        node.deps = info.deps;
+        node.agent = agentOf(info);
+      }
+    }
+  }
+
+  /** A late start: the state so far from a shared run's `run.snapshot`, then its end events. */
+  #fromSnapshot(snapshot: EventOf<'run.snapshot'>): void {
+    let first = Infinity;
+    for (const { startedAt } of Object.values(snapshot.states)) if (startedAt !== undefined && startedAt < first) first = startedAt;
+    this.#reset(snapshot.runId, first === Infinity ? snapshot.at : first, undefined, snapshot.nodes);
+    this.lastAt = snapshot.at;
+    const totals = this.totals;
+    for (const [id, view] of Object.entries(snapshot.states)) {
+      const node = this.nodes.get(id) ?? (this.#addUnknown ? this.#add(id, [], id, false) : undefined);
+      if (!node) continue;
+      node.attempts = view.attempts;
+      node.startedAt = view.startedAt;
+      node.endedAt = view.endedAt;
+      node.tokens = view.tokens ?? 0;
+      node.costUsd = view.costUsd ?? 0;
+      node.reportedUsage = view.tokens !== undefined || view.costUsd !== undefined;
+      totals.tokens += node.tokens;
+      totals.costUsd += node.costUsd;
+      totals.calls += view.attempts;
+      if (this.#tallies) {
+        const agent = this.#agent(node.agent);
+        agent.calls += view.attempts;
+        agent.costUsd += node.costUsd;
+      }
+      this.#move(node, view.state);
+    }
+    for (const end of snapshot.ended) {
+      const node = this.nodes.get(end.nodeId);
+      if (node) this.#end(node, node.agent, undefined, end);
+    }
+    if (snapshot.summary) {
+      this.summary = snapshot.summary;
+      this.status = 'completed';
+    }
+  }
+
+  #add(id: string, deps: readonly string[], agent: string, listed: boolean): N {
+    const base: TrackedNode = {
+      id,
+      index: this.order.length,
+      deps,
+      agent,
+      state: 'pending',
+      attempts: 0,
+      startedAt: undefined,
+      endedAt: undefined,
+      durationMs: undefined,
+      inputTokens: 0,
+      outputTokens: 0,
+      tokens: 0,
+      costUsd: 0,
+      reportedUsage: false,
+      cacheHits: 0,
+      streamedChars: 0,
+      lastError: undefined,
+      end: undefined,
+    };
+    const node = this.#extend ? this.#extend(base, listed) : (base as N);
+    this.nodes.set(id, node);
+    this.order.push(node);
+    this.counts.pending += 1;
+    return node;
+  }
+
+  #move(node: N, state: NodeState): void {
+    const from = node.state;
+    if (from === state) return;
+    this.counts[from] -= 1;
+    this.counts[state] += 1;
+    node.state = state;
+    this.#onMove?.(node, from);
+  }
+
+  #agent(name: string): AgentTally {
+    let tally = this.agents.get(name);
+    if (!tally) {
+      tally = { agent: name, ...emptyTally() };
+      this.agents.set(name, tally);
+    }
+    return tally;
+  }
+
+  #nodeTally(key: string): CallTally | undefined {
+    if (!this.#byNode) return undefined;
+    let tally = this.byNode.get(key);
+    if (!tally) {
+      tally = emptyTally();
+      this.byNode.set(key, tally);
+    }
+    return tally;
+  }
+
+  #duration(tally: CallTally, ms: number): void {
+    const max = this.#maxDurations;
+    if (tally.durations.length < max) tally.durations.push(ms);
+    else tally.durations[tally.durationCount % max] = ms;
+    tally.durationCount += 1;
+  }
+
+  #routedAround(entry: RoutedAround): void {
+    this.routedAround.push(entry);
+    if (this.routedAround.length > this.#maxRoutedAround) this.routedAround.shift();
+  }
+}
+
+function addUsage(tally: CallTally, inputTokens: number, outputTokens: number, costUsd: number): void {
+  tally.inputTokens += inputTokens;
+  tally.outputTokens += outputTokens;
+  tally.costUsd += costUsd;
+}

@@ -1,0 +1,154 @@
+/**
+ * The run's schema is the union of its own events and the reports declared next to the code that
+ * emits them (supervisor, cache, governed model: circuit breaker, quota, concurrency). Every event
+ * type has an example that must validate; and the events real code emits (a supervisor, a cached
+ * model, a breaker opening, a quota wait, a concurrency change, a retry, a shared run's snapshot)
+ * all validate against `RunEventSchema`, as the dashboard and the run-log reader parse them.
+ */
+import { describe, expect, it } from 'vitest';
+import { lastValueFrom, of, toArray } from 'rxjs';
+import { RunEventSchema, execute, governedModel, graph, graphFromNodes, llm, shareRun, simulatedModel, type RunEvent, type RunEventType } from 'rx-orchestra';
+import { consecutiveFailures } from 'rx-orchestra/operators';
+import { sequenceRouter, supervisor } from 'rx-orchestra/patterns';
+import { cachedModel, sqliteStore } from 'rx-orchestra/store';
+import { record, testScheduler } from './virtual-run.js';
+
+const stamp = { runId: 'r', at: 0 };
+const node = { ...stamp, nodeId: 'n' };
+const report = { ...node, attempt: 1 };
+const ended = { attempts: 1, startedAt: 0, durationMs: 1 };
+const error = { name: 'Error', message: 'boom', code: 'X', retryable: true, status: 529, retryAfterMs: 10 };
+const totals = { calls: 1, inputTokens: 2, outputTokens: 3, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, costUsd: 0.01 };
+const summary = {
+  status: 'succeeded',
+  nodes: 1,
+  counts: { succeeded: 1, failed: 0, timedOut: 0, skipped: 0, fellBack: 0 },
+  makespanMs: 1,
+  attempts: 1,
+  retries: 0,
+  usage: { total: totals, byNode: { n: totals }, byModel: { m: totals } },
+  retryBudget: { calls: 1, retries: 0, denied: 0, limit: 10 },
+} as const;
+
+/** The event of type `K` (unlike `EventOf`, also one of a member whose `type` is a union, as the circuit events). */
+type Example<K extends RunEventType> = RunEvent extends infer E ? (E extends { type: infer T } ? (K extends T ? E & { type: K } : never) : never) : never;
+
+/** One example of every event type (a missing type does not compile). */
+const EXAMPLES: { [K in RunEventType]: Example<K> } = {
+  'run.started': { type: 'run.started', ...stamp, concurrency: null, nodes: [{ id: 'n', deps: [], meta: { model: 'm' } }], costEstimate: { totalUsd: 1, maxUsd: 2, byNode: { n: 1 }, unestimated: [] } },
+  'node.queued': { type: 'node.queued', ...node, priority: 1 },
+  'node.started': { type: 'node.started', ...node, attempt: 1 },
+  'node.retrying': { type: 'node.retrying', ...node, attempt: 1, delayMs: 100, error },
+  'node.token': { type: 'node.token', ...report, text: 'hi' },
+  'ratelimit.waiting': { type: 'ratelimit.waiting', ...report, waitMs: 10, limitedBy: 'inputTokens', queued: 2 },
+  'concurrency.changed': { type: 'concurrency.changed', ...report, limit: 4, previous: 8, reason: 'overload' },
+  'cache.hit': { type: 'cache.hit', ...report, key: 'k', model: 'm', savedUsd: 0.01 },
+  'supervisor.routed': { type: 'supervisor.routed', ...report, supervisor: 'platform/data-team', turn: 1, next: 'FINISH', rationale: 'done', durationMs: 3 },
+  'supervisor.worker': { type: 'supervisor.worker', ...report, supervisor: 's', turn: 1, worker: 'w', status: 'failed', durationMs: 2, error },
+  'supervisor.finished': { type: 'supervisor.finished', ...report, supervisor: 's', turns: 1, routingCalls: 2, reason: 'FINISH' },
+  'circuit.opened': { type: 'circuit.opened', ...report, breaker: 'b', failures: 5 },
+  'circuit.halfOpened': { type: 'circuit.halfOpened', ...report, breaker: 'b' },
+  'circuit.closed': { type: 'circuit.closed', ...report, breaker: 'b' },
+  'node.usage': { type: 'node.usage', ...report, model: 'm', usage: { inputTokens: 1, outputTokens: 2 }, costUsd: 0.001, rateLimit: { requests: { limit: 50, remaining: 49, resetAt: 60_000 } } },
+  'node.succeeded': { type: 'node.succeeded', ...node, ...ended, value: { any: 'thing' }, restored: true },
+  'node.failed': { type: 'node.failed', ...node, ...ended, error, gaveUp: 'budget' },
+  'node.timedOut': { type: 'node.timedOut', ...node, ...ended, timeoutMs: 30_000, error, gaveUp: 'exhausted' },
+  'node.fellBack': { type: 'node.fellBack', ...node, ...ended, value: 1, reason: 'timedOut', via: 0, error },
+  'node.skipped': { type: 'node.skipped', ...node, cause: { kind: 'upstream', upstream: 'a' } },
+  'budget.exceeded': { type: 'budget.exceeded', ...stamp, nodeId: 'n', spentUsd: 3, maxUsd: 2 },
+  'run.completed': { type: 'run.completed', ...stamp, summary },
+  'run.snapshot': {
+    type: 'run.snapshot',
+    ...stamp,
+    nodes: [{ id: 'n', deps: [] }],
+    states: { n: { state: 'succeeded', attempts: 1, startedAt: 0, endedAt: 1, tokens: 3, costUsd: 0.01 } },
+    ended: [{ type: 'node.succeeded', ...node, ...ended, value: 1 }],
+    summary,
+  },
+};
+
+/** Every `type` the schema accepts. */
+function schemaTypes(): string[] {
+  return RunEventSchema.options.flatMap((option) => {
+    const type = option.shape.type;
+    return 'options' in type ? [...type.options] : [type.value];
+  });
+}
+
+/** Each event validates; the ones that do not are listed with zod's first issue. */
+function invalid(events: readonly unknown[]): string[] {
+  return events.flatMap((event) => {
+    const parsed = RunEventSchema.safeParse(JSON.parse(JSON.stringify(event)));
+    return parsed.success ? [] : [`${(event as { type: string }).type}: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`];
+  });
+}
+
+describe('RunEventSchema: the run events and the reports declared next to their emitters', () => {
+  it('has one example for each type it accepts, and accepts every example', () => {
+    expect(Object.keys(EXAMPLES).sort()).toEqual(schemaTypes().sort());
+    expect(invalid(Object.values(EXAMPLES))).toEqual([]);
+  });
+
+  it('accepts the declared reports (supervisor, cache, circuit, quota, concurrency) and checks their fields', () => {
+    for (const type of ['supervisor.routed', 'supervisor.worker', 'supervisor.finished', 'cache.hit', 'circuit.opened', 'ratelimit.waiting', 'concurrency.changed'] as const) {
+      expect(schemaTypes()).toContain(type);
+      expect(RunEventSchema.safeParse({ ...EXAMPLES[type], attempt: 'one' }).success).toBe(false);
+    }
+  });
+
+  it('accepts every event a supervisor, a governed model (breaker, quota, adaptive limit) and a shared run emit', () => {
+    const events = testScheduler().run(({ flush }) => {
+      const team = supervisor({ name: 'team', workers: { echo: { run: (input: unknown) => of(`echo ${String(input)}`) } }, router: sequenceRouter(['echo']) });
+      const failing = governedModel(simulatedModel({ latency: { medianMs: 1_000, p95Ms: 1_000 }, model: 'claude-haiku-4-5', failureRate: 1 }), {
+        concurrency: 1,
+        breaker: { policy: consecutiveFailures(2) },
+      });
+      const quota = { requestsPerMinute: 2 };
+      const paced = governedModel(simulatedModel({ latency: { medianMs: 1_000, p95Ms: 1_000 }, model: 'claude-haiku-4-5', quota: { requestsPerMinute: 4 } }), {
+        concurrency: { initial: 8, min: 1, max: 8 },
+      });
+      const quoted = governedModel(simulatedModel({ latency: { medianMs: 1_000, p95Ms: 1_000 }, model: 'claude-haiku-4-5', quota }), { quota, concurrency: 10 });
+      const g = graph()
+        .node('request', { run: () => ['standardize the ids'] })
+        .node('team', { deps: ['request'], run: team })
+        .node('flaky', { run: () => Promise.reject(new Error('once')), retry: 1, fallback: { value: 'fallback' } })
+        .build();
+      const fails = graphFromNodes(Array.from({ length: 4 }, (_, i) => ({ id: `f${i}`, run: llm({ prompt: () => `task ${i}` }), timeout: false as const })));
+      const waits = graphFromNodes(Array.from({ length: 4 }, (_, i) => ({ id: `w${i}`, run: llm({ prompt: () => `task ${i}` }), timeout: false as const })));
+      const overload = graphFromNodes(Array.from({ length: 8 }, (_, i) => ({ id: `o${i}`, run: llm({ prompt: () => `task ${i}`.padEnd(400, '.') }), retry: 5, timeout: false as const })));
+      const shared = shareRun(execute(g, { random: () => 0 }));
+      const all = [
+        record(shared.events$),
+        record(execute(fails, { model: failing, concurrency: 1 })),
+        record(execute(waits, { model: quoted, concurrency: Infinity })),
+        record(execute(overload, { model: paced, concurrency: Infinity, random: () => 0, retryBudget: false })),
+      ];
+      shared.connect();
+      flush();
+      const late = record(shared.events$); // a late subscriber gets run.snapshot
+      return [...all.flat(), ...late];
+    });
+    const types = new Set(events.map((e) => e.type));
+    for (const type of ['supervisor.routed', 'supervisor.worker', 'supervisor.finished', 'circuit.opened', 'ratelimit.waiting', 'concurrency.changed', 'node.retrying', 'node.fellBack', 'node.failed', 'node.usage', 'run.completed', 'run.snapshot']) {
+      expect(types, type).toContain(type);
+    }
+    expect(invalid(events)).toEqual([]);
+  });
+
+  it('accepts the cache.hit a cached model emits', async () => {
+    const store = sqliteStore(':memory:');
+    try {
+      const model = cachedModel(simulatedModel({ latency: { medianMs: 1, p95Ms: 1 }, model: 'claude-haiku-4-5' }), store);
+      const g = graph()
+        .node('facts', { run: llm({ prompt: () => 'three facts', temperature: 0, provider: model }) })
+        .build();
+      const run = () => lastValueFrom(execute(g).pipe(toArray()));
+      await run();
+      const second: RunEvent[] = await run();
+      expect(second.map((e) => e.type)).toContain('cache.hit');
+      expect(invalid(second)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
