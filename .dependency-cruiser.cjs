@@ -15,10 +15,11 @@
  *   5. graph       src/graph
  *   6. run         src/run (the engine)
  *   7. nodes       src/nodes (llm(), fallbackTo, ...)
- *   8. features    src/patterns, src/store, src/observe, src/distributed
- *   9. ui          src/ui (the dashboard)
- *  10. cli         src/cli
- *  11. entries     src/index.ts, src/testing (may import anything below)
+ *   8. agents      src/agents (tool(), agent(): tool-using loops)
+ *   9. features    src/patterns, src/store, src/observe, src/distributed, src/mcp
+ *  10. ui          src/ui (the dashboard)
+ *  11. cli         src/cli
+ *  12. entries     src/index.ts, src/testing (may import anything below)
  *
  * @type {import('dependency-cruiser').IConfiguration}
  */
@@ -27,13 +28,14 @@
 const LAYERS = [
   ['base', '^src/(errors|peer)/'],
   ['operators', '^operators/'],
-  ['events', '^src/run/event-fields\\.ts$|^src/(models|store)/[a-z-]+-events\\.ts$|^src/patterns/[a-z]+/[a-z-]*events\\.ts$'],
+  ['events', '^src/run/event-fields\\.ts$|^src/(models|store)/[a-z-]+-events\\.ts$|^src/patterns/[a-z]+/[a-z-]*events\\.ts$|^src/agents/events\\.ts$'],
   ['vocabulary', '^src/run/(events|outcome)\\.ts$'],
   ['models', '^src/(models|budget)/'],
   ['graph', '^src/graph/'],
   ['run', '^src/run/'],
   ['nodes', '^src/nodes/'],
-  ['features', '^src/(patterns|store|observe|distributed)/'],
+  ['agents', '^src/agents/'],
+  ['features', '^src/(patterns|store|observe|distributed|mcp)/'],
   ['ui', '^src/ui/'],
   ['cli', '^src/cli/'],
   ['entries', '^src/(index\\.ts$|testing/)'],

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^rx-orchestra\/store$/, replacement: here('./src/store/index.ts') },
       { find: /^rx-orchestra\/distributed$/, replacement: here('./src/distributed/index.ts') },
       { find: /^rx-orchestra\/ui$/, replacement: here('./src/ui/index.ts') },
+      { find: /^rx-orchestra\/mcp$/, replacement: here('./src/mcp/index.ts') },
       { find: /^rx-orchestra$/, replacement: here('./src/index.ts') },
     ],
   },

@@ -22,7 +22,7 @@ import {
   llm,
   seededRandom,
   simulatedModel,
-  type CompletionRequest,
+  textOf,
   type Model,
   type RunEvent,
   type SimulatedModel,
@@ -75,7 +75,7 @@ const ANSWER_TOKENS = 500;
 const ANSWER_CHARS = ANSWER_TOKENS * 4;
 
 /** The request of one explorer: the task and a repository map, 2,000 input tokens. */
-export function explorerRequest(path: CodePathId): Required<Pick<CompletionRequest, 'system' | 'prompt' | 'maxTokens'>> {
+export function explorerRequest(path: CodePathId): { system: string; prompt: string; maxTokens: number } {
   const description = CODE_PATHS.find(([id]) => id === path)![1];
   const task = `Trace the code path "${path}" (${description}). Repository map:\n`;
   const map = CODE_PATHS.map(([id], i) => `src/${id}/index.ts: export async function handle(ctx: Context${i}): Promise<Result>; // calls db, cache, queue`).join('\n');
@@ -87,7 +87,7 @@ export function explorerProvider(scheduler: VirtualTimeScheduler, quota: Quota =
   return simulatedModel({
     latency: { medianMs: EXPLORER_LATENCY_MS, p95Ms: EXPLORER_LATENCY_MS },
     quota,
-    respond: (request) => `Findings for ${/"([^"]+)"/.exec(request.prompt)?.[1]}: `.padEnd(ANSWER_CHARS, 'handle() -> db.query -> cache.set; '),
+    respond: (request) => `Findings for ${/"([^"]+)"/.exec(textOf(request.prompt))?.[1]}: `.padEnd(ANSWER_CHARS, 'handle() -> db.query -> cache.set; '),
     model: EXPLORER_MODEL,
     scheduler,
   });

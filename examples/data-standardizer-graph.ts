@@ -23,6 +23,7 @@ import {
   graph,
   llm,
   simulatedModel,
+  textOf,
   type CompletionRequest,
   type Graph,
   type LatencyProfile,
@@ -166,9 +167,10 @@ function answerTable(rec: Recommendation): string {
 
 /** Offline stand-in for the router LLM: decides from the conversation it is shown, as the seed's prompt asks. */
 function simulatedRouterReply(request: CompletionRequest): string {
-  const said = (who: string) => request.prompt.includes(`<message from="${who}">`);
-  const request_ = /<message from="user">\n([\s\S]*?)\n<\/message>/.exec(request.prompt)?.[1] ?? '';
-  const table = /<message from="post_processor">\n([\s\S]*?)\n<\/message>/.exec(request.prompt)?.[1];
+  const prompt = textOf(request.prompt);
+  const said = (who: string) => prompt.includes(`<message from="${who}">`);
+  const request_ = /<message from="user">\n([\s\S]*?)\n<\/message>/.exec(prompt)?.[1] ?? '';
+  const table = /<message from="post_processor">\n([\s\S]*?)\n<\/message>/.exec(prompt)?.[1];
   const decide = (next: string, rationale: string) => JSON.stringify({ next, rationale });
   if (!said('recommender')) return decide('recommender', 'the request needs a standard abbreviation and domain candidates');
   if (/table|sort/i.test(request_) && !said('post_processor')) return decide('post_processor', 'the answer table needs physical names and sorting');

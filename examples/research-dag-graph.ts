@@ -26,6 +26,7 @@ import {
   graph,
   llm,
   simulatedModel,
+  textOf,
   type CompletionRequest,
   type Graph,
   type LatencyProfile,
@@ -258,7 +259,8 @@ function simulatedReply(id: ResearchNodeId, request: CompletionRequest, question
   }
   if (id.endsWith('_brief')) {
     // A summarizer that ignores the word limit and echoes its input: only `maxTokens` keeps it short.
-    return request.prompt.slice(request.prompt.indexOf('\n\n') + 2);
+    const prompt = textOf(request.prompt);
+    return prompt.slice(prompt.indexOf('\n\n') + 2);
   }
   if (id.endsWith('_findings')) return `Findings (${source}): concurrency near 4 avoids most 429s; summaries cut fan-out context; retries need a budget.`;
   if (id.endsWith('_gaps')) return `Open questions (${source}): how to size limits per tier; whether cached prompts change the cost model.`;

@@ -20,8 +20,8 @@ import {
   describeSkip,
   estimateRunCost,
   execute,
-  isBudgetConfigError,
   isBudgetExceededError,
+  isOptionsError,
   seededRandom,
   type NodeOutcome,
   type RunCostEstimate,
@@ -69,7 +69,7 @@ let run$: RunStream<ResearchOutputs>;
 try {
   run$ = execute(g, { budget: { maxUsd }, random: seededRandom(seed), runId: 'research-dag' });
 } catch (error) {
-  if (!isBudgetExceededError(error) && !isBudgetConfigError(error)) throw error;
+  if (!isBudgetExceededError(error) && !isOptionsError(error, 'budget')) throw error;
   console.log(`\nRefused before any call: ${error.message}`);
   process.exit(1);
 }

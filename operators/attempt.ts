@@ -1,4 +1,4 @@
-import { Observable, from, of, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, from, of, type ObservableInput, type Subscription } from 'rxjs';
 import { RxOrchestraError, brandError, hasErrorTag } from '../src/errors/rx-orchestra-error.js';
 
 /**
@@ -82,7 +82,11 @@ export function isAttemptResultError(error: unknown): error is AttemptResultErro
 export class AttemptHandle {
   #controller: AbortController | undefined = undefined;
   #aborted = false;
+  /** The reason {@link AttemptHandle.stop} was given, if any. */
+  #reason: unknown = undefined;
   #ended = false;
+  /** True while `stop(reason)` aborts the signal: what abort listeners report then still goes out. */
+  #lastWords = false;
   #parent: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined = undefined;
 
@@ -105,14 +109,33 @@ export class AttemptHandle {
   }
 
   /**
-   * Ends the attempt ahead of its teardown: aborts its signal with an {@link AttemptAbortError}
-   * and ignores what its work does from now on (no value, error or completion is passed on).
-   * For a caller that must abort many attempts before it unsubscribes any of them, e.g. a run
-   * being cancelled; unsubscribe next.
+   * True once the work's progress reports are to be dropped: from the moment the attempt
+   * {@link AttemptHandle.ended}, except while `stop(reason)` aborts its signal, so that abort
+   * listeners can report, synchronously, why the work stopped (an agent's last transcript).
    */
-  stop(): void {
+  get silenced(): boolean {
+    return this.#ended && !this.#lastWords;
+  }
+
+  /**
+   * Ends the attempt ahead of its teardown: aborts its signal with `reason` (by default an
+   * {@link AttemptAbortError}) and ignores what its work does from now on (no value, error or
+   * completion is passed on). With a `reason`, the reports the work's abort listeners emit while
+   * the signal aborts still go out ({@link AttemptHandle.silenced} is false until the abort
+   * returned): the caller tells the work why it stops, and the work may say what it leaves.
+   * For a caller that must abort many attempts before it unsubscribes any of them, e.g. a run
+   * being cancelled or stopped by its budget; unsubscribe next.
+   * @param reason the signal's abort reason; give one the work can recognize (e.g. a subclass of {@link AttemptAbortError})
+   */
+  stop(reason?: unknown): void {
     this.#ended = true;
-    this.#abort();
+    if (reason === undefined) return this.#abort();
+    this.#lastWords = true;
+    try {
+      this.#abort(reason);
+    } finally {
+      this.#lastWords = false;
+    }
   }
 
   /** The attempt's subscription ended; `cancelled` when its work had not finished. @internal */
@@ -125,17 +148,18 @@ export class AttemptHandle {
     if (cancelled) this.#abort();
   }
 
-  #abort(): void {
+  #abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
+    this.#reason = reason;
     // The reason is made only when a signal exists to carry it: aborting unread signals stays cheap.
-    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(new AttemptAbortError());
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(reason ?? new AttemptAbortError());
   }
 
   #derive(): AbortController {
     const controller = (this.#controller = new AbortController());
     const parent = this.#parent;
-    if (this.#aborted) controller.abort(new AttemptAbortError()); // read after the attempt was cancelled
+    if (this.#aborted) controller.abort(this.#reason ?? new AttemptAbortError()); // read after the attempt was cancelled
     else if (parent?.aborted) controller.abort(parent.reason);
     else if (parent && !this.#ended) {
       this.#onParentAbort = () => controller.abort(parent.reason);
@@ -201,21 +225,24 @@ export function attempt<T>(work: (handle: AttemptHandle) => ObservableInput<T>, 
   const parent = config.signal;
   const all = config.values === 'all';
   return new Observable<T>((subscriber) => {
-    const handle = new AttemptHandle(parent);
-    const observer = new AttemptObserver(subscriber, handle, all, config);
-    let source: Observable<T>;
+    const run = new AttemptRun<T>(subscriber, new AttemptHandle(parent), all, config);
+    let result: ObservableInput<T>;
     try {
-      source = toObservable(work(handle), config);
+      result = work(run.handle);
     } catch (error) {
-      observer.error(error);
-      return () => handle.end(false);
+      run.error(error);
+      return run;
     }
-    const subscription: Subscription = source.subscribe(observer);
-    return () => {
-      subscription.unsubscribe();
-      handle.end(!observer.finished);
-    };
+    run.follow(result);
+    return run;
   });
+}
+
+/** Where an {@link AttemptRun} passes its outcome: a Subscriber, or any object with these methods. @internal */
+export interface AttemptDestination<T> {
+  next(value: T): void;
+  error(error: unknown): void;
+  complete(): void;
 }
 
 /**
@@ -240,41 +267,82 @@ function toObservable<T>(result: ObservableInput<T>, config: AttemptConfig): Obs
   }
 }
 
-/** Holds the last value and applies the rules of {@link attempt}; a class, not closures, for the run loop's per-node cost. */
-class AttemptObserver<T> {
-  finished = false;
-  #latest: T | undefined = undefined;
-  #hasValue = false;
+/**
+ * One subscription of {@link attempt} without the Observable around it: it observes the work's
+ * result, applies the rules (last value or all values, the empty result, silence once the handle
+ * ended) and passes the outcome to a destination; {@link AttemptRun.unsubscribe} is the teardown
+ * (unsubscribe the work, abort its signal when it had not finished). The run loop drives a node's
+ * attempt through it directly: one object, no operator chain. A class, not closures, for the run
+ * loop's per-node cost.
+ *
+ * Use: call the work with `run.handle`; a synchronous throw goes to {@link AttemptRun.error},
+ * the result to {@link AttemptRun.follow}; keep `run` as the teardown.
+ * @internal
+ */
+export class AttemptRun<T> {
+  // Fields are assigned in the constructor, not declared with initializers: one is built per
+  // attempt, and in a fresh process field initializers cost about three times as much.
+  /** True once the work completed or errored (its signal is left alone then). */
+  declare finished: boolean;
+  declare readonly destination: AttemptDestination<T>;
+  declare readonly handle: AttemptHandle;
+  declare readonly all: boolean;
+  declare readonly config: AttemptConfig;
+  declare private latest: T | undefined;
+  declare private hasValue: boolean;
+  declare private subscription: Subscription | undefined;
 
-  constructor(
-    readonly subscriber: Subscriber<T>,
-    readonly handle: AttemptHandle,
-    readonly all: boolean,
-    readonly config: AttemptConfig,
-  ) {}
+  constructor(destination: AttemptDestination<T>, handle: AttemptHandle, all: boolean, config: AttemptConfig) {
+    this.finished = false;
+    this.destination = destination;
+    this.handle = handle;
+    this.all = all;
+    this.config = config;
+    this.latest = undefined;
+    this.hasValue = false;
+    this.subscription = undefined;
+  }
+
+  /** Subscribes to the work's result; one that is not an ObservableInput is an error (`config.invalid`). */
+  follow(result: ObservableInput<T>): void {
+    let source: Observable<T>;
+    try {
+      source = toObservable(result, this.config);
+    } catch (error) {
+      this.error(error);
+      return;
+    }
+    this.subscription = source.subscribe(this);
+  }
 
   next(value: T): void {
     if (this.handle.ended) return;
-    if (this.all) this.subscriber.next(value);
+    if (this.all) this.destination.next(value);
     else {
-      this.#latest = value;
-      this.#hasValue = true;
+      this.latest = value;
+      this.hasValue = true;
     }
   }
 
   error(error: unknown): void {
     this.finished = true;
-    if (!this.handle.ended) this.subscriber.error(error);
+    if (!this.handle.ended) this.destination.error(error);
   }
 
   complete(): void {
     this.finished = true;
     if (this.handle.ended) return;
-    if (this.all) this.subscriber.complete();
-    else if (this.#hasValue) {
-      this.subscriber.next(this.#latest as T);
-      this.subscriber.complete();
-    } else this.subscriber.error(this.config.empty ? this.config.empty() : emptyResult());
+    if (this.all) this.destination.complete();
+    else if (this.hasValue) {
+      this.destination.next(this.latest as T);
+      this.destination.complete();
+    } else this.destination.error(this.config.empty ? this.config.empty() : emptyResult());
+  }
+
+  /** The teardown: unsubscribes the work and, when it had not finished, aborts its signal. */
+  unsubscribe(): void {
+    this.subscription?.unsubscribe();
+    this.handle.end(!this.finished);
   }
 }
 

@@ -17,10 +17,19 @@ export {
   type GiveUpReason,
 } from './retry.js';
 export { MAX_TIMER_MS } from './long-timer.js';
-export { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
+export { createRetryBudget, DEFAULT_RETRY_BUDGET, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
+export {
+  attempt,
+  AttemptHandle,
+  AttemptAbortError,
+  isAttemptAbortError,
+  AttemptResultError,
+  isAttemptResultError,
+  type AttemptConfig,
+  type AttemptResultErrorCode,
+} from './attempt.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffConfig } from './backoff.js';
 export { fallback, fallbackValue, type FallbackConfig, type FallbackSource } from './fallback.js';
-export { OperatorConfigError, isOperatorConfigError } from './errors.js';
 export { inWaves, runInWaves, type WaveTask, type WaveInfo, type WavesConfig } from './waves.js';
 export { TokenBucket } from './token-bucket.js';
 export { RateLimiter, QUOTA_PRESETS, type Quota, type CallCost, type Permit, type RateLimitWait, type LimitKind, type ReportedQuota } from './rate-limiter.js';

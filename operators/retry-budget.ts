@@ -1,16 +1,16 @@
 import { OptionsError } from '../src/errors/options-error.js';
 
 /**
- * The retry budget's defaults, the one place they are set: retries at most 20 % of calls, at least 10.
+ * The retry budget's defaults, the one place they are set: retries at most 30 % of calls, at least 10.
  * `createRetryBudget()` and a run's own budget (`execute(g)` without `retryBudget`) both use them.
  */
-export const DEFAULT_RETRY_BUDGET: Readonly<Required<RetryBudgetConfig>> = { ratio: 0.2, minRetries: 10 };
+export const DEFAULT_RETRY_BUDGET: Readonly<Required<RetryBudgetConfig>> = { ratio: 0.3, minRetries: 10 };
 
 /** Settings of {@link createRetryBudget}. */
 export interface RetryBudgetConfig {
   /**
    * Retries allowed as a fraction of calls (first attempts): with 0.2, 100 calls may retry 20
-   * times in total, however the retries are spread over the calls. @default 0.2
+   * times in total, however the retries are spread over the calls. @default 0.3
    */
   ratio?: number;
   /**

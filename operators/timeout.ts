@@ -86,10 +86,17 @@ export function timeout<T>(config: number | TimeoutConfig<T>): MonoTypeOperatorF
     scheduler = asyncScheduler,
     with: makeError = (kind: TimeoutKind, ms: number) => new TimeoutError(kind, ms),
   } = typeof config === 'number' ? { total: config } : config;
-  for (const [field, value] of Object.entries({ total, first, idle })) {
-    if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
-      throw new OptionsError(field, `timeout: '${field}' must be a number of ms >= 0 (Infinity for none), got ${String(value)}`, 'operators');
-    }
+  checkDeadline('total', total);
+  checkDeadline('first', first);
+  checkDeadline('idle', idle);
+  if (first === undefined && idle === undefined) {
+    // Only a total deadline (a node's, a call's): no per-value work, one timer once the source is live.
+    if (total === undefined || total === Infinity) return (source) => source;
+    return (source) =>
+      new Observable<T>((subscriber) => {
+        source.subscribe(subscriber);
+        if (!subscriber.closed) subscriber.add(scheduleAfter(scheduler, total, () => subscriber.error(makeError('total', total))));
+      });
   }
   const arm = (ms: number | undefined, fire: () => void) => (ms === undefined || ms === Infinity ? undefined : scheduleAfter(scheduler, ms, fire));
   return (source) =>
@@ -129,4 +136,11 @@ export function timeout<T>(config: number | TimeoutConfig<T>): MonoTypeOperatorF
       if (!sawFirst) firstTimer = arm(first, fail('first', first!));
       if (gap === undefined) armGap();
     });
+}
+
+/** Throws an {@link OptionsError} naming the field when a deadline is not a number of ms >= 0. */
+function checkDeadline(field: 'total' | 'first' | 'idle', value: unknown): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
+    throw new OptionsError(field, `timeout: '${field}' must be a number of ms >= 0 (Infinity for none), got ${String(value)}`, 'operators');
+  }
 }

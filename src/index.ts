@@ -17,6 +17,9 @@ export { GraphError, isGraphError, type GraphErrorCode } from './graph/errors.js
 export type { Graph } from './graph/graph.js';
 export {
   DEFAULT_NODE_TIMEOUT_MS,
+  withRunDefaults,
+  type NodeRun,
+  type NodeRunDefaults,
   type NodeContext,
   type NodeSpec,
   type NodeDefinition,
@@ -34,10 +37,8 @@ export { RunTracker } from './run/run-tracker.js';
 export {
   NodeRunError,
   NodeDeadlineError,
-  ExecuteOptionsError,
   RunIncompleteError,
   isNodeRunError,
-  isExecuteOptionsError,
   isRunIncompleteError,
   type NodeRunErrorCode,
 } from './run/errors.js';
@@ -73,3 +74,29 @@ export type { GovernanceEvent } from './models/model.js';
 export * from './budget/index.js';
 export { fallbackTo } from './nodes/fallback-to.js';
 export { MissingPeerError, isMissingPeerError } from './peer/errors.js';
+export { RxOrchestraError, isRxOrchestraError } from './errors/rx-orchestra-error.js';
+export { OptionsError, isOptionsError, type OptionsScope, type OptionsErrorCode } from './errors/options-error.js';
+export {
+  tool,
+  isToolSource,
+  DEFAULT_TOOL_TIMEOUT_MS,
+  type Tool,
+  type ToolSpec,
+  type ToolContext,
+  type ToolInputCheck,
+  type ToolResultContent,
+  type ToolSource,
+  type ToolSourceContext,
+} from './agents/tool.js';
+export { agent, type AgentNodeOptions, type AgentRun, type AgentAnswer, type AgentValue } from './agents/agent.js';
+export type { TranscriptMode } from './agents/agent-loop.js';
+export type { Transcript } from './agents/transcript.js';
+export {
+  AgentNodeError,
+  isAgentNodeError,
+  ToolCallError,
+  isToolCallError,
+  type AgentNodeErrorCode,
+  type AgentNodeErrorDetails,
+  type ToolCallErrorCode,
+} from './agents/errors.js';

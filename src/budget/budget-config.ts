@@ -29,14 +29,14 @@ export interface BudgetConfig {
 }
 
 /**
- * Validates a {@link BudgetConfig}; throws an {@link OptionsError} (`BudgetConfigError`, `INVALID_BUDGET_CONFIG`) naming the bad field.
+ * Validates a {@link BudgetConfig}; throws an {@link OptionsError} (scope `'budget'`, code `INVALID_BUDGET_CONFIG`) naming the bad field.
  * Returns the config with defaults filled in.
  *
  * ## Example
  * ```ts
  * import { checkBudgetConfig } from './budget-config.js';
  * checkBudgetConfig({ maxUsd: 0.5 });  // { maxUsd: 0.5, top: 3 }
- * checkBudgetConfig({ maxUsd: NaN });  // throws an OptionsError (BudgetConfigError), field 'maxUsd'
+ * checkBudgetConfig({ maxUsd: NaN });  // throws an OptionsError (scope 'budget'), field 'maxUsd'
  * ```
  * @throws {OptionsError} for a config that is not an object, a `maxUsd` that is not a finite
  *   number >= 0, or a `top` that is not an integer >= 0

@@ -1,5 +1,5 @@
-import { OptionsError, isOptionsError } from '../errors/options-error.js';
 import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
+import { AttemptAbortError } from '../../operators/attempt.js';
 import type { NodeCost } from './cost-estimate.js';
 import { decimalsToTellApart, formatUsd } from './format-usd.js';
 
@@ -80,46 +80,15 @@ export function isBudgetExceededError(error: unknown): error is BudgetExceededEr
 }
 
 /**
- * The setting a {@link BudgetConfigError} is about.
+ * The setting an `OptionsError` of scope `'budget'` is about (its `field`).
  *
  * ## Example
  * ```ts
- * import { isBudgetConfigError, type BudgetConfigField } from 'rx-orchestra';
- * const fieldOf = (e: unknown): BudgetConfigField | undefined => (isBudgetConfigError(e) ? e.field : undefined);
+ * import { isOptionsError, type BudgetConfigField } from 'rx-orchestra';
+ * const fieldOf = (e: unknown) => (isOptionsError(e, 'budget') ? (e.field as BudgetConfigField) : undefined);
  * ```
  */
 export type BudgetConfigField = 'maxUsd' | 'top' | 'maxTokens' | 'ellipsis' | 'tokensOf';
-
-/**
- * An invalid budget setting (`budget.maxUsd`, `top`) or token-cap argument: an {@link OptionsError}
- * of scope `'budget'` (name `BudgetConfigError`, code `INVALID_BUDGET_CONFIG`) naming the `field`,
- * thrown when the setting is given, before anything runs.
- *
- * ## Example
- * ```ts
- * import { checkBudgetConfig } from './budget-config.js';
- * import { isBudgetConfigError } from 'rx-orchestra';
- * try { checkBudgetConfig({ maxUsd: -1 }); }
- * catch (e) { if (isBudgetConfigError(e)) console.log(e.field); } // maxUsd
- * ```
- * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'budget')`.
- */
-export type BudgetConfigError = OptionsError & { readonly scope: 'budget'; readonly code: 'INVALID_BUDGET_CONFIG'; readonly field: BudgetConfigField };
-/** @deprecated Use {@link OptionsError}: `new OptionsError(field, message, 'budget')`. */
-export const BudgetConfigError = OptionsError;
-
-/**
- * True for an {@link OptionsError} about a budget setting, also one from another copy of this package.
- *
- * ## Example
- * ```ts
- * import { capTokens, isBudgetConfigError } from 'rx-orchestra';
- * try { capTokens('text', -1); } catch (e) { isBudgetConfigError(e); } // true
- * ```
- */
-export function isBudgetConfigError(error: unknown): error is BudgetConfigError {
-  return isOptionsError(error, 'budget');
-}
 
 /**
  * The part of a node's cost estimate a {@link CostEstimateError} is about.
@@ -172,4 +141,47 @@ export class CostEstimateError extends RxOrchestraError {
  */
 export function isCostEstimateError(error: unknown): error is CostEstimateError {
   return hasErrorTag(error, 'CostEstimateError');
+}
+
+/**
+ * The abort reason of the nodes a run stops because its spend crossed `budget.maxUsd` (after a
+ * call's `node.usage`): the signal of every in-flight node aborts with it, so a node can tell a
+ * budget stop from a cancellation and say what it leaves, synchronously from its abort listener
+ * (an agent emits `agent.finished` with reason `budget` and its transcript). An
+ * {@link AttemptAbortError} (`name: 'AbortError'`, `code: 'CANCELLED'`): code that treats any abort
+ * as a cancellation keeps doing so.
+ *
+ * ## Example
+ * ```ts
+ * import { graph, isBudgetStopError } from 'rx-orchestra';
+ * graph().node('crawl', {
+ *   run: ({ signal }) => {
+ *     signal.addEventListener('abort', () => {
+ *       if (isBudgetStopError(signal.reason)) console.log(signal.reason.message); // the run was stopped: it spent $0.61, ...
+ *     });
+ *     return crawl(signal);
+ *   },
+ * });
+ * ```
+ */
+export class BudgetStopError extends AttemptAbortError {
+  static {
+    brandError(this, 'BudgetStopError');
+  }
+  /** What the run had spent when it stopped, in USD. */
+  readonly spentUsd: number;
+  /** The budget (`budget.maxUsd`). */
+  readonly maxUsd: number;
+
+  constructor(info: { spentUsd: number; maxUsd: number }) {
+    const decimals = decimalsToTellApart(info.spentUsd, info.maxUsd);
+    super(`the run was stopped: it spent ${formatUsd(info.spentUsd, decimals)}, over its budget of ${formatUsd(info.maxUsd, decimals)}`);
+    this.spentUsd = info.spentUsd;
+    this.maxUsd = info.maxUsd;
+  }
+}
+
+/** True for a {@link BudgetStopError}, also one from another copy of this package. */
+export function isBudgetStopError(error: unknown): error is BudgetStopError {
+  return hasErrorTag(error, 'BudgetStopError');
 }

@@ -46,7 +46,7 @@ export interface EstimateRunCostOptions {
  * ```
  * @throws {UnknownModelPriceError} for a model without a price, naming the node
  * @throws {CostEstimateError} for an invalid estimate or an estimator that threw, naming the node
- * @throws {BudgetConfigError} for an invalid `top`
+ * @throws {OptionsError} (scope `'budget'`) for an invalid `top`
  */
 export function estimateRunCost(nodes: readonly CostedNode[], options: EstimateRunCostOptions = {}): RunCostEstimate {
   const { prices = CLAUDE_PRICES, top = DEFAULT_TOP_NODES, model } = options;

@@ -10,8 +10,6 @@ export type { BudgetConfig } from './budget-config.js';
 export {
   BudgetExceededError,
   isBudgetExceededError,
-  BudgetConfigError,
-  isBudgetConfigError,
   CostEstimateError,
   isCostEstimateError,
   type BudgetExceededInfo,

@@ -20,7 +20,7 @@ const TOLERANCE_USD = 1e-9;
  * assertWithinBudget(estimateRunCost(g.nodes, { model: 'claude-sonnet-4-6' }), { maxUsd: 0.5 });
  * // throws: estimated $0.84 exceeds the budget of $0.50; most expensive: synthesize $0.41, outline $0.22, research $0.11
  * ```
- * @throws {BudgetConfigError} for an invalid `budget` (named by field)
+ * @throws {OptionsError} (scope `'budget'`) for an invalid `budget` (named by field)
  * @throws {BudgetExceededError} when the estimate is over `budget.maxUsd`
  */
 export function assertWithinBudget(estimate: RunCostEstimate, budget: BudgetConfig): RunCostEstimate {

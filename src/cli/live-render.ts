@@ -75,7 +75,7 @@ export function renderLiveView(state: LiveRunState, size: LiveViewSize): string[
   if (room <= 0 || state.order.length === 0) return lines;
 
   const all = state.order.length <= room;
-  const shown: (LiveNode | string)[] = all ? state.order : bigGraphRows(state, room);
+  const shown: readonly (LiveNode | string)[] = all ? state.order : bigGraphRows(state, room);
   const nodes = shown.filter((row): row is LiveNode => typeof row !== 'string');
   const idWidth = Math.min(ID_WIDTH_MAX, nodes.reduce((w, n) => Math.max(w, n.id.length), 4));
   for (const row of shown) {

@@ -1,5 +1,4 @@
 import type { EventOf, RunEvent, RunSummary } from '../run/events.js';
-import { isNodeEndEvent } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
 import { RunState, type NodeState, type TrackedNode } from '../run/run-state.js';
 import { formatError } from './format.js';
@@ -64,7 +63,7 @@ export class LiveRunState {
   /** Nodes that failed or timed out, in the order they ended. */
   readonly problems: LiveNode[] = [];
   readonly #run = new RunState<LiveNode>({
-    extend: (base) => Object.assign(base, { note: undefined }),
+    fields: { note: undefined },
     onReset: () => {
       this.active.clear();
       this.problems.length = 0;
@@ -135,7 +134,7 @@ export class LiveRunState {
     const node = this.#run.apply(event);
     if (node !== undefined) {
       if (event.type === 'node.retrying') node.note = formatError(event.error);
-      else if (isNodeEndEvent(event)) {
+      else if (node.end === event) {
         if (event.type === 'node.skipped') node.note = describeSkip(event.cause);
         else {
           node.attempts = event.attempts;

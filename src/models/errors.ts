@@ -1,4 +1,3 @@
-import { OptionsError } from '../errors/options-error.js';
 import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 import type { RateLimitSnapshot } from './model.js';
 import { ModelCallError, type ModelErrorCode } from './model-error.js';
@@ -112,20 +111,3 @@ export class ModelAbortError extends RxOrchestraError {
 export function isModelAbortError(error: unknown): error is ModelAbortError {
   return hasErrorTag(error, 'ModelAbortError');
 }
-
-/**
- * An invalid setting given to a model factory or a model helper: an {@link OptionsError} of scope
- * `'models'` (name `ModelOptionsError`, code `INVALID_OPTION`) naming the `field` (e.g.
- * `'latency.p95Ms'`). Thrown at call time, before anything runs.
- *
- * ## Example
- * ```ts
- * import { simulatedModel, isOptionsError } from 'rx-orchestra';
- * try { simulatedModel({ failureRate: 2 }); }
- * catch (e) { if (isOptionsError(e, 'models')) console.log(e.code, e.field); } // INVALID_OPTION failureRate
- * ```
- * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'models')`.
- */
-export type ModelOptionsError = OptionsError & { readonly scope: 'models'; readonly code: 'INVALID_OPTION' };
-/** @deprecated Use {@link OptionsError}: `new OptionsError(field, message, 'models')`. */
-export const ModelOptionsError = OptionsError;

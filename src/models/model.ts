@@ -1,26 +1,75 @@
 import type { Observable } from 'rxjs';
 
+/** Where an image or a document comes from: inline base64 data or a URL the provider fetches. */
+export type MediaSource = { type: 'base64'; mediaType: string; data: string } | { type: 'url'; url: string } | { type: 'text'; mediaType: 'text/plain'; data: string };
+
+/**
+ * One block of a message's content, as the Messages API has them: text, an image, a document, a tool
+ * call of the assistant (`tool_use`), the answer to one (`tool_result`), or the assistant's thinking
+ * (which must be sent back unchanged, signature included, within a tool loop).
+ *
+ * ## Example
+ * ```ts
+ * import type { ContentBlock } from 'rx-orchestra';
+ * const blocks: ContentBlock[] = [{ type: 'text', text: 'What is in this picture?' }, { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } }];
+ * ```
+ */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: MediaSource }
+  | { type: 'document'; source: MediaSource; title?: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; toolUseId: string; content: string | readonly ({ type: 'text'; text: string } | { type: 'image'; source: MediaSource })[]; isError?: boolean }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
+
+/** The content of one turn: a string (one text block) or blocks. */
+export type MessageContent = string | readonly ContentBlock[];
+
 /** One earlier turn of a conversation. */
 export interface ChatTurn {
   role: 'user' | 'assistant';
-  content: string;
+  content: MessageContent;
 }
+
+/** A tool the model may call: its name, what it does, and its input as JSON Schema. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool's input (an object schema). */
+  inputSchema: Record<string, unknown>;
+}
+
+/** Which tools the model may or must call. @default 'auto' */
+export type ToolChoice = 'auto' | 'any' | 'none' | { name: string };
 
 /** One request to a model. */
 export interface CompletionRequest {
-  /** The user's message (the last user turn). */
-  prompt: string;
+  /** The user's message (the last user turn): text, or blocks (images, documents, tool results). */
+  prompt: MessageContent;
   system?: string;
   /** Upper bound on output tokens. @default provider-specific (1024) */
   maxTokens?: number;
-  /** Sampling temperature, 0..1. @default provider-specific */
+  /** Sampling temperature, 0..1. Claude takes none with `thinking` (the adapter leaves it out). @default provider-specific */
   temperature?: number;
   /** Model id for this call, overriding the provider's default (e.g. 'claude-haiku-4-5'). */
   model?: string;
-  /** Earlier turns, sent before `prompt` (used e.g. to feed back a validation error). */
+  /** Earlier turns, sent before `prompt` (a tool loop's transcript, or a validation error fed back). */
   history?: readonly ChatTurn[];
   /** Ask for JSON matching this JSON Schema (structured output). */
   jsonSchema?: Record<string, unknown>;
+  /** Tools the model may call; its answer then may hold `tool_use` blocks (`stopReason: 'tool_use'`). */
+  tools?: readonly ToolDefinition[];
+  /** @default 'auto' */
+  toolChoice?: ToolChoice;
+  /** Extended thinking: up to `budgetTokens` tokens of reasoning before the answer (at least 1024, below `maxTokens`). */
+  thinking?: { budgetTokens: number };
+  /**
+   * Prompt caching: mark the stable prefix (tool definitions, system prompt, and the conversation through
+   * the final user turn) with cache breakpoints, so later calls that resend it (the next step of a tool
+   * loop) read it from the cache at a tenth of the input price. @default false
+   */
+  cache?: boolean;
   /**
    * Deadline for the call itself, in ms: a governed model starts it once the call is admitted, so
    * waiting for the quota or a slot does not count. Providers without traffic control ignore it.
@@ -34,6 +83,14 @@ export interface CompletionRequest {
    * stalls before its first text fails as well.
    */
   idleMs?: number;
+}
+
+/** The text of a message's content: its text blocks joined, other blocks left out. */
+export function textOf(content: MessageContent): string {
+  if (typeof content === 'string') return content;
+  let text = '';
+  for (const block of content) if (block.type === 'text') text += block.text;
+  return text;
 }
 
 /** Tokens billed for one call. */
@@ -64,7 +121,13 @@ export interface RateLimitSnapshot {
 
 /** A model's answer to one {@link CompletionRequest}. */
 export interface Completion {
+  /** The answer's text blocks, joined (no thinking, no tool calls). */
   text: string;
+  /**
+   * The answer as blocks, when it holds more than text: `thinking` and `tool_use` blocks in the order the
+   * model wrote them. A tool loop sends them back as the assistant's turn. @default one text block of `text`
+   */
+  content?: readonly ContentBlock[];
   usage: TokenUsage;
   /** Time from the call to the answer, in scheduler ms. */
   latencyMs: number;
@@ -90,7 +153,7 @@ export type GovernanceEvent =
 
 /**
  * A sign of life from the provider's stream that carries no text: one per server-sent event
- * (`message_start`, `content_block_start`, `ping`, ...) other than a text delta. It keeps a call's
+ * (`message_start`, `content_block_start`, `ping`, ...) other than a text or thinking delta. It keeps a call's
  * `idleMs` deadline from firing, but not its `firstTokenMs` one. Consumers that only want text and
  * the answer ignore it (`llm()` nodes do not turn it into node events).
  */
@@ -104,7 +167,15 @@ export interface LivenessEvent {
  * What a streaming call emits: text as it arrives, signs of life of the stream, traffic-control
  * reports, then the whole completion, once, last.
  */
-export type ModelEvent = { type: 'text'; text: string } | LivenessEvent | GovernanceEvent | { type: 'completion'; completion: Completion };
+export type ModelEvent =
+  | { type: 'text'; text: string }
+  /** Extended thinking as it streams (never part of the answer's text). */
+  | { type: 'thinking'; text: string }
+  /** A tool call the model finished writing (its input complete). */
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | LivenessEvent
+  | GovernanceEvent
+  | { type: 'completion'; completion: Completion };
 
 /**
  * False for a {@link LivenessEvent}: what a call's first-token deadline waits for (text, the answer).

@@ -5,8 +5,11 @@ import { ModelAbortError, SimulatedModelError } from './errors.js';
 import { checkLatencyProfile, logNormalLatency, seededRandom, type LatencyProfile } from './random.js';
 import { pickFault, resolveFaults, type FaultKind, type SimulatedFaults } from './simulated/faults.js';
 import { QuotaBuckets, checkQuota, type QuotaBucketName, type SimulatedQuota } from './simulated/quota-buckets.js';
-import { capReply, defaultReply, inputTokensOf, requestProblem } from './simulated/request.js';
-import { dropPoint, replyTimeline, tokensBy, type ReplyTimeline } from './simulated/timeline.js';
+import { inputTokensOf } from './simulated/request.js';
+import { requestProblem } from './simulated/validate.js';
+import { planAnswer, type SimulatedToolPolicy } from './simulated/answer.js';
+import { DEFAULT_CACHE_MIN_TOKENS, PromptCache, type CacheSplit } from './simulated/prompt-cache.js';
+import { dropPoint, replyTimeline, tokensBy, type Delta, type ReplyTimeline, type Segment } from './simulated/timeline.js';
 import type { EnumPicker } from './simulated/json-schema-sample.js';
 
 /** Settings of {@link simulatedModel}. Every field is optional. */
@@ -44,6 +47,27 @@ export interface SimulatedModelOptions {
    * @default undefined
    */
   respond?: (request: CompletionRequest, call: number) => string;
+  /**
+   * Decides what the model answers when a request offers `tools`: tool calls (`{ toolUse: [{ name,
+   * input }] }`, streamed as `{ type: 'tool_use' }` events and answered as `tool_use` blocks with ids
+   * `toolu_sim_<n>`, `stopReason: 'tool_use'`), a text (`{ text }`), or undefined for the usual
+   * answer (`respond`, or the default reply). It gets the request and `{ step, random, call }`:
+   * `step` is 1 + the assistant turns in the history, `random` a source seeded from `seed` and the
+   * call. A forced `toolChoice` (`'any'`, `{ name }`) is honoured even without a policy: the tool is
+   * called with input sampled from its schema. See {@link SimulatedToolPolicy}.
+   * @default undefined (text answers)
+   */
+  toolPolicy?: SimulatedToolPolicy;
+  /**
+   * Prompt caching (requests with `cache: true`): the shortest prefix the simulated cache stores,
+   * in tokens, as the API's minimum cacheable length (1,024 for Sonnet, 2,048 or 4,096 for Haiku and
+   * Opus models). Breakpoints sit where the Claude adapter puts them (after the tools, the system
+   * prompt, the previous user turn and the prompt), so each step of a tool loop reads what the step
+   * before sent and writes only its new turns. The cache belongs to the model instance; entries live
+   * 5 minutes after their last use, in scheduler time.
+   * @default 1024
+   */
+  cacheMinTokens?: number;
   /** Scheduler for every delay and for the quota's clock: virtual inside `TestScheduler.run`. @default asyncScheduler */
   scheduler?: SchedulerLike;
   /**
@@ -84,12 +108,19 @@ interface CallPlan extends ReplyTimeline {
 
 /**
  * A simulated LLM provider for offline demos and tests. Each call is a cold Observable: on
- * subscription it checks the request (a bad one gets an `BAD_REQUEST` 400 at once), asks the
- * `quota` for room (none: a `RATE_LIMITED` 429 after 20 ms, with `retryAfterMs`), draws a latency
- * (log-normal, from its own seeded random source) and maybe a fault, then plays the call out on the
- * scheduler: `stream` emits `{ type: 'text' }` deltas as the text is generated and finally
- * `{ type: 'completion' }`; `complete` emits only the {@link Completion}. Input tokens are estimated
- * as `ceil(chars / 4)` over the prompt, system prompt and history; output tokens the same way.
+ * subscription it checks the request as strictly as the real API does for what it can check (a bad
+ * one gets a non-retryable `BAD_REQUEST` 400 at once: malformed blocks, a `tool_result` that answers
+ * no `tool_use` of the previous assistant turn, a missing tool result, thinking blocks dropped from a
+ * tool loop or changed, a thinking budget not below `maxTokens`, ...), asks the `quota` for room
+ * (none: a `RATE_LIMITED` 429 after 20 ms, with `retryAfterMs`), draws a latency (log-normal, from
+ * its own seeded random source) and maybe a fault, then plays the call out on the scheduler:
+ * `stream` emits `{ type: 'thinking' }` then `{ type: 'text' }` deltas as they are generated,
+ * `{ type: 'tool_use' }` when a tool call is written (see `toolPolicy`), and finally
+ * `{ type: 'completion' }`; `complete` emits only the {@link Completion}. Input tokens are
+ * estimated as `ceil(chars / 4)` over the tools, system prompt, history and prompt (tool calls and
+ * results as their JSON, an image or PDF as 1,600 tokens); output tokens the same way (thinking
+ * included). With `cache: true`, the stable prefix is read from and written to a simulated prompt
+ * cache (see `cacheMinTokens`), reported as `cacheReadInputTokens` / `cacheCreationInputTokens`.
  *
  * Unsubscribing cancels the call (its output tokens so far are still charged to the quota); an
  * aborted `signal` errors with a {@link ModelAbortError}. Every admitted call draws the same
@@ -111,7 +142,7 @@ interface CallPlan extends ReplyTimeline {
  * @throws {OptionsError} at call time, for an invalid option (named by field)
  */
 export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedModel {
-  const { latency = DEFAULT_LATENCY, seed = 1, outputTokensPerSecond, scheduler = asyncScheduler, model = 'simulated', respond, quota } = options;
+  const { latency = DEFAULT_LATENCY, seed = 1, outputTokensPerSecond, scheduler = asyncScheduler, model = 'simulated', respond, quota, toolPolicy, cacheMinTokens = DEFAULT_CACHE_MIN_TOKENS } = options;
   const where = 'simulatedModel';
   checkLatencyProfile(latency, where);
   const rates = resolveFaults(options.failureRate, options.faults, where);
@@ -120,6 +151,8 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
   }
   checkQuota(quota, where);
   if (respond !== undefined && typeof respond !== 'function') throw new OptionsError('respond', `${where}: 'respond' must be a function, got ${typeof respond}`, 'models');
+  if (toolPolicy !== undefined && typeof toolPolicy !== 'function') throw new OptionsError('toolPolicy', `${where}: 'toolPolicy' must be a function, got ${typeof toolPolicy}`, 'models');
+  if (!(Number.isInteger(cacheMinTokens) && cacheMinTokens >= 0)) throw new OptionsError('cacheMinTokens', `${where}: 'cacheMinTokens' must be an integer >= 0, got ${String(cacheMinTokens)}`, 'models');
   if (!(typeof model === 'string' && model.length > 0)) throw new OptionsError('model', `${where}: 'model' must be a non-empty string, got ${JSON.stringify(model)}`, 'models');
 
   // Two streams: the first keeps the draws of earlier versions (fault, then latency), the second
@@ -130,40 +163,54 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
   let buckets: QuotaBuckets | undefined;
   let admitted = 0;
   let requests = 0;
+  let toolUses = 0;
+  const promptCache = new PromptCache(cacheMinTokens);
 
   /** Plans an admitted call: all its draws happen here, in a fixed order. */
-  const planCall = (request: CompletionRequest, requestId: string, inputTokens: number): CallPlan => {
+  const planCall = (request: CompletionRequest, requestId: string, input: CacheSplit): CallPlan => {
     const call = admitted++;
     const faultDraw = random();
     const firstTokenMs = logNormalLatency(latency, random);
     const detailDraw = extra();
     const pickSeed = Math.floor(extra() * 2 ** 32);
     const pickEnum: EnumPicker = request.temperature === 0 || request.jsonSchema === undefined ? () => 0 : pickFrom(seededRandom(pickSeed));
-    const reply = respond ? respond(request, call) : defaultReply(request, pickEnum);
-    if (typeof reply !== 'string') throw new OptionsError('respond', `${where}: 'respond' must return a string, got ${typeof reply} (call ${call})`, 'models');
-    const { text, outputTokens, stopReason } = capReply(reply, request.maxTokens);
+    let policyRandom: (() => number) | undefined;
+    const answer = planAnswer(request, {
+      call,
+      pickEnum,
+      random: () => (policyRandom ??= seededRandom((pickSeed ^ 0x5bd1e995) | 0))(),
+      ...(respond ? { respond } : {}),
+      ...(toolPolicy ? { toolPolicy } : {}),
+      nextToolUseId: () => `toolu_sim_${++toolUses}`,
+      where,
+    });
+    const { text, tokens: outputTokens, stopReason, segments } = answer;
     const modelId = request.model ?? model;
-    const timeline = replyTimeline(text, outputTokens, firstTokenMs, outputTokensPerSecond);
+    const timeline = replyTimeline(segments, outputTokens, firstTokenMs, outputTokensPerSecond);
     const fault = pickFault(rates, faultDraw);
     if (fault === undefined) {
       return {
         chunks: timeline.chunks,
         endMs: timeline.endMs,
-        completion: (now) => ({
-          text,
-          usage: { inputTokens, outputTokens, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
-          latencyMs: timeline.endMs,
-          model: modelId,
-          stopReason,
-          requestId,
-          ...(buckets ? { rateLimit: buckets.snapshot(now) } : {}),
-        }),
+        completion: (now) => {
+          input.commit(now);
+          return {
+            text,
+            ...(answer.content ? { content: answer.content } : {}),
+            usage: { inputTokens: input.inputTokens, outputTokens, cacheCreationInputTokens: input.cacheCreationInputTokens, cacheReadInputTokens: input.cacheReadInputTokens },
+            latencyMs: timeline.endMs,
+            model: modelId,
+            stopReason,
+            requestId,
+            ...(buckets ? { rateLimit: buckets.snapshot(now) } : {}),
+          };
+        },
       };
     }
-    return faultPlan(fault, { modelId, requestId, text, outputTokens, firstTokenMs, detailDraw, latencyMs: timeline.endMs });
+    return faultPlan(fault, { modelId, requestId, segments, outputTokens, firstTokenMs, detailDraw, latencyMs: timeline.endMs });
   };
 
-  const faultPlan = (fault: FaultKind, call: { modelId: string; requestId: string; text: string; outputTokens: number; firstTokenMs: number; detailDraw: number; latencyMs: number }): CallPlan => {
+  const faultPlan = (fault: FaultKind, call: { modelId: string; requestId: string; segments: Segment[]; outputTokens: number; firstTokenMs: number; detailDraw: number; latencyMs: number }): CallPlan => {
     const { modelId, requestId } = call;
     const quick = Math.max(1, Math.round(call.latencyMs * FAILURE_LATENCY_SHARE));
     switch (fault) {
@@ -182,7 +229,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
       }
       case 'dropped': {
         const sent = dropPoint(call.outputTokens, call.detailDraw);
-        const timeline = replyTimeline(call.text, call.outputTokens, call.firstTokenMs, outputTokensPerSecond, sent);
+        const timeline = replyTimeline(call.segments, call.outputTokens, call.firstTokenMs, outputTokensPerSecond, sent);
         return {
           chunks: timeline.chunks,
           endMs: timeline.endMs,
@@ -205,12 +252,14 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
         return;
       }
       const start = scheduler.now();
-      const inputTokens = inputTokensOf(request);
+      const input = promptCache.split(request, request.model ?? model, inputTokensOf(request), start);
+      // What the quota counts: fresh input and cache writes; cache reads do not count (as the API's ITPM).
+      const inputTokens = input.inputTokens + input.cacheCreationInputTokens;
       if (quota) buckets ??= new QuotaBuckets(quota, start);
       const verdict = buckets?.admit(inputTokens, start) ?? { admitted: true as const };
       let plan: CallPlan;
       if (verdict.admitted) {
-        plan = planCall(request, requestId, inputTokens);
+        plan = planCall(request, requestId, input);
       } else if (verdict.tooLarge) {
         const limit = buckets?.limitOf('inputTokens');
         subscriber.error(new SimulatedModelError('REQUEST_TOO_LARGE', `${request.model ?? model}: ${inputTokens} input tokens can never fit the limit of ${limit} input tokens per minute (simulated 413)`, { requestId }));
@@ -226,8 +275,8 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
 
   /** Runs a plan on the scheduler: text chunks (when streaming), then the end. Returns the teardown. */
   const play = <T>(plan: CallPlan, start: number, output: Output<T>, subscriber: Subscriber<T>, signal: AbortSignal | undefined) => {
-    const { text } = output;
-    const chunks = text ? plan.chunks() : [];
+    const { delta } = output;
+    const chunks = delta ? plan.chunks().filter((chunk) => chunk.delta !== undefined) : [];
     let settled = false;
     /** Charges the output tokens generated `elapsedMs` into the call, once. */
     const settle = (elapsedMs: number, now: number) => {
@@ -240,7 +289,7 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
     const firstAt = chunks[0]?.atMs ?? plan.endMs;
     const action = scheduler.schedule(
       function (this: SchedulerAction<number>, due = firstAt) {
-        while (next < chunks.length && chunks[next]!.atMs <= due && !subscriber.closed) subscriber.next(text!(chunks[next++]!.text));
+        while (next < chunks.length && chunks[next]!.atMs <= due && !subscriber.closed) subscriber.next(delta!(chunks[next++]!.delta!));
         if (subscriber.closed) return;
         const upcoming = chunks[next]?.atMs ?? plan.endMs;
         if (upcoming > due) {
@@ -277,12 +326,15 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
   };
 }
 
-/** What a call emits: text deltas (streaming only) and the completion. */
+/** What a call emits: thinking and text deltas and finished tool calls (streaming only), and the completion. */
 interface Output<T> {
-  text?: (text: string) => T;
+  delta?: (delta: Delta) => T;
   completion: (completion: Completion) => T;
 }
-const STREAM_OUTPUT: Output<ModelEvent> = { text: (text) => ({ type: 'text', text }), completion: (completion) => ({ type: 'completion', completion }) };
+const STREAM_OUTPUT: Output<ModelEvent> = {
+  delta: (delta) => (delta.kind === 'tool_use' ? { type: 'tool_use', id: delta.block.id, name: delta.block.name, input: delta.block.input } : { type: delta.kind, text: delta.text }),
+  completion: (completion) => ({ type: 'completion', completion }),
+};
 const COMPLETE_OUTPUT: Output<Completion> = { completion: (completion) => completion };
 
 const noChunks = () => [];

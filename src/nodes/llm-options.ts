@@ -21,7 +21,7 @@ interface LlmDeadlines {
  * @throws {OptionsError} naming the field (`timeout`, `firstTokenTimeout`, `idleTimeout`)
  * @internal
  */
-export function checkLlmDeadlines(options: LlmDeadlines): void {
+export function checkLlmDeadlines(options: LlmDeadlines, factory: 'llm' | 'agent' = 'llm'): void {
   const { timeout, firstTokenTimeout, idleTimeout } = options;
   for (const [field, value] of [
     ['timeout', timeout],
@@ -29,6 +29,27 @@ export function checkLlmDeadlines(options: LlmDeadlines): void {
     ['idleTimeout', idleTimeout],
   ] as const) {
     const problem = value === undefined ? undefined : timeoutProblem(value, field === 'timeout');
-    if (problem) throw new OptionsError(field, `llm: '${field}' ${problem}`, 'operators');
+    if (problem) throw new OptionsError(field, `${factory}: '${field}' ${problem}`, 'operators');
+  }
+}
+
+/** Fewest thinking tokens the Messages API accepts. */
+export const MIN_THINKING_BUDGET_TOKENS = 1024;
+
+/**
+ * Checks `thinking` of `llm()` / `agent()` options when the factory is called: `budgetTokens` an
+ * integer >= 1024, and below `maxTokens` when that is given (the API refuses both).
+ * @throws {OptionsError} naming `thinking.budgetTokens`
+ * @internal
+ */
+export function checkThinking(options: { readonly thinking?: { budgetTokens: number }; readonly maxTokens?: number }, factory: 'llm' | 'agent'): void {
+  const { thinking, maxTokens } = options;
+  if (thinking === undefined) return;
+  const budget = (thinking as { budgetTokens?: unknown } | null)?.budgetTokens;
+  if (!(typeof budget === 'number' && Number.isInteger(budget) && budget >= MIN_THINKING_BUDGET_TOKENS)) {
+    throw new OptionsError('thinking.budgetTokens', `${factory}: 'thinking.budgetTokens' must be an integer >= ${MIN_THINKING_BUDGET_TOKENS}, got ${String(budget)}`);
+  }
+  if (maxTokens !== undefined && budget >= maxTokens) {
+    throw new OptionsError('thinking.budgetTokens', `${factory}: 'thinking.budgetTokens' (${budget}) must be below 'maxTokens' (${maxTokens}): thinking tokens count towards it`);
   }
 }

@@ -1,18 +1,15 @@
-import { catchError, defer, filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import { defer, map, mergeMap, of, type Observable } from 'rxjs';
 import type { z } from 'zod';
 import { withRunDefaults, type NodeContext, type NodeRun } from '../graph/node-spec.js';
-import { isAnswer, type CompletionRequest, type Model, type ModelEvent } from '../models/model.js';
-import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
-import { timeout, type TimeoutKind } from '../../operators/timeout.js';
-import { CallDeadlineError } from '../models/model-error.js';
-import { NodeDeadlineError } from '../run/errors.js';
+import type { CompletionRequest, MessageContent, Model } from '../models/model.js';
+import { CLAUDE_PRICES, type PriceTable } from '../models/pricing.js';
 import { defaultModel } from './default-model.js';
-import { governed, isGoverned } from './governed-by-default.js';
 import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
 import { LlmNodeError } from './errors.js';
 import { jsonSchemaOf, parseStructured, repairPrompt } from './structured-output.js';
-import { checkLlmDeadlines } from './llm-options.js';
+import { checkLlmDeadlines, checkThinking } from './llm-options.js';
+import { DEFAULT_CALL_TIMEOUT_MS, nodeModel, streamCall } from './model-call.js';
 
 /**
  * The dependencies' outputs by id that an `llm()` prompt's `ctx.upstream` is keyed and typed by:
@@ -28,11 +25,12 @@ export type LlmUpstream<I, D> = unknown extends D ? I : D;
  */
 export interface LlmNodeOptions<I, T, D = unknown> {
   /**
-   * Builds the user message from the node's typed inputs (seed 000's `prompt_fn`). Within
+   * Builds the user message from the node's typed inputs (seed 000's `prompt_fn`): text, or content
+   * blocks (text, images and documents from the inputs, passed through as they are). Within
    * `.node(id, { deps, run: llm({ prompt }) })` the inputs are typed from `deps`: a name that is not
    * a dependency does not compile.
    */
-  prompt: (inputs: I, ctx: NodeContext<I, unknown, LlmUpstream<I, D>>) => string;
+  prompt: (inputs: I, ctx: NodeContext<I, unknown, LlmUpstream<I, D>>) => MessageContent;
   system?: string;
   /** Model id for this node. @default the provider's default model */
   model?: string;
@@ -40,6 +38,12 @@ export interface LlmNodeOptions<I, T, D = unknown> {
   maxTokens?: number;
   /** Sampling temperature, 0..1. @default the provider's */
   temperature?: number;
+  /**
+   * Extended thinking: up to `budgetTokens` (an integer >= 1024, below `maxTokens`) tokens of
+   * reasoning before the answer. Thinking streams as `node.thinking` events, never into the value;
+   * its tokens are output tokens (counted in `node.usage`, the cost and budgets). @default off
+   */
+  thinking?: { budgetTokens: number };
   /**
    * A zod v4 schema for structured output: Claude is asked for this JSON shape
    * (`output_config.format`), and the answer is validated; the node's value is the parsed object.
@@ -92,9 +96,6 @@ export interface LlmRun<I, T, D = unknown> extends NodeRun<I, T, unknown, D> {
   readonly defaultTimeout: false;
 }
 
-/** Per-call deadline when an `llm()` node sets none. */
-const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-
 /** Prompt-template allowance in the pre-run estimate, on top of the system prompt and the inputs. */
 const PROMPT_ALLOWANCE_TOKENS = 100;
 
@@ -105,7 +106,9 @@ const PROMPT_ALLOWANCE_TOKENS = 100;
  * cancellation) aborts the call. With a `schema`, the value is the validated object, and invalid
  * output is fed back up to `repairs` times before the node fails with an `INVALID_OUTPUT`
  * {@link LlmNodeError} carrying the raw text. A missing provider, a throwing prompt function, an
- * unpriced model or a schema JSON Schema cannot express fail before any token is spent.
+ * unpriced model or a schema JSON Schema cannot express fail before any token is spent. The prompt
+ * may return content blocks (an image or a document from the inputs is passed through as a block);
+ * with `thinking`, the model's reasoning streams as `node.thinking` events and never enters the value.
  *
  * ## Example
  * ```ts
@@ -122,6 +125,7 @@ const PROMPT_ALLOWANCE_TOKENS = 100;
  */
 export function llm<I = Record<string, unknown>, T = string, D = unknown>(options: LlmNodeOptions<I, T, D>): LlmRun<I, T, D> {
   checkLlmDeadlines(options); // bad deadlines fail here, naming the field, not after a 1 ms timer
+  checkThinking(options, 'llm');
   const { schema, repairs = 2, prices = CLAUDE_PRICES } = options;
   let jsonSchema: Record<string, unknown> | undefined;
 
@@ -134,13 +138,8 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
 
   const run = (ctx: NodeContext<I, unknown, D>) =>
     defer(() => {
-      const chosen = options.provider ?? ctx.model ?? defaultModel();
-      const provider = options.governed === false ? chosen : governed(chosen, ctx.scheduler);
+      const model = nodeModel({ ...options, prices }, ctx);
       const callTimeout = options.timeout === false ? undefined : (options.timeout ?? DEFAULT_CALL_TIMEOUT_MS);
-      // A governed model applies the call's deadlines itself, from admission; otherwise they apply here.
-      const selfTimed = !isGoverned(provider);
-      const modelId = options.model ?? provider.model;
-      const price = priceOf(modelId, prices, ctx.nodeId);
       if (schema && !jsonSchema) {
         try {
           jsonSchema = jsonSchemaOf(schema);
@@ -148,7 +147,7 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
           throw new LlmNodeError('SCHEMA_UNSUPPORTED', ctx.nodeId, `its output schema cannot be expressed as JSON Schema: ${(error as Error).message}`, { cause: error });
         }
       }
-      let prompt: string;
+      let prompt: MessageContent;
       try {
         prompt = options.prompt(ctx.inputs, ctx as NodeContext<I, unknown, LlmUpstream<I, D>>);
       } catch (error) {
@@ -160,37 +159,14 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
         ...(options.model !== undefined ? { model: options.model } : {}),
         ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.thinking !== undefined ? { thinking: options.thinking } : {}),
         ...(jsonSchema ? { jsonSchema } : {}),
         ...(callTimeout !== undefined ? { timeoutMs: callTimeout } : {}),
         ...(options.firstTokenTimeout !== undefined ? { firstTokenMs: options.firstTokenTimeout } : {}),
         ...(options.idleTimeout !== undefined ? { idleMs: options.idleTimeout } : {}),
       };
-      const call = (req: CompletionRequest) => {
-        const sent = provider.stream(req, ctx.signal);
-        const deadlines = { total: req.timeoutMs, first: req.firstTokenMs, idle: req.idleMs, meetsFirst: isAnswer, scheduler: ctx.scheduler, with: (kind: TimeoutKind, ms: number) => new CallDeadlineError(kind, ms) };
-        const watched = selfTimed && (req.timeoutMs ?? req.firstTokenMs ?? req.idleMs) !== undefined ? sent.pipe(timeout<ModelEvent>(deadlines)) : sent;
-        return watched.pipe(
-          // The call's deadline is this node's deadline: it ends `timedOut`, like a node `timeout`.
-          catchError((error: unknown) => {
-            throw error instanceof CallDeadlineError ? new NodeDeadlineError(ctx.nodeId, error.ms, error.kind) : error;
-          }),
-          tap((event) => {
-            if (event.type === 'text') ctx.emit({ type: 'node.token', text: event.text });
-            else if (event.type !== 'completion' && event.type !== 'liveness') ctx.emit(event); // traffic control: waits, limits, breakers
-          }),
-          filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),
-          map(({ completion }) => {
-            ctx.emit({
-              type: 'node.usage',
-              model: modelId,
-              usage: completion.usage,
-              costUsd: costUsd(completion.usage, price),
-              ...(completion.rateLimit ? { rateLimit: completion.rateLimit } : {}),
-            });
-            return completion.text;
-          }),
-        );
-      };
+      // Text streams as node.token, thinking as node.thinking; the value is the answer's text.
+      const call = (req: CompletionRequest) => streamCall(model, req, ctx).pipe(map((completion) => completion.text));
       if (!schema) return call(request) as Observable<T>;
       const answer = (req: CompletionRequest, repairsLeft: number): Observable<T> =>
         call(req).pipe(

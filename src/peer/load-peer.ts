@@ -11,12 +11,13 @@ export const OPTIONAL_PEERS = {
   bullmq: 'rx-orchestra/distributed',
   pino: 'createRunLogger()/logRunEvents() of rx-orchestra/observe and the CLI\'s --log-level',
   '@opentelemetry/api': 'traceRunEvents() of rx-orchestra/observe',
+  '@modelcontextprotocol/sdk': 'mcpTools() of rx-orchestra/mcp',
 } as const;
 
 /** A package name of {@link OPTIONAL_PEERS}. */
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS;
 
-// createRequire, not `import()`: the peers all ship CommonJS, a synchronous load keeps
+// createRequire, not `import()`: the peers all ship CommonJS (@modelcontextprotocol/sdk ships both), a synchronous load keeps
 // `sqliteStore(path)` and `createRunLogger()` synchronous, and a static `import` would make a missing
 // package fail at link time with a resolver stack trace instead of a typed error naming the fix.
 const requireFromHere = createRequire(import.meta.url);
@@ -25,14 +26,16 @@ const isNotFound = (error: unknown, name: string) =>
   (error as { code?: unknown })?.code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);
 
 /**
- * Loads an optional peer dependency, or throws a {@link MissingPeerError} saying what to install.
+ * Loads an optional peer dependency, or one of its subpaths (`'client/index.js'`), or throws a
+ * {@link MissingPeerError} saying what to install.
  * @internal
  */
-export function loadPeer<T>(name: OptionalPeer): T {
+export function loadPeer<T>(name: OptionalPeer, subpath?: string): T {
+  const specifier = subpath === undefined ? name : `${name}/${subpath}`;
   try {
-    return requireFromHere(name) as T;
+    return requireFromHere(specifier) as T;
   } catch (error) {
-    if (isNotFound(error, name)) throw new MissingPeerError(name, OPTIONAL_PEERS[name], { cause: error });
+    if (isNotFound(error, specifier)) throw new MissingPeerError(name, OPTIONAL_PEERS[name], { cause: error });
     throw error;
   }
 }

@@ -1,5 +1,4 @@
 import { TimeoutError, type TimeoutKind } from '../../operators/timeout.js';
-import { OptionsError, isOptionsError } from '../errors/options-error.js';
 import { RxOrchestraError, brandError, hasErrorTag } from '../errors/rx-orchestra-error.js';
 
 /** What went wrong running a node, as opposed to what the node's own work threw. */
@@ -23,15 +22,6 @@ export class NodeRunError extends RxOrchestraError {
     super(message);
   }
 }
-
-/**
- * Invalid `execute` options: an {@link OptionsError} of scope `'execute'` (name
- * `ExecuteOptionsError`, code `INVALID_OPTION`), named by field.
- * @deprecated Use {@link OptionsError} and `isOptionsError(e, 'execute')`.
- */
-export type ExecuteOptionsError = OptionsError & { readonly scope: 'execute'; readonly code: 'INVALID_OPTION' };
-/** @deprecated Use {@link OptionsError}: `new OptionsError(field, 'execute: ...', 'execute')`. */
-export const ExecuteOptionsError = OptionsError;
 
 /**
  * A node's own deadline passed: its `timeout` per attempt, or an `llm()` node's call deadline. A
@@ -65,14 +55,6 @@ export class RunIncompleteError extends RxOrchestraError {
 /** True for a {@link NodeRunError}, also one from another copy of this package. */
 export function isNodeRunError(error: unknown): error is NodeRunError {
   return hasErrorTag(error, 'NodeRunError');
-}
-
-/**
- * True for an {@link OptionsError} `execute` threw, also one from another copy of this package.
- * @deprecated Use `isOptionsError(error, 'execute')`.
- */
-export function isExecuteOptionsError(error: unknown): error is ExecuteOptionsError {
-  return isOptionsError(error, 'execute');
 }
 
 /** True for a {@link RunIncompleteError}, also one from another copy of this package. */

@@ -3,6 +3,14 @@ import { ErrorInfoSchema, base, idKeyed, nodeBase, type StampedField } from './e
 import { ConcurrencyChangedEventSchema, CircuitEventSchema, RateLimitWaitingEventSchema } from '../models/governance-events.js';
 import { CacheHitEventSchema } from '../store/cache-events.js';
 import { SupervisorFinishedEventSchema, SupervisorRoutedEventSchema, SupervisorWorkerEventSchema } from '../patterns/supervisor/events.js';
+import {
+  AgentFinishedEventSchema,
+  AgentStepEventSchema,
+  NodeThinkingEventSchema,
+  ToolCalledEventSchema,
+  ToolFailedEventSchema,
+  ToolSucceededEventSchema,
+} from '../agents/events.js';
 
 export { ErrorInfoSchema, type ErrorInfo } from './event-fields.js';
 
@@ -160,7 +168,8 @@ export const NodeEndEventSchema = z.discriminatedUnion('type', [
 /**
  * The reports nodes emit for the code they run, each declared next to the code that emits it:
  * the governed model's traffic control (src/models/governance-events.ts), the model cache
- * (src/store/cache-events.ts) and the supervisor (src/patterns/supervisor/events.ts). The run
+ * (src/store/cache-events.ts), the supervisor (src/patterns/supervisor/events.ts) and agent nodes
+ * with their tools (src/agents/events.ts). The run
  * stamps them (`runId`, `nodeId`, `attempt`, `at`) and passes them on without knowing them; they
  * are merged into {@link RunEventSchema} and {@link NodeReport} here. Those declarations are leaf
  * modules (zod and ./event-fields.ts only, checked by dependency-cruiser), so the run depends on
@@ -175,6 +184,12 @@ const DECLARED_REPORT_SCHEMAS = [
   SupervisorWorkerEventSchema,
   SupervisorFinishedEventSchema,
   CircuitEventSchema,
+  AgentStepEventSchema,
+  ToolCalledEventSchema,
+  ToolSucceededEventSchema,
+  ToolFailedEventSchema,
+  NodeThinkingEventSchema,
+  AgentFinishedEventSchema,
 ] as const;
 
 /**

@@ -1,15 +1,15 @@
-import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscriber } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
-import type { NodeDefinition } from '../graph/node-spec.js';
 import type { RetryInfo } from '../../operators/retry.js';
 import type { NodeReport, NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
 import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
-import { ExecutionStop, executeNode, type Settlement } from './node-execution.js';
+import { NodeExecution, type ExecutionHooks, type ExecutionScope, type Settlement } from './node-execution.js';
 import { ReadyQueue } from './ready-queue.js';
 import { UsageLedger } from './usage-ledger.js';
 import { idRecord, ownEntry } from './id-record.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { RunCostEstimate } from '../budget/cost-estimate.js';
+import { BudgetStopError } from '../budget/errors.js';
 import type { Model } from '../models/model.js';
 
 /** Settings of one run, resolved by `execute`. */
@@ -32,9 +32,10 @@ export interface RunSettings {
  * number of dependencies still running and the outcome; a ready queue by longest remaining path;
  * and the subscriptions of in-flight nodes. Every state change is emitted as an event to the
  * subscriber, timestamped by the scheduler. Re-entrant completions (nodes that finish
- * synchronously) are flattened by a trampoline in {@link RunLoop.pump}.
+ * synchronously) are flattened by a trampoline in {@link RunLoop.pump}. It is the
+ * {@link ExecutionHooks} of its nodes' executions: one object per run hears them all.
  */
-export class RunLoop {
+export class RunLoop implements ExecutionHooks {
   readonly #graph: Graph<unknown, unknown>;
   readonly #settings: RunSettings;
   readonly #scheduler: SchedulerLike;
@@ -44,9 +45,10 @@ export class RunLoop {
   readonly #attempts: Int32Array;
   readonly #startedAt: Float64Array;
   readonly #ready: ReadyQueue;
-  readonly #running = new Map<number, Subscription>();
-  /** Per node, the stop of its execution while it runs (to abort its signal ahead of any teardown). */
-  readonly #stops: (ExecutionStop | undefined)[];
+  /** In-flight executions by node, in the order they started. */
+  readonly #running = new Map<number, NodeExecution>();
+  /** What every execution of this run shares. */
+  readonly #scope: ExecutionScope;
   readonly #usage = new UsageLedger();
   /** For a node skipped because of an upstream: the node whose failure started the chain. */
   readonly #rootCause: string[] = [];
@@ -70,8 +72,9 @@ export class RunLoop {
     this.#outcomes = new Array<NodeOutcome | undefined>(n).fill(undefined);
     this.#attempts = new Int32Array(n);
     this.#startedAt = new Float64Array(n);
-    this.#stops = new Array<ExecutionStop | undefined>(n);
     this.#ready = new ReadyQueue(graph.rank);
+    const { runId, context, model, scheduler, random, retryBudget } = settings;
+    this.#scope = { runId, context, model, scheduler, random, retryBudget, hooks: this };
   }
 
   start(): void {
@@ -118,16 +121,15 @@ export class RunLoop {
   /**
    * Stops every in-flight node: first aborts all their signals, then unsubscribes them. In that
    * order, a slot of a shared limit that one node's teardown frees cannot start a call of another
-   * node about to be torn down (limiters skip calls whose signal is aborted).
+   * node about to be torn down (limiters skip calls whose signal is aborted). With a `reason`
+   * (the budget stop's), signals abort with it and what nodes report from their abort listeners
+   * still goes out (see `AttemptHandle.stop`).
    */
-  #stopRunning(): void {
-    const running = [...this.#running];
+  #stopRunning(reason?: unknown): void {
+    const running = [...this.#running.values()];
     this.#running.clear();
-    for (const [i] of running) this.#stops[i]?.abort();
-    for (const [i, subscription] of running) {
-      this.#stops[i] = undefined;
-      subscription.unsubscribe();
-    }
+    for (const execution of running) execution.abort(reason);
+    for (const execution of running) execution.unsubscribe();
   }
 
   /** Starts ready nodes while slots are free. Re-entrant calls only flag another pass. */
@@ -151,40 +153,56 @@ export class RunLoop {
   }
 
   #startNode(i: number): void {
-    const node = this.#graph.nodes[i]!;
     this.#startedAt[i] = this.#now();
-    const { inputs, upstream } = this.#inputsOf(i);
-    const { runId, context, scheduler, random, model } = this.#settings;
-    const hooks = {
-      report: (attempt: number, report: NodeReport) => {
-        this.#emit({ ...report, runId, nodeId: node.id, at: this.#now(), attempt } as RunEvent);
-        if (report.type === 'node.usage') {
-          this.#usage.add(node.id, report.model, report.usage, report.costUsd);
-          this.#checkBudget(node.id);
-        }
-      },
-      attemptStarted: (attempt: number) => {
-        this.#attempts[i] = attempt;
-        this.#emit({ type: 'node.started', runId, nodeId: node.id, at: this.#now(), attempt });
-      },
-      retrying: ({ attempt, error, delayMs }: RetryInfo) =>
-        this.#emit({ type: 'node.retrying', runId, nodeId: node.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) }),
-    };
-    const stop = new ExecutionStop();
-    const execution = executeNode(node, { inputs, upstream, nodeId: node.id, runId, context, scheduler, model }, hooks, random, scheduler, this.#settings.retryBudget, stop);
-    // A placeholder marks the node running while subscribe runs: it may settle synchronously,
-    // or the run may be cancelled or failed from inside it (by a consumer of node.started).
-    this.#running.set(i, STARTING);
-    this.#stops[i] = stop;
-    const subscription = execution.subscribe((settlement) => this.#onSettled(i, settlement));
-    if (this.#running.get(i) === STARTING) this.#running.set(i, subscription);
-    else subscription.unsubscribe(); // settled (already closed) or stopped meanwhile: tear it down
+    // Prototype-less records: V8 keeps them as dictionaries, so 10,000 nodes with 10,000 different
+    // key sets do not create 10,000 hidden classes (14x faster to build; see the overhead bench).
+    const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
+    const { nodes } = this.#graph;
+    const deps = this.#graph.depIndices[i]!;
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k]!;
+      const outcome = this.#outcomes[d]!;
+      const id = nodes[d]!.id;
+      upstream[id] = outcome;
+      if (hasValue(outcome)) inputs[id] = outcome.value;
+    }
+    const execution = new NodeExecution(i, nodes[i]!, inputs, upstream, this.#scope);
+    // Marked running before it starts: it may settle synchronously, or the run may be cancelled or
+    // failed from inside its start (by a consumer of node.started); then its teardown comes last.
+    this.#running.set(i, execution);
+    execution.start();
   }
 
-  #onSettled(i: number, settlement: Settlement): void {
+  /** Hook of the executions: attempt `attempt` of node `i` starts. @internal */
+  attemptStarted(i: number, attempt: number): void {
+    this.#attempts[i] = attempt;
+    this.#emit({ type: 'node.started', runId: this.#settings.runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), attempt });
+  }
+
+  /** Hook of the executions: node `i` retries after a failed attempt. @internal */
+  retrying(i: number, { attempt, error, delayMs }: RetryInfo): void {
+    this.#emit({ type: 'node.retrying', runId: this.#settings.runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) });
+  }
+
+  /** Hook of the executions: node `i` reports progress (tokens, usage) during attempt `attempt`. @internal */
+  report(i: number, attempt: number, report: NodeReport): void {
+    const nodeId = this.#graph.nodes[i]!.id;
+    const { runId } = this.#settings;
+    // One per streamed delta, by far the most frequent event: a literal of one shape, not a spread of
+    // reports of many shapes (which V8 copies through its slow, megamorphic path).
+    const event = report.type === 'node.token' ? { type: report.type, text: report.text, runId, nodeId, at: this.#now(), attempt } : { ...report, runId, nodeId, at: this.#now(), attempt };
+    this.#emit(event as RunEvent);
+    if (report.type === 'node.usage') {
+      this.#usage.add(nodeId, report.model, report.usage, report.costUsd);
+      this.#checkBudget(nodeId);
+    }
+  }
+
+  /** Hook of the executions: node `i` settled. @internal */
+  settled(i: number, settlement: Settlement): void {
     if (this.#done || this.#outcomes[i] !== undefined) return;
     this.#running.delete(i);
-    this.#stops[i] = undefined;
     this.#end(i, this.#outcomeOf(i, settlement));
     if (this.#budgetStop) this.#stopForBudget(); // the node that crossed the budget keeps its result
     else this.pump();
@@ -215,8 +233,8 @@ export class RunLoop {
    */
   #end(first: number, outcome: NodeOutcome): void {
     this.#record(first, outcome);
-    const ended = [first]; // nodes whose outcome is recorded and whose dependents are not yet released
-    for (let i = ended.pop(); i !== undefined && !this.#done; i = ended.pop()) {
+    let ended: number[] | undefined; // skipped nodes whose dependents are not yet released (allocated on the first skip)
+    for (let i: number | undefined = first; i !== undefined && !this.#done; i = ended?.pop()) {
       const ok = hasValue(this.#outcomes[i]);
       const dependents = this.#graph.dependents[i]!;
       for (let k = 0; k < dependents.length; k++) {
@@ -231,7 +249,7 @@ export class RunLoop {
         if (policy === 'skip') {
           this.#record(d, { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() });
           this.#rootCause[d] = this.#rootCause[i] ?? this.#graph.nodes[i]!.id;
-          ended.push(d);
+          (ended ??= []).push(d);
         } else if (remaining === 0) {
           this.#enqueue(d);
         }
@@ -289,13 +307,13 @@ export class RunLoop {
     const stop = this.#budgetStop;
     if (!stop || this.#done) return;
     this.#stoppedBy = 'budget';
-    this.#stopRun((wasRunning) => ({ kind: 'budget', ...stop, wasRunning }));
+    this.#stopRun((wasRunning) => ({ kind: 'budget', ...stop, wasRunning }), new BudgetStopError(stop));
   }
 
   /** Cancels in-flight nodes, skips every node not yet ended with the given cause, completes the run. */
-  #stopRun(causeOf: (wasRunning: boolean) => SkipCause): void {
+  #stopRun(causeOf: (wasRunning: boolean) => SkipCause, reason?: unknown): void {
     const running = new Set(this.#running.keys());
-    this.#stopRunning();
+    this.#stopRunning(reason);
     const at = this.#now();
     this.#graph.nodes.forEach((_, i) => {
       if (this.#outcomes[i] === undefined) this.#record(i, { status: 'skipped', cause: causeOf(running.has(i)), endedAt: at });
@@ -344,22 +362,6 @@ export class RunLoop {
     this.#emit({ type: 'node.queued', runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), priority: this.#graph.rank[i]! });
   }
 
-  #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
-    // Prototype-less records: V8 keeps them as dictionaries, so 10,000 nodes with 10,000 different
-    // key sets do not create 10,000 hidden classes (14x faster to build; see the overhead bench).
-    const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
-    const deps = this.#graph.depIndices[i]!;
-    for (let k = 0; k < deps.length; k++) {
-      const d = deps[k]!;
-      const dep: NodeDefinition = this.#graph.nodes[d]!;
-      const outcome = this.#outcomes[d]!;
-      upstream[dep.id] = outcome;
-      if (hasValue(outcome)) inputs[dep.id] = outcome.value;
-    }
-    return { inputs, upstream };
-  }
-
   #emit(event: RunEvent): void {
     if (!this.#done) this.#out.next(event);
   }
@@ -368,9 +370,6 @@ export class RunLoop {
     return this.#scheduler.now();
   }
 }
-
-/** Marks a node as running while its execution is being subscribed (see `#startNode`). */
-const STARTING: Subscription = Object.freeze({ unsubscribe() {} }) as Subscription;
 
 /**
  * How a completed run ended (restored nodes count by their status, i.e. as values):

@@ -107,8 +107,17 @@ export interface TrackedNode {
  * @internal
  */
 export interface RunStateOptions<N extends TrackedNode> {
-  /** Makes a node's record from the reducer's (`listed`: named by `run.started` or the snapshot's graph). @default the base record */
-  extend?: (base: TrackedNode, listed: boolean) => N;
+  /**
+   * The view's own node fields with their first values, copied into every node record (records
+   * are made by copying one template, which keeps them small and fast to make: give every field
+   * here, even those `extend` sets). @default none
+   */
+  fields?: Omit<N, keyof TrackedNode>;
+  /**
+   * Called with each new node record (`listed`: named by `run.started` or the snapshot's graph):
+   * give it what must not be shared (fresh arrays), note it for the view. @default none
+   */
+  extend?: (node: N, listed: boolean) => void;
   /** Called before the state starts over (`run.started`, `run.snapshot`), for the view to clear its own. */
   onReset?: () => void;
   /** Called when a node's lifecycle state changes (counts are up to date). */
@@ -131,6 +140,58 @@ export interface TallyOptions {
   maxDurations?: number;
   /** Entries kept in `routedAround` (the oldest dropped). @default Infinity */
   maxRoutedAround?: number;
+}
+
+/** A module-local alias: read on every end event. */
+const STATUS_OF_END = STATUS_OF_END_EVENT;
+
+/**
+ * A node record before its first event, with a view's fields: every record of a {@link RunState}
+ * is a copy (`{ ...template }`) of one of these. A copy of an object whose fields are all stored
+ * in the object itself is cheaper to make than a literal of 18 or more fields (cold or optimized),
+ * and a constructor that assigns them is what gives V8's objects that layout.
+ */
+class NodeTemplate implements TrackedNode {
+  declare id: string;
+  declare index: number;
+  declare deps: readonly string[];
+  declare agent: string;
+  declare state: NodeState;
+  declare attempts: number;
+  declare startedAt: number | undefined;
+  declare endedAt: number | undefined;
+  declare durationMs: number | undefined;
+  declare inputTokens: number;
+  declare outputTokens: number;
+  declare tokens: number;
+  declare costUsd: number;
+  declare reportedUsage: boolean;
+  declare cacheHits: number;
+  declare streamedChars: number;
+  declare lastError: ErrorInfo | undefined;
+  declare end: NodeEndEvent | undefined;
+
+  constructor(fields: object | undefined) {
+    this.id = '';
+    this.index = 0;
+    this.deps = [];
+    this.agent = '';
+    this.state = 'pending';
+    this.attempts = 0;
+    this.startedAt = undefined;
+    this.endedAt = undefined;
+    this.durationMs = undefined;
+    this.inputTokens = 0;
+    this.outputTokens = 0;
+    this.tokens = 0;
+    this.costUsd = 0;
+    this.reportedUsage = false;
+    this.cacheHits = 0;
+    this.streamedChars = 0;
+    this.lastError = undefined;
+    this.end = undefined;
+    if (fields) Object.assign(this, fields);
+  }
 }
 
 const emptyCounts = (): Record<NodeState, number> => ({ pending: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
@@ -166,7 +227,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   status: 'waiting' | 'running' | 'completed' = 'waiting';
   /** When the run started: `run.started`'s time, or a snapshot's earliest node start. */
   startedAt: number | undefined;
-  /** The latest event time (the run's "now"). */
+  /** The time of the latest event. */
   lastAt: number | undefined;
   /** The run's concurrency cap; null when unbounded; undefined when unknown (joined from a snapshot). */
   concurrency: number | null | undefined;
@@ -197,7 +258,9 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   /** Events applied. */
   version = 0;
 
-  readonly #extend: ((base: TrackedNode, listed: boolean) => N) | undefined;
+  /** Every node record starts as a copy of this (see {@link NodeTemplate}). */
+  readonly #template: N;
+  readonly #extend: ((node: N, listed: boolean) => void) | undefined;
   readonly #onReset: (() => void) | undefined;
   readonly #onMove: ((node: N, from: NodeState) => void) | undefined;
   readonly #addUnknown: boolean;
@@ -210,6 +273,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   readonly #failedWorkers = new Map<string, { worker: string; error: string }>();
 
   constructor(options: RunStateOptions<N> = {}) {
+    this.#template = new NodeTemplate(options.fields) as unknown as N;
     this.#extend = options.extend;
     this.#onReset = options.onReset;
     this.#onMove = options.onMove;
@@ -226,69 +290,16 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   /** Folds one event; returns the record of the node it is about (undefined for run-level events and ignored nodes). */
   apply(event: RunEvent): N | undefined {
     this.version += 1;
+    this.lastAt = event.at;
+    // One switch, the most frequent events first (streamed text is most of a run's events).
     switch (event.type) {
-      case 'run.started':
-        if (this.#acrossRuns) this.#addRun(event);
-        else this.#reset(event.runId, event.at, event.concurrency, event.nodes);
-        this.costEstimate = event.costEstimate;
-        return undefined;
-      case 'run.snapshot':
-        this.#fromSnapshot(event);
-        return undefined;
-      default:
-        break;
-    }
-    if (this.lastAt === undefined || event.at > this.lastAt) this.lastAt = event.at;
-    switch (event.type) {
-      case 'run.completed':
-        this.summary = event.summary;
-        this.status = 'completed';
-        return undefined;
-      case 'budget.exceeded':
-        this.budgetExceeded = event;
-        return undefined;
-      default:
-        break;
-    }
-    // Every other event is about a node.
-    const { nodeId } = event;
-    const node = this.nodes.get(nodeId) ?? (this.#addUnknown ? this.#add(nodeId, [], nodeId, false) : undefined);
-    const agentName = node === undefined ? nodeId : node.agent;
-    let agent = this.#eagerAgents ? this.#agent(agentName) : undefined;
-    const tallies = this.#tallies;
-    switch (event.type) {
-      case 'node.queued':
-        if (node) this.#move(node, 'queued');
-        break;
-      case 'node.started':
-        this.totals.calls += 1;
-        if (node) {
-          node.attempts = event.attempt;
-          node.startedAt ??= event.at;
-          this.#move(node, 'running');
-        }
-        if (tallies) {
-          (agent ??= this.#agent(agentName)).calls += 1;
-          const t = this.#nodeTally(nodeId);
-          if (t) t.calls += 1;
-        }
-        break;
-      case 'node.retrying':
-        this.totals.retries += 1;
-        if (node) {
-          node.lastError = event.error;
-          this.#move(node, 'retrying');
-        }
-        if (tallies) {
-          (agent ??= this.#agent(agentName)).retries += 1;
-          const t = this.#nodeTally(nodeId);
-          if (t) t.retries += 1;
-        }
-        break;
-      case 'node.token':
+      case 'node.token': {
+        const node = this.#nodeOf(event.nodeId);
         if (node) node.streamedChars += event.text.length;
-        break;
+        return node;
+      }
       case 'node.usage': {
+        const node = this.#nodeOf(event.nodeId);
         const { inputTokens, outputTokens } = event.usage;
         const totals = this.totals;
         totals.inputTokens += inputTokens;
@@ -302,54 +313,121 @@ export class RunState<N extends TrackedNode = TrackedNode> {
           node.costUsd += event.costUsd;
           node.reportedUsage = true;
         }
-        if (tallies) {
-          addUsage((agent ??= this.#agent(agentName)), inputTokens, outputTokens, event.costUsd);
-          const t = this.#nodeTally(nodeId);
+        if (this.#tallies) {
+          addUsage(this.#agent(node === undefined ? event.nodeId : node.agent), inputTokens, outputTokens, event.costUsd);
+          const t = this.#nodeTally(event.nodeId);
           if (t) addUsage(t, inputTokens, outputTokens, event.costUsd);
         }
-        break;
+        return node;
       }
-      case 'cache.hit':
-        if (node) node.cacheHits += 1;
-        this.totals.cacheHits += 1;
-        this.totals.savedUsd += event.savedUsd;
-        break;
-      case 'concurrency.changed':
-        this.concurrencyLimit = event.limit;
-        break;
-      case 'supervisor.worker':
-        if (tallies) this.#worker(event);
-        break;
-      case 'supervisor.routed':
-        if (tallies) {
-          const failed = this.#failedWorkers.get(event.supervisor);
-          if (failed && event.next !== failed.worker && event.next !== 'FINISH') this.#routedAround({ nodeId, agent: failed.worker, how: 'rerouted', error: failed.error });
-          this.#failedWorkers.delete(event.supervisor);
+      case 'node.queued': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) this.#move(node, 'queued');
+        return node;
+      }
+      case 'node.started': {
+        const node = this.#nodeOf(event.nodeId);
+        this.totals.calls += 1;
+        if (node) {
+          node.attempts = event.attempt;
+          node.startedAt ??= event.at;
+          this.#move(node, 'running');
         }
-        break;
-      case 'supervisor.finished':
-        if (tallies && !event.supervisor.includes('/')) {
-          this.routing.requests += 1;
-          this.routing.calls += event.routingCalls;
+        if (this.#tallies) {
+          this.#agent(node === undefined ? event.nodeId : node.agent).calls += 1;
+          const t = this.#nodeTally(event.nodeId);
+          if (t) t.calls += 1;
         }
-        break;
+        return node;
+      }
       case 'node.succeeded':
       case 'node.failed':
       case 'node.timedOut':
       case 'node.fellBack':
-      case 'node.skipped':
-        this.#end(node, agentName, agent, event);
-        break;
+      case 'node.skipped': {
+        const node = this.#nodeOf(event.nodeId);
+        this.#end(node, node === undefined ? event.nodeId : node.agent, event, true);
+        return node;
+      }
+      case 'node.retrying': {
+        const node = this.#nodeOf(event.nodeId);
+        this.totals.retries += 1;
+        if (node) {
+          node.lastError = event.error;
+          this.#move(node, 'retrying');
+        }
+        if (this.#tallies) {
+          this.#agent(node === undefined ? event.nodeId : node.agent).retries += 1;
+          const t = this.#nodeTally(event.nodeId);
+          if (t) t.retries += 1;
+        }
+        return node;
+      }
+      case 'cache.hit': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) node.cacheHits += 1;
+        this.totals.cacheHits += 1;
+        this.totals.savedUsd += event.savedUsd;
+        return node;
+      }
+      case 'concurrency.changed':
+        this.concurrencyLimit = event.limit;
+        return this.#nodeOf(event.nodeId);
+      case 'supervisor.worker': {
+        const node = this.#nodeOf(event.nodeId);
+        if (this.#tallies) this.#worker(event);
+        return node;
+      }
+      case 'supervisor.routed': {
+        const node = this.#nodeOf(event.nodeId);
+        if (this.#tallies) {
+          const failed = this.#failedWorkers.get(event.supervisor);
+          if (failed && event.next !== failed.worker && event.next !== 'FINISH') this.#routedAround({ nodeId: event.nodeId, agent: failed.worker, how: 'rerouted', error: failed.error });
+          this.#failedWorkers.delete(event.supervisor);
+        }
+        return node;
+      }
+      case 'supervisor.finished': {
+        const node = this.#nodeOf(event.nodeId);
+        if (this.#tallies && !event.supervisor.includes('/')) {
+          this.routing.requests += 1;
+          this.routing.calls += event.routingCalls;
+        }
+        return node;
+      }
+      case 'run.started':
+        if (this.#acrossRuns) this.#addRun(event);
+        else this.#reset(event.runId, event.at, event.concurrency, event.nodes);
+        this.costEstimate = event.costEstimate;
+        return undefined;
+      case 'run.snapshot':
+        this.#fromSnapshot(event);
+        return undefined;
+      case 'run.completed':
+        this.summary = event.summary;
+        this.status = 'completed';
+        return undefined;
+      case 'budget.exceeded':
+        this.budgetExceeded = event;
+        return undefined;
       default:
-        break; // rate-limit waits and circuit transitions change no state here: the views that show them read the event
+        // Rate-limit waits, circuit transitions (and reports this reducer does not know yet) change
+        // no state here: the views that show them read the event.
+        return this.#nodeOf(event.nodeId);
     }
+  }
+
+  /** The record of the node an event is about (added, for a node the graph did not list, unless told to ignore those). */
+  #nodeOf(nodeId: string): N | undefined {
+    const node = this.nodes.get(nodeId) ?? (this.#addUnknown ? this.#add(nodeId, [], nodeId, false) : undefined);
+    if (this.#eagerAgents) this.#agent(node === undefined ? nodeId : node.agent);
     return node;
   }
 
-  /** The end of a node, live or from a snapshot's `ended`. */
-  #end(node: N | undefined, agentName: string, agent: AgentTally | undefined, event: NodeEndEvent): void {
+  /** The end of a node, live or from a snapshot's `ended` (whose `states` tell the node's state already). */
+  #end(node: N | undefined, agentName: string, event: NodeEndEvent, live: boolean): void {
     if (node) {
-      this.#move(node, STATUS_OF_END_EVENT[event.type]);
+      if (live) this.#move(node, STATUS_OF_END[event.type]);
       node.endedAt = event.at;
       if (node.end === undefined) this.ended.push(node);
       node.end = event;
@@ -360,7 +438,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
       if (event.type !== 'node.succeeded') node.lastError = event.error;
     }
     if (!this.#tallies) return;
-    agent ??= this.#agent(agentName);
+    const agent = this.#agent(agentName);
     const t = this.#nodeTally(event.nodeId);
     this.#duration(agent, event.durationMs);
     if (t) this.#duration(t, event.durationMs);
@@ -435,7 +513,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.runId = event.runId;
     this.status = 'running';
     this.startedAt = event.at;
-    if (this.lastAt === undefined || event.at > this.lastAt) this.lastAt = event.at;
+    this.lastAt = event.at;
     this.concurrency = event.concurrency;
     this.graph = event.nodes;
     for (const info of event.nodes) {
@@ -450,14 +528,13 @@ export class RunState<N extends TrackedNode = TrackedNode> {
 
   /** A late start: the state so far from a shared run's `run.snapshot`, then its end events. */
   #fromSnapshot(snapshot: EventOf<'run.snapshot'>): void {
-    let first = Infinity;
-    for (const { startedAt } of Object.values(snapshot.states)) if (startedAt !== undefined && startedAt < first) first = startedAt;
-    this.#reset(snapshot.runId, first === Infinity ? snapshot.at : first, undefined, snapshot.nodes);
-    this.lastAt = snapshot.at;
+    this.#reset(snapshot.runId, snapshot.at, undefined, snapshot.nodes);
     const totals = this.totals;
+    let first = Infinity; // the run started with the earliest start of a node tracked
     for (const [id, view] of Object.entries(snapshot.states)) {
       const node = this.nodes.get(id) ?? (this.#addUnknown ? this.#add(id, [], id, false) : undefined);
       if (!node) continue;
+      if (view.startedAt !== undefined && view.startedAt < first) first = view.startedAt;
       node.attempts = view.attempts;
       node.startedAt = view.startedAt;
       node.endedAt = view.endedAt;
@@ -474,9 +551,10 @@ export class RunState<N extends TrackedNode = TrackedNode> {
       }
       this.#move(node, view.state);
     }
+    if (first !== Infinity) this.startedAt = first;
     for (const end of snapshot.ended) {
       const node = this.nodes.get(end.nodeId);
-      if (node) this.#end(node, node.agent, undefined, end);
+      if (node) this.#end(node, node.agent, end, false);
     }
     if (snapshot.summary) {
       this.summary = snapshot.summary;
@@ -485,27 +563,12 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   }
 
   #add(id: string, deps: readonly string[], agent: string, listed: boolean): N {
-    const base: TrackedNode = {
-      id,
-      index: this.order.length,
-      deps,
-      agent,
-      state: 'pending',
-      attempts: 0,
-      startedAt: undefined,
-      endedAt: undefined,
-      durationMs: undefined,
-      inputTokens: 0,
-      outputTokens: 0,
-      tokens: 0,
-      costUsd: 0,
-      reportedUsage: false,
-      cacheHits: 0,
-      streamedChars: 0,
-      lastError: undefined,
-      end: undefined,
-    };
-    const node = this.#extend ? this.#extend(base, listed) : (base as N);
+    const node = { ...this.#template } as { -readonly [K in keyof N]: N[K] };
+    node.id = id;
+    node.index = this.order.length;
+    node.deps = deps;
+    node.agent = agent;
+    this.#extend?.(node, listed);
     this.nodes.set(id, node);
     this.order.push(node);
     this.counts.pending += 1;

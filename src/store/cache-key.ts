@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { CompletionRequest } from '../models/model.js';
+import type { CompletionRequest, MessageContent } from '../models/model.js';
 
 /**
  * The response-cache key of a request: SHA-256 (hex) of the model id, the system prompt, the
- * messages (earlier turns, then the prompt) and the parameters that shape the answer (`maxTokens`,
- * `temperature`, `jsonSchema`, the schema's keys in any order). `timeoutMs` is left out: it does
- * not change the answer.
+ * messages (earlier turns, then the prompt, their content blocks included: images, documents, tool
+ * calls and results, thinking) and the parameters that shape the answer (`maxTokens`,
+ * `temperature`, `jsonSchema`, `tools`, `toolChoice`, `thinking`; schemas' keys in any order). A
+ * content of one text block is keyed as its text, as the API reads it. `timeoutMs` and the other
+ * deadlines, and `cache` (prompt caching changes the price, not the answer), are left out; so are
+ * the new fields when absent, so a request without them keeps the key it always had.
  *
  * ## Example
  * ```ts
@@ -15,7 +18,7 @@ import type { CompletionRequest } from '../models/model.js';
  * @param defaultModel the provider's model id, used when the request names none
  */
 export function cacheKeyOf(request: CompletionRequest, defaultModel: string): string {
-  const messages = [...(request.history ?? []).map(({ role, content }) => ({ role, content })), { role: 'user', content: request.prompt }];
+  const messages = [...(request.history ?? []).map(({ role, content }) => ({ role, content: keyed(content) })), { role: 'user', content: keyed(request.prompt) }];
   const parts = {
     model: request.model ?? defaultModel,
     system: request.system ?? null,
@@ -23,8 +26,17 @@ export function cacheKeyOf(request: CompletionRequest, defaultModel: string): st
     maxTokens: request.maxTokens ?? null,
     temperature: request.temperature ?? null,
     jsonSchema: request.jsonSchema ?? null,
+    // Only when given (canonicalJson drops undefined), so older keys stay valid.
+    tools: request.tools?.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+    toolChoice: request.toolChoice,
+    thinking: request.thinking ? { budgetTokens: request.thinking.budgetTokens } : undefined,
   };
   return createHash('sha256').update(canonicalJson(parts)).digest('hex');
+}
+
+/** A content as keyed: one text block is the same message as its text. */
+function keyed(content: MessageContent): MessageContent {
+  return typeof content !== 'string' && content.length === 1 && content[0]!.type === 'text' ? content[0]!.text : content;
 }
 
 /** JSON with object keys sorted, so equal data always gives equal text. */

@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler, filter, map, type SchedulerLike, type Subscription } from 'rxjs';
-import type { Completion, CompletionRequest, Model, ModelEvent, TokenUsage } from '../models/model.js';
+import type { Completion, CompletionRequest, ContentBlock, Model, ModelEvent, TokenUsage } from '../models/model.js';
 import type { GovernedModel } from '../models/governed-model.js';
 import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { governed, isGoverned } from '../nodes/governed-by-default.js';
@@ -70,9 +70,13 @@ const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheCreationInp
  * model, system prompt, messages and parameters ({@link cacheKeyOf}), within the model's
  * {@link Model.cacheNamespace} if it has one (a simulated stand-in's answers are never served as
  * the real model's, although it reports the real model's id). A hit emits
- * `{ type: 'cache.hit', key, model, savedUsd }` (an `llm()` node forwards it to the run's stream as
- * a `cache.hit` event), the stored text as one `text` event, then a completion with zero usage, so
- * the node's `node.usage` costs nothing. A miss calls the model and stores its answer. Entries
+ * `{ type: 'cache.hit', key, model, savedUsd }` (an `llm()` or `agent()` node forwards it to the
+ * run's stream as a `cache.hit` event), then the answer's events as a live call streams them (its
+ * `thinking`, `text` and `tool_use` blocks in order; the text as one `text` event), then a completion
+ * with the stored text, content blocks and stop reason and zero usage, so the node's `node.usage`
+ * costs nothing. Answers with content blocks are stored with them (thinking blocks keep their
+ * signatures, tool calls their ids): an agent loop served from the cache gets the same tool calls and
+ * runs its tools again (only model calls are cached). A miss calls the model and stores its answer. Entries
  * expire after `ttlMs` and the store keeps at most `maxEntries` (evicting the oldest stored).
  * Caching is opt-in: use the wrapper as the `provider` of the nodes whose calls are idempotent,
  * and narrow it further with `cacheable`. Concurrent identical misses are not merged.
@@ -121,8 +125,18 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
       let closed = false;
       const answer = (hit: CachedResponse) => {
         subscriber.next({ type: 'cache.hit', key, model: hit.model, savedUsd: savedUsd(hit) });
-        if (hit.text !== '') subscriber.next({ type: 'text', text: hit.text });
-        const completion: Completion = { text: hit.text, usage: { ...NO_USAGE }, latencyMs: 0, model: hit.model, ...(hit.stopReason !== undefined ? { stopReason: hit.stopReason } : {}) };
+        for (const event of replayed(hit)) {
+          if (subscriber.closed) return;
+          subscriber.next(event);
+        }
+        const completion: Completion = {
+          text: hit.text,
+          ...(hit.content !== undefined ? { content: structuredClone(hit.content) } : {}),
+          usage: { ...NO_USAGE },
+          latencyMs: 0,
+          model: hit.model,
+          ...(hit.stopReason !== undefined ? { stopReason: hit.stopReason } : {}),
+        };
         subscriber.next({ type: 'completion', completion });
         subscriber.complete();
       };
@@ -143,6 +157,7 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
           key,
           model: completion.model,
           text: completion.text,
+          ...(completion.content !== undefined ? { content: [...completion.content] } : {}),
           usage: completion.usage,
           ...(completion.stopReason !== undefined ? { stopReason: completion.stopReason } : {}),
           storedAt,
@@ -190,4 +205,19 @@ export function cachedModel(model: Model, store: ResponseCacheStore, options: Ca
         map((event) => event.completion),
       ),
   };
+}
+
+/**
+ * The stream events of a stored answer, as a live call emits them: thinking, text and tool_use
+ * blocks in order (redacted thinking streams nothing); an entry without blocks streams its text.
+ */
+function replayed(hit: CachedResponse): ModelEvent[] {
+  const blocks: readonly ContentBlock[] = hit.content ?? (hit.text === '' ? [] : [{ type: 'text', text: hit.text }]);
+  const events: ModelEvent[] = [];
+  for (const block of blocks) {
+    if (block.type === 'thinking') events.push({ type: 'thinking', text: block.thinking });
+    else if (block.type === 'text' && block.text !== '') events.push({ type: 'text', text: block.text });
+    else if (block.type === 'tool_use') events.push({ type: 'tool_use', id: block.id, name: block.name, input: structuredClone(block.input) });
+  }
+  return events;
 }

@@ -43,7 +43,7 @@ export interface DurableExecuteOptions<C = unknown> extends Omit<ExecuteOptions<
  * const store = sqliteStore('.rx-orchestra/runs.db');
  * const { summary } = await collect(executeDurable(store, g, { runId: 'weekly-report-2026-23', model }));
  * ```
- * @throws {ExecuteOptionsError} at call time, for an invalid option (as `execute`); {@link StoreError} `INVALID_OPTION` for an invalid `lease`
+ * @throws {OptionsError} (scope `'execute'`) at call time, for an invalid option (as `execute`); {@link StoreError} `INVALID_OPTION` for an invalid `lease`
  */
 export function executeDurable<O, C>(store: RunStore, graph: Graph<O, C>, options: DurableExecuteOptions<C>): RunStream<O> {
   const { version, runId, lease, ...rest } = options;

@@ -5,7 +5,7 @@
  */
 import type { NodeOutcome } from '../run/outcome.js';
 import type { RunStatus, UsageTotals } from '../run/events.js';
-import type { TokenUsage } from '../models/model.js';
+import type { ContentBlock, TokenUsage } from '../models/model.js';
 import type { GraphFingerprint } from './fingerprint.js';
 
 /**
@@ -89,6 +89,12 @@ export interface CachedResponse {
   /** The model that answered. */
   model: string;
   text: string;
+  /**
+   * The answer's content blocks (thinking with its signature, text, tool_use) when the completion
+   * carried them (`Completion.content`); replayed on a hit. Absent for plain-text answers and in
+   * entries stored before blocks were kept (served as their text).
+   */
+  content?: ContentBlock[];
   /** What the original call was billed (a hit reports what it saved from this). */
   usage: TokenUsage;
   stopReason?: string;

@@ -16,9 +16,13 @@ export {
   type Reply,
   type ReplyBase,
   type TextReply,
+  type ToolUseReply,
+  type FakeToolCall,
   type ErrorReply,
   type MidStreamErrorReply,
   type DropConnectionReply,
   type FakeUsage,
   type FakeErrorStatus,
 } from './fake-anthropic/replies.js';
+export { fakeThinkingSignature } from './fake-anthropic/thinking-signature.js';
+export { scriptedModel, type ScriptedModel, type ScriptedModelOptions, type ScriptedModelStep, type ScriptedToolCall, type ScriptedModelCall } from './scripted-model.js';

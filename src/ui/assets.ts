@@ -16,9 +16,10 @@ const JS = 'text/javascript; charset=utf-8';
 /**
  * The modules the page may load: its own (`ui/page/*`), the run's schema (`run/events`) with the
  * event declarations it merges (`run/event-fields`, `*-events` next to their emitters: zod-only
- * leaves, see .dependency-cruiser.cjs), and `observe/percentile`.
+ * leaves, see .dependency-cruiser.cjs), the run's reducer (`run/run-state`: the page model folds
+ * events through it; it imports only the schema) and `observe/percentile`.
  */
-const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields|(?:models|store)\/[a-z-]+-events|patterns\/[a-z]+\/[a-z-]*events|observe\/percentile)\.js$/;
+const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields|run\/run-state|(?:models|store)\/[a-z-]+-events|patterns\/[a-z]+\/[a-z-]*events|observe\/percentile)\.js$/;
 
 /**
  * The page's ES modules, served as `/app/<path>.js` from this package's own files (the compiled
@@ -27,7 +28,7 @@ const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields
  * the page), and d3-dag (the graph layout) from the package's own vendor/ copy. Nothing else on disk is reachable.
  */
 export class PageAssets {
-  /** `src/` (or `dist/src/`): the page is `ui/page/*`; it also imports `run/events` (the schema, with its event declarations) and `observe/percentile`. */
+  /** `src/` (or `dist/src/`): the page is `ui/page/*`; it also imports `run/events` (the schema, with its event declarations), `run/run-state` and `observe/percentile`. */
   readonly #root = new URL('../', import.meta.url);
   readonly #require = createRequire(import.meta.url);
   readonly #transpiled = new Map<string, { mtimeMs: number; code: string }>();

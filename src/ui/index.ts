@@ -15,4 +15,3 @@
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard.js';
 export { replayRunEvents, type ReplayOptions } from './replay.js';
 export type { LoopbackHost } from './loopback.js';
-export { DashboardOptionsError, isDashboardOptionsError, type DashboardOptionsErrorCode } from './errors.js';

@@ -4,6 +4,7 @@ import type { RunEvent } from '../run/events.js';
 import { RunTracker } from '../run/run-tracker.js';
 import { eventJson } from './event-json.js';
 import { SnapshotCache } from './snapshot-cache.js';
+import { trackerFromSnapshot } from './tracker-from-snapshot.js';
 import { Watcher, type HubFormat } from './watcher.js';
 
 export type { HubFormat } from './watcher.js';
@@ -105,11 +106,16 @@ export class RunHub {
   }
 
   #onEvent(event: RunEvent): void {
-    if (event.type === 'run.snapshot' || (event.type === 'run.started' && event.runId !== this.#runId)) {
-      this.#tracker = new RunTracker(); // a snapshot (a run joined late) or a new run: the state starts over
+    if (event.type === 'run.snapshot') {
+      this.#tracker = trackerFromSnapshot(event);
       this.#snapshot.invalidate();
+    } else {
+      if (event.type === 'run.started' && event.runId !== this.#runId) {
+        this.#tracker = new RunTracker();
+        this.#snapshot.invalidate();
+      }
+      (this.#tracker ??= new RunTracker()).apply(event);
     }
-    (this.#tracker ??= new RunTracker()).apply(event);
     this.#runId = event.runId;
     if (this.#watchers.size === 0) {
       this.#snapshot.invalidate(); // nobody to tell, and no event kept: the tracker keeps the state

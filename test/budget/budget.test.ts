@@ -3,11 +3,10 @@ import { errorInfo } from '../../src/run/outcome.js';
 import { anotherCopy } from '../errors/another-copy.js';
 import { assertWithinBudget } from '../../src/budget/preflight.js';
 import { checkBudgetConfig } from '../../src/budget/budget-config.js';
+import { OptionsError, isOptionsError } from 'rx-orchestra';
 import {
-  BudgetConfigError,
   BudgetExceededError,
   estimateRunCost,
-  isBudgetConfigError,
   isBudgetExceededError,
   type CostedNode,
   type NodeCost,
@@ -83,7 +82,7 @@ describe('assertWithinBudget', () => {
 
   it('validates the budget before comparing', () => {
     const error = thrownBy(() => assertWithinBudget(estimateOf(0), { maxUsd: -1 }));
-    expect(isBudgetConfigError(error) && error.field).toBe('maxUsd');
+    expect(isOptionsError(error, 'budget') && error.field).toBe('maxUsd');
   });
 });
 
@@ -98,7 +97,7 @@ describe('BudgetExceededError', () => {
     expect(isBudgetExceededError(Object.assign(new Error('x'), { name: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' }))).toBe(false); // a lookalike, without the brand
     expect(isBudgetExceededError(Object.assign(new Error('x'), { name: 'BudgetExceededError' }))).toBe(false);
     expect(isBudgetExceededError({ name: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' })).toBe(false);
-    expect(isBudgetExceededError(new BudgetConfigError('maxUsd', 'x'))).toBe(false);
+    expect(isBudgetExceededError(new OptionsError('maxUsd', 'x', 'budget'))).toBe(false);
   });
 
   it('serialises into run events with its code and retryable flag', () => {
@@ -118,7 +117,7 @@ describe('checkBudgetConfig', () => {
     expect(checkBudgetConfig({ maxUsd: 0, top: 0 })).toEqual({ maxUsd: 0, top: 0 });
   });
 
-  it('rejects bad settings with a BudgetConfigError naming the field', () => {
+  it('rejects bad settings with a budget OptionsError naming the field', () => {
     const cases: [unknown, string, string][] = [
       [{ maxUsd: -0.01 }, 'maxUsd', "'maxUsd' must be a finite number of USD >= 0, got -0.01"],
       [{ maxUsd: NaN }, 'maxUsd', "'maxUsd' must be a finite number of USD >= 0, got NaN"],
@@ -132,7 +131,7 @@ describe('checkBudgetConfig', () => {
     ];
     for (const [config, field, message] of cases) {
       const error = thrownBy(() => checkBudgetConfig(config as never));
-      expect(isBudgetConfigError(error)).toBe(true);
+      expect(isOptionsError(error, 'budget')).toBe(true);
       expect(error).toMatchObject({ name: 'BudgetConfigError', code: 'INVALID_BUDGET_CONFIG', retryable: false, field, message });
     }
   });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CLAUDE_PRICES, UnknownModelPriceError, graph } from 'rx-orchestra';
+import { CLAUDE_PRICES, UnknownModelPriceError, graph, isOptionsError } from 'rx-orchestra';
 import {
   estimateRunCost,
   estimateTokens,
-  isBudgetConfigError,
   isCostEstimateError,
   type CostEstimateContext,
   type CostEstimator,
@@ -62,7 +61,7 @@ describe('estimateRunCost', () => {
   it('rejects a bad `top`, naming the field', () => {
     for (const top of [-1, 1.5, NaN]) {
       const error = thrownBy(() => estimateRunCost(pipeline, { top }));
-      expect(isBudgetConfigError(error) && error.field).toBe('top');
+      expect(isOptionsError(error, 'budget') && error.field).toBe('top');
     }
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { capTokens, estimateTokens, isBudgetConfigError } from '../../src/budget/index.js';
+import { isOptionsError } from 'rx-orchestra';
+import { capTokens, estimateTokens } from '../../src/budget/index.js';
 
 const graphemeEnds = (text: string) => new Set([0, ...[...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((s) => s.index + s.segment.length)]);
 const wellFormed = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
@@ -106,7 +107,7 @@ describe('capTokens', () => {
       } catch (e) {
         error = e;
       }
-      expect(isBudgetConfigError(error) && error.field).toBe(field);
+      expect(isOptionsError(error, 'budget') && error.field).toBe(field);
     }
   });
 

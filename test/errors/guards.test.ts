@@ -8,11 +8,10 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, operators, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, ui, runLog, testing, attempt, peer] =
+  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
-      import('../../operators/errors.js'),
       import('../../operators/timeout.js'),
       import('../../operators/retry.js'),
       import('../../operators/circuit-breaker.js'),
@@ -31,11 +30,11 @@ async function load() {
       import('../../src/patterns/agents/workflow-errors.js'),
       import('../../src/patterns/supervisor/errors.js'),
       import('../../src/cli/errors.js'),
-      import('../../src/ui/errors.js'),
       import('../../src/observe/run-log-file.js'),
       import('../../src/testing/scripted-agent.js'),
       import('../../operators/attempt.js'),
       import('../../src/peer/errors.js'),
+      import('../../src/mcp/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -73,6 +72,7 @@ async function load() {
     AttemptAbortError: new attempt.AttemptAbortError(),
     AttemptResultError: new attempt.AttemptResultError('EMPTY_RESULT', 'x'),
     MissingPeerError: new peer.MissingPeerError('bullmq', 'rx-orchestra/distributed'),
+    McpError: new mcp.McpError('SERVER_CLOSED', 'fs', 'x'),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -90,6 +90,7 @@ async function load() {
     ['isAttemptAbortError', attempt.isAttemptAbortError, attempt.AttemptAbortError],
     ['isAttemptResultError', attempt.isAttemptResultError, attempt.AttemptResultError],
     ['isMissingPeerError', peer.isMissingPeerError, peer.MissingPeerError],
+    ['isMcpError', mcp.isMcpError, mcp.McpError],
     ['isGraphError', graph.isGraphError, graph.GraphError],
     ['isLlmNodeError', nodes.isLlmNodeError, nodes.LlmNodeError],
     ['isNodeRunError', run.isNodeRunError, run.NodeRunError],
@@ -111,13 +112,9 @@ async function load() {
     ['isSupervisorError', supervisor.isSupervisorError, supervisor.SupervisorError],
     ['isCliError', cli.isCliError, cli.CliError],
   ];
-  /** The deprecated guards of the option errors merged into `OptionsError`, with their scope. */
-  const scopeGuards: [string, (e: unknown) => boolean, string][] = [
-    ['isOperatorConfigError', operators.isOperatorConfigError, 'operators'],
-    ['isExecuteOptionsError', run.isExecuteOptionsError, 'execute'],
-    ['isBudgetConfigError', budget.isBudgetConfigError, 'budget'],
-    ['isDashboardOptionsError', ui.isDashboardOptionsError, 'dashboard'],
-  ];
+  /** `isOptionsError(e, scope)` for each part that refuses options, with its scope. */
+  const scopes = ['operators', 'execute', 'models', 'budget', 'dashboard'] as const;
+  const scopeGuards: [string, (e: unknown) => boolean, string][] = scopes.map((scope) => [`isOptionsError(e, '${scope}')`, (e: unknown) => options.isOptionsError(e, scope), scope]);
   return { base, options, modelError, models, timeout, instances, classGuards, scopeGuards };
 }
 
@@ -181,7 +178,7 @@ describe('each guard says yes to its own class (and subclasses) and no to every 
     expect(yes.length).toBeGreaterThan(0);
   });
 
-  it.each(local.scopeGuards)('%s, a deprecated guard of one OptionsError scope', (_, guard, scope) => {
+  it.each(local.scopeGuards)('%s, the guard of one OptionsError scope', (_, guard, scope) => {
     const { yes, expected } = verdicts(local.instances, guard, (e) => e instanceof local.options.OptionsError && scopeOf(e) === scope);
     expect(yes).toEqual(expected);
     expect(yes).toHaveLength(1);

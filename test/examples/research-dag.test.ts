@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler, tap } from 'rxjs';
-import { BudgetExceededError, collect, estimateTokens, execute, isNodeEndEvent, seededRandom, type CompletionRequest, type RunEvent } from 'rx-orchestra';
+import { BudgetExceededError, collect, estimateTokens, execute, isNodeEndEvent, seededRandom, textOf, type CompletionRequest, type RunEvent } from 'rx-orchestra';
 import {
   BRIEF_MAX_TOKENS,
   CHILD_IDS,
@@ -18,7 +18,7 @@ async function runVirtually(options: Omit<ResearchDagOptions, 'scheduler' | 'onR
   const scheduler = new VirtualTimeScheduler();
   const events: RunEvent[] = [];
   const prompts = new Map<ResearchNodeId, string[]>();
-  const onRequest = (nodeId: ResearchNodeId, request: CompletionRequest) => prompts.set(nodeId, [...(prompts.get(nodeId) ?? []), request.prompt]);
+  const onRequest = (nodeId: ResearchNodeId, request: CompletionRequest) => prompts.set(nodeId, [...(prompts.get(nodeId) ?? []), textOf(request.prompt)]);
   const g = buildResearchDag({ ...options, scheduler, onRequest });
   const result = collect<ResearchOutputs>(execute(g, { scheduler, random: seededRandom(0), budget: { maxUsd: 0.5 }, runId: 'research' }).pipe(tap((e) => events.push(e))));
   scheduler.flush();

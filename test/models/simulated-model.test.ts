@@ -5,13 +5,14 @@ import { TestScheduler } from 'rxjs/testing';
 import { isRetryable } from 'rx-orchestra/operators';
 import {
   ModelAbortError,
-  ModelOptionsError,
+  OptionsError,
   SimulatedModelError,
   isModelAbortError,
   isSimulatedModelError,
   logNormalLatency,
   seededRandom,
   simulatedModel,
+  textOf,
   type Completion,
   type CompletionRequest,
   type ModelEvent,
@@ -47,7 +48,7 @@ describe('seededRandom and logNormalLatency', () => {
 
   it('rejects bad settings with typed errors naming the field', () => {
     expect(() => seededRandom(1.5)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', field: 'seed' }));
-    expect(() => logNormalLatency({ medianMs: 1000, p95Ms: 900 }, Math.random)).toThrow(ModelOptionsError);
+    expect(() => logNormalLatency({ medianMs: 1000, p95Ms: 900 }, Math.random)).toThrow(OptionsError);
     expect(() => simulatedModel({ failureRate: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', field: 'failureRate' }));
     expect(() => simulatedModel({ latency: { medianMs: 0, p95Ms: 10 } })).toThrow(expect.objectContaining({ field: 'latency.medianMs' }));
     expect(() => simulatedModel({ outputTokensPerSecond: 0 })).toThrow(expect.objectContaining({ field: 'outputTokensPerSecond' }));
@@ -390,7 +391,7 @@ describe('simulatedModel respond hook', () => {
     const seen: [string, number][] = [];
     const model = simulatedModel({
       respond: (request, call) => {
-        seen.push([request.prompt, call]);
+        seen.push([textOf(request.prompt), call]);
         return JSON.stringify({ next: script[call] });
       },
     });

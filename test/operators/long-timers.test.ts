@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NEVER, asyncScheduler, defer, lastValueFrom, throwError, toArray, type SchedulerLike } from 'rxjs';
-import { anthropicModel, execute, governedModel, graph, llm, type Model } from 'rx-orchestra';
+import { anthropicModel, execute, governedModel, graph, isOptionsError, llm, type Model } from 'rx-orchestra';
 import {
   RateLimiter,
   RetryAfterTooLongError,
@@ -14,7 +14,6 @@ import {
   retryWithBackoff,
   timeout,
   TimeoutError,
-  isOperatorConfigError,
   MAX_TIMER_MS,
 } from 'rx-orchestra/operators';
 import { startFakeAnthropic, type FakeAnthropic } from 'rx-orchestra/testing';
@@ -164,7 +163,7 @@ describe('operator settings that no timer can honour are refused', () => {
       try {
         make();
       } catch (error) {
-        return isOperatorConfigError(error) ? error.field : 'other';
+        return isOptionsError(error, 'operators') ? error.field : 'other';
       }
       return undefined;
     };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import { of } from 'rxjs';
-import { RateLimiter, TokenBucket, rateLimit, QUOTA_PRESETS, isOperatorConfigError, type RateLimitWait } from 'rx-orchestra/operators';
+import { isOptionsError } from 'rx-orchestra';
+import { RateLimiter, TokenBucket, rateLimit, QUOTA_PRESETS, type RateLimitWait } from 'rx-orchestra/operators';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -85,7 +86,7 @@ describe('RateLimiter + rateLimit: admission times in virtual time', () => {
       new RateLimiter({ requestsPerMinute: 0 });
       expect.unreachable();
     } catch (error) {
-      expect(isOperatorConfigError(error) && error.field).toBe('requestsPerMinute');
+      expect(isOptionsError(error, 'operators') && error.field).toBe('requestsPerMinute');
     }
     expect(() => of(1).pipe(rateLimit(new RateLimiter(), {}))).not.toThrow();
   });

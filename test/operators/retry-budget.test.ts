@@ -24,13 +24,15 @@ describe('createRetryBudget', () => {
     expect({ calls: budget.calls, retries: budget.retries, denied: budget.denied, limit: budget.limit }).toEqual({ calls: 10, retries: 5, denied: 3, limit: 5 });
   });
 
-  it('defaults to 20 % of calls with 10 retries always allowed, and is not fooled by float rounding', () => {
+  it('defaults to 30 % of calls with 10 retries always allowed, and is not fooled by float rounding', () => {
     const budget = createRetryBudget();
     expect(budget.limit).toBe(10);
-    for (let i = 0; i < 49; i++) budget.recordAttempt();
-    expect(budget.limit).toBe(10); // 0.2 * 49 = 9.8
-    for (let i = 0; i < 51; i++) budget.recordAttempt();
-    expect(budget.limit).toBe(20);
+    for (let i = 0; i < 36; i++) budget.recordAttempt();
+    expect(budget.limit).toBe(10); // 0.3 * 36 = 10.8
+    for (let i = 0; i < 4; i++) budget.recordAttempt();
+    expect(budget.limit).toBe(12); // 0.3 * 40 = 12
+    for (let i = 0; i < 60; i++) budget.recordAttempt();
+    expect(budget.limit).toBe(30);
     const tenth = createRetryBudget({ ratio: 0.1, minRetries: 0 });
     for (let i = 0; i < 30; i++) tenth.recordAttempt();
     expect(tenth.limit).toBe(3); // 0.1 * 30 = 3.0000000000000004

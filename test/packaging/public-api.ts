@@ -11,6 +11,7 @@ export const ENTRY_POINTS = {
   'rx-orchestra/store': 'src/store/index.ts',
   'rx-orchestra/distributed': 'src/distributed/index.ts',
   'rx-orchestra/ui': 'src/ui/index.ts',
+  'rx-orchestra/mcp': 'src/mcp/index.ts',
 } as const;
 
 const FLAGS = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseFullyQualifiedType | ts.TypeFormatFlags.WriteArrowStyleSignature;

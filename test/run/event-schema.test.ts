@@ -49,6 +49,12 @@ const EXAMPLES: { [K in RunEventType]: Example<K> } = {
   'circuit.opened': { type: 'circuit.opened', ...report, breaker: 'b', failures: 5 },
   'circuit.halfOpened': { type: 'circuit.halfOpened', ...report, breaker: 'b' },
   'circuit.closed': { type: 'circuit.closed', ...report, breaker: 'b' },
+  'agent.step': { type: 'agent.step', ...report, step: 1, stopReason: 'tool_use', toolCalls: 2, tokens: { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 8 }, durationMs: 3 },
+  'tool.called': { type: 'tool.called', ...report, step: 1, tool: 'read_file', toolUseId: 'toolu_1', input: { path: 'a.ts' } },
+  'tool.succeeded': { type: 'tool.succeeded', ...report, step: 1, tool: 'read_file', toolUseId: 'toolu_1', durationMs: 2, resultChars: 120 },
+  'tool.failed': { type: 'tool.failed', ...report, step: 1, tool: 'read_file', toolUseId: 'toolu_2', durationMs: 2, error, handling: 'reported' },
+  'node.thinking': { type: 'node.thinking', ...report, text: 'Let me look' },
+  'agent.finished': { type: 'agent.finished', ...report, steps: 2, reason: 'end_turn', toolCalls: 2, transcript: [{ role: 'user', content: 'q' }] },
   'node.usage': { type: 'node.usage', ...report, model: 'm', usage: { inputTokens: 1, outputTokens: 2 }, costUsd: 0.001, rateLimit: { requests: { limit: 50, remaining: 49, resetAt: 60_000 } } },
   'node.succeeded': { type: 'node.succeeded', ...node, ...ended, value: { any: 'thing' }, restored: true },
   'node.failed': { type: 'node.failed', ...node, ...ended, error, gaveUp: 'budget' },
@@ -90,7 +96,7 @@ describe('RunEventSchema: the run events and the reports declared next to their 
   });
 
   it('accepts the declared reports (supervisor, cache, circuit, quota, concurrency) and checks their fields', () => {
-    for (const type of ['supervisor.routed', 'supervisor.worker', 'supervisor.finished', 'cache.hit', 'circuit.opened', 'ratelimit.waiting', 'concurrency.changed'] as const) {
+    for (const type of ['supervisor.routed', 'supervisor.worker', 'supervisor.finished', 'cache.hit', 'circuit.opened', 'ratelimit.waiting', 'concurrency.changed', 'agent.step', 'tool.called', 'tool.succeeded', 'tool.failed', 'node.thinking', 'agent.finished'] as const) {
       expect(schemaTypes()).toContain(type);
       expect(RunEventSchema.safeParse({ ...EXAMPLES[type], attempt: 'one' }).success).toBe(false);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JSON_roundTrip } from './json.js';
-import { execute, ExecuteOptionsError, graph, RunEventSchema, run, shareRun, type RunEvent } from 'rx-orchestra';
+import { execute, graph, OptionsError, RunEventSchema, run, shareRun, type RunEvent } from 'rx-orchestra';
 import { eventTimeline, scriptedAgent } from 'rx-orchestra/testing';
 import { failAfter, record, testScheduler, work } from './virtual-run.js';
 
@@ -54,7 +54,7 @@ describe('a run is a cold Observable', () => {
 
   it('rejects invalid options at call time, naming the field', () => {
     const g = graph().node('a', { run: () => [1] }).build();
-    expect(() => execute(g, { concurrency: 0 })).toThrow(ExecuteOptionsError);
+    expect(() => execute(g, { concurrency: 0 })).toThrow(OptionsError);
     expect(() => execute(g, { concurrency: 2.5 })).toThrow(/'concurrency' must be an integer >= 1/);
     expect(() => execute(g, { runId: '' })).toThrow(expect.objectContaining({ field: 'runId', code: 'INVALID_OPTION' }));
   });

@@ -1,6 +1,6 @@
 /** Restoring outcomes from a checkpoint: restored nodes do not run again; their dependents get the values. */
 import { describe, expect, it, vi } from 'vitest';
-import { collect, execute, ExecuteOptionsError, graph, type NodeOutcome } from 'rx-orchestra';
+import { collect, execute, graph, OptionsError, type NodeOutcome } from 'rx-orchestra';
 import { eventTimeline } from 'rx-orchestra/testing';
 import { record, testScheduler, work } from './virtual-run.js';
 
@@ -41,7 +41,7 @@ describe('execute({ restore })', () => {
 
   it('refuses a checkpoint that names nodes the graph does not have', () => {
     const g = graph().node('a', { run: () => [1] }).build();
-    expect(() => execute(g, { restore: { a: done(1), gone: done(2) } })).toThrow(ExecuteOptionsError);
+    expect(() => execute(g, { restore: { a: done(1), gone: done(2) } })).toThrow(OptionsError);
     expect(() => execute(g, { restore: { gone: done(2) } })).toThrow(/'gone'.*another graph/);
   });
 });

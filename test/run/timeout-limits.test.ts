@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NEVER } from 'rxjs';
-import { execute, graph, graphFromNodes, isGraphError, llm, type GraphError } from 'rx-orchestra';
-import { isOperatorConfigError } from 'rx-orchestra/operators';
+import { execute, graph, graphFromNodes, isGraphError, isOptionsError, llm, type GraphError } from 'rx-orchestra';
 import { MAX_TIMEOUT_MS } from '../../src/graph/validate.js';
 import { record, testScheduler } from './virtual-run.js';
 
@@ -22,10 +21,10 @@ function configErrorOf(call: () => unknown) {
   try {
     call();
   } catch (error) {
-    if (isOperatorConfigError(error)) return error;
+    if (isOptionsError(error, 'operators')) return error;
     throw error;
   }
-  throw new Error('expected an OperatorConfigError');
+  throw new Error("expected an OptionsError of scope 'operators'");
 }
 
 describe('the largest timer', () => {

@@ -6,8 +6,8 @@
 import { request } from 'node:http';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { isDashboardOptionsError, startDashboard } from 'rx-orchestra/ui';
-import { type RunEvent } from 'rx-orchestra';
+import { startDashboard } from 'rx-orchestra/ui';
+import { isOptionsError, type RunEvent } from 'rx-orchestra';
 import { parseCommandLine } from '../../src/cli/args.js';
 import { isCliError } from '../../src/cli/errors.js';
 
@@ -44,10 +44,10 @@ describe('--ui-host', () => {
 });
 
 describe("startDashboard's host", () => {
-  it('refuses a host beyond this machine with a DashboardOptionsError naming the field', async () => {
+  it('refuses a host beyond this machine with a dashboard OptionsError naming the field', async () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.5', 'my-laptop.local']) {
       const error = await refusal(host);
-      expect(isDashboardOptionsError(error), host).toBe(true);
+      expect(isOptionsError(error, 'dashboard'), host).toBe(true);
       expect(error).toMatchObject({ code: 'INVALID_DASHBOARD_OPTIONS', field: 'host', message: expect.stringContaining('loopback') });
     }
   });

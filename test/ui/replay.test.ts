@@ -1,8 +1,8 @@
 /** Playing recorded events back on a scheduler, in virtual time. */
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { isDashboardOptionsError, replayRunEvents } from 'rx-orchestra/ui';
-import { type RunEvent } from 'rx-orchestra';
+import { replayRunEvents } from 'rx-orchestra/ui';
+import { isOptionsError, type RunEvent } from 'rx-orchestra';
 
 const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const runId = 'r';
@@ -56,7 +56,7 @@ describe('replayRunEvents', () => {
       } catch (error) {
         caught = error;
       }
-      expect(isDashboardOptionsError(caught) && caught.field).toBe('replay.speed');
+      expect(isOptionsError(caught, 'dashboard') && caught.field).toBe('replay.speed');
     }
   });
 });

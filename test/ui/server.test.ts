@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { RunEventSchema, execute, shareRun, type RunEvent } from 'rx-orchestra';
+import { RunEventSchema, execute, isOptionsError, shareRun, type RunEvent } from 'rx-orchestra';
 import { RunLogError } from 'rx-orchestra/observe';
-import { isDashboardOptionsError, startDashboard, type DashboardOptions } from 'rx-orchestra/ui';
+import { startDashboard, type DashboardOptions } from 'rx-orchestra/ui';
 import { eventJson } from '../../src/ui/event-json.js';
 import { RunHub } from '../../src/ui/run-hub.js';
 import { PIPELINE_NODES, researchPipeline } from './pipeline.js';
@@ -250,7 +250,7 @@ describe('dashboard options', () => {
       await dashboard.close();
       return 'no error';
     } catch (error) {
-      return isDashboardOptionsError(error) ? error.field : String(error);
+      return isOptionsError(error, 'dashboard') ? error.field : String(error);
     }
   };
 

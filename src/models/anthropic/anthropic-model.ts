@@ -3,7 +3,8 @@ import { Observable, asyncScheduler, filter, map, type SchedulerLike } from 'rxj
 import type { Completion, CompletionRequest, Model, ModelEvent } from '../model.js';
 import { classifyAnthropicError } from './classify-error.js';
 import { rateLimitOf } from './headers.js';
-import { jsonSchemaForClaude } from './json-schema-for-claude.js';
+import { AnswerBlocks } from './answer-blocks.js';
+import { toParams } from './request-params.js';
 import { secretsOf } from './scrub-secrets.js';
 import { RxOrchestraError, brandError } from '../../errors/rx-orchestra-error.js';
 
@@ -43,11 +44,21 @@ export function defaultClaudeModelId(): string {
 
 /**
  * Claude as a {@link Model}, over the official `@anthropic-ai/sdk` with streaming. Each call is a
- * cold Observable: subscribing sends the request; text deltas arrive as `{ type: 'text' }`; the
- * completion (text, usage with cache tokens, stop reason, request id and the
- * `anthropic-ratelimit-*` quota state) comes last. Unsubscribing aborts the HTTP request. The
- * SDK's own retries are off; errors become typed {@link ModelCallError}s that say whether to retry
- * and how long the API asked to wait. A missing API key fails here, before any call.
+ * cold Observable: subscribing sends the request; text deltas arrive as `{ type: 'text' }`,
+ * extended thinking as `{ type: 'thinking' }`, each tool call once its input is complete as
+ * `{ type: 'tool_use', id, name, input }`, every other server-sent event as `liveness`; the
+ * completion (text, the assistant's blocks when it holds more than text, usage with cache tokens,
+ * stop reason, request id and the `anthropic-ratelimit-*` quota state) comes last. Unsubscribing
+ * aborts the HTTP request. The SDK's own retries are off; errors become typed
+ * {@link ModelCallError}s that say whether to retry and how long the API asked to wait. A missing
+ * API key fails here, before any call.
+ *
+ * The request maps onto the Messages API: `history` then `prompt` as messages of content blocks,
+ * `tools` with their JSON Schema as `input_schema`, `toolChoice`, `thinking: { budgetTokens }` as
+ * `{ type: 'enabled', budget_tokens }` (then `temperature` is not sent, since the API takes no
+ * other value than 1 with thinking, and a request without `maxTokens` gets the budget plus the
+ * default cap), and `cache: true` as `cache_control` breakpoints on the last tool, the system
+ * prompt, and the last block of the final and of the previous user turn (4 at most).
  *
  * ## Example
  * ```ts
@@ -64,23 +75,39 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
 
   const stream = (request: CompletionRequest, signal?: AbortSignal): Observable<ModelEvent> =>
     new Observable<ModelEvent>((subscriber) => {
-      const params = toParams(request, model, maxTokens); // throws BAD_REQUEST for a schema Claude cannot take
+      const params = toParams(request, model, maxTokens); // throws BAD_REQUEST for what Claude cannot take
       const controller = new AbortController();
       const onAbort = () => controller.abort(signal?.reason);
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const startedAt = scheduler.now();
       const messageStream = client.messages.stream(params, { signal: controller.signal });
+      const blocks = new AnswerBlocks();
+      let failed = false;
       // Every server-sent event is a sign of life (for `idleMs`), also before the first text: a text
-      // delta says so with its text, any other event (message_start, ping, ...) as `liveness`.
+      // or thinking delta says so with its text, any other event (message_start, ping, ...) as `liveness`.
       messageStream.on('streamEvent', (event) => {
-        if (!(event.type === 'content_block_delta' && event.delta.type === 'text_delta')) subscriber.next({ type: 'liveness', event: event.type });
+        if (failed) return;
+        const delta = event.type === 'content_block_delta' ? event.delta : undefined;
+        if (delta?.type === 'text_delta') subscriber.next({ type: 'text', text: delta.text });
+        else if (delta?.type === 'thinking_delta') subscriber.next({ type: 'thinking', text: delta.thinking });
+        else subscriber.next({ type: 'liveness', event: event.type });
+        try {
+          const call = blocks.add(event);
+          if (call) subscriber.next(call);
+        } catch (error) {
+          failed = true;
+          subscriber.error(error);
+          controller.abort();
+        }
       });
-      messageStream.on('text', (text) => subscriber.next({ type: 'text', text }));
       messageStream.finalMessage().then(
         (message) => {
+          if (failed) return;
+          const content = blocks.content();
           const completion: Completion = {
-            text: message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
+            text: content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
+            ...(content.some((block) => block.type !== 'text') ? { content } : {}),
             usage: {
               inputTokens: message.usage.input_tokens,
               outputTokens: message.usage.output_tokens,
@@ -96,7 +123,9 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
           subscriber.next({ type: 'completion', completion });
           subscriber.complete();
         },
-        (error: unknown) => subscriber.error(classifyAnthropicError(error, wallClockNow(), secrets)),
+        (error: unknown) => {
+          if (!failed) subscriber.error(classifyAnthropicError(error, wallClockNow(), secrets));
+        },
       );
       return () => {
         signal?.removeEventListener('abort', onAbort);
@@ -120,17 +149,6 @@ function clientFor({ client, apiKey, baseURL }: AnthropicModelOptions): Anthropi
   const key = apiKey ?? process.env.ANTHROPIC_API_KEY;
   if (!key) throw new MissingApiKeyError();
   return new Anthropic({ apiKey: key, maxRetries: 0, ...(baseURL ? { baseURL } : {}) });
-}
-
-function toParams(request: CompletionRequest, model: string, maxTokens: number): Anthropic.MessageStreamParams {
-  return {
-    model: request.model ?? model,
-    max_tokens: request.maxTokens ?? maxTokens,
-    messages: [...(request.history ?? []), { role: 'user', content: request.prompt }],
-    ...(request.system !== undefined ? { system: request.system } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.jsonSchema ? { output_config: { format: { type: 'json_schema', schema: jsonSchemaForClaude(request.jsonSchema) } } } : {}),
-  };
 }
 
 function withRateLimit(headers: Headers | undefined): Pick<Completion, 'rateLimit'> {

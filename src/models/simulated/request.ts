@@ -1,8 +1,13 @@
-import type { CompletionRequest } from '../model.js';
+import { textOf, type CompletionRequest, type ContentBlock, type MessageContent, type ToolDefinition } from '../model.js';
 import { sampleJsonSchema, type EnumPicker } from './json-schema-sample.js';
 
 /** Output cap when a request sets no `maxTokens`. */
 export const DEFAULT_MAX_TOKENS = 1024;
+/**
+ * Input tokens of an image or a PDF document: a fixed estimate (a 1,092 x 1,092 image is about
+ * 1,600 tokens; pixels and pages are not decoded).
+ */
+export const MEDIA_TOKENS = 1600;
 const WORDS_IN_ANSWER = 8;
 const CHARS_PER_TOKEN = 4;
 
@@ -11,10 +16,64 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-/** Input tokens of a request: its prompt, system prompt and earlier turns. @internal */
+/**
+ * Tokens of a message's content: its text (4 characters a token, per block), tool calls and results
+ * as their JSON, thinking as its text, each image or PDF {@link MEDIA_TOKENS}. @internal
+ */
+export function contentTokens(content: MessageContent): number {
+  if (typeof content === 'string') return estimateTokens(content);
+  let tokens = 0;
+  for (const block of content) tokens += blockTokens(block);
+  return tokens;
+}
+
+function blockTokens(block: ContentBlock): number {
+  switch (block.type) {
+    case 'text':
+      return estimateTokens(block.text);
+    case 'image':
+      return MEDIA_TOKENS;
+    case 'document':
+      return (block.source.type === 'text' ? estimateTokens(block.source.data) : MEDIA_TOKENS) + estimateTokens(block.title ?? '');
+    case 'tool_use':
+      return toolUseTokens(block.name, block.input);
+    case 'tool_result':
+      return typeof block.content === 'string' ? estimateTokens(block.content) : block.content.reduce((sum, part) => sum + (part.type === 'text' ? estimateTokens(part.text) : MEDIA_TOKENS), 0);
+    case 'thinking':
+      return estimateTokens(block.thinking);
+    case 'redacted_thinking':
+      return estimateTokens(block.data);
+  }
+}
+
+/** Tokens of a tool call: its name and its input as JSON (at least one). @internal */
+export function toolUseTokens(name: string, input: unknown): number {
+  return Math.max(1, estimateTokens(name) + estimateTokens(JSON.stringify(input ?? {})));
+}
+
+/** Tokens of tool definitions: each as the JSON the API is sent. @internal */
+export function toolsTokens(tools: readonly ToolDefinition[] | undefined): number {
+  return (tools ?? []).reduce((sum, tool) => sum + estimateTokens(JSON.stringify({ name: tool.name, description: tool.description, input_schema: tool.inputSchema })), 0);
+}
+
+/** Input tokens of a request: its tools, system prompt, earlier turns and prompt. @internal */
 export function inputTokensOf(request: CompletionRequest): number {
-  const history = (request.history ?? []).reduce((sum, turn) => sum + estimateTokens(turn.content), 0);
-  return estimateTokens(request.prompt) + estimateTokens(request.system ?? '') + history;
+  const history = (request.history ?? []).reduce((sum, turn) => sum + contentTokens(turn.content), 0);
+  return toolsTokens(request.tools) + estimateTokens(request.system ?? '') + history + contentTokens(request.prompt);
+}
+
+/**
+ * The words of a prompt: its text blocks and the text of its tool results (what a tool loop's
+ * prompt holds). @internal
+ */
+export function promptText(prompt: MessageContent): string {
+  if (typeof prompt === 'string') return prompt;
+  const parts: string[] = [];
+  for (const block of prompt) {
+    if (block.type === 'text') parts.push(block.text);
+    else if (block.type === 'tool_result') parts.push(typeof block.content === 'string' ? block.content : textOf(block.content.filter((part) => part.type === 'text')));
+  }
+  return parts.join(' ');
 }
 
 /**
@@ -24,8 +83,13 @@ export function inputTokensOf(request: CompletionRequest): number {
  */
 export function defaultReply(request: CompletionRequest, pickEnum: EnumPicker): string {
   if (request.jsonSchema !== undefined) return JSON.stringify(sampleJsonSchema(request.jsonSchema, pickEnum));
-  const words = request.prompt.trim().split(/\s+/).filter(Boolean);
-  return `[sim] ${words.slice(0, WORDS_IN_ANSWER).join(' ')}${words.length > WORDS_IN_ANSWER ? '…' : ''}`;
+  return `[sim] ${firstWords(promptText(request.prompt))}`;
+}
+
+/** The first words of a text, with `…` when there are more. @internal */
+export function firstWords(text: string): string {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  return `${words.slice(0, WORDS_IN_ANSWER).join(' ')}${words.length > WORDS_IN_ANSWER ? '…' : ''}`;
 }
 
 /** The reply as sent: cut to `maxTokens` (then `stopReason` is `'max_tokens'`). @internal */
@@ -64,27 +128,4 @@ function pieceEnd(text: string, start: number): number {
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
-}
-
-/** What is wrong with a request, as the API's 400 would say; undefined when it is fine. @internal */
-export function requestProblem(request: CompletionRequest): string | undefined {
-  if (typeof request?.prompt !== 'string') return `'prompt' must be a string, got ${typeof request?.prompt}`;
-  if (request.system !== undefined && typeof request.system !== 'string') return `'system' must be a string, got ${typeof request.system}`;
-  const { maxTokens, temperature, model, history, jsonSchema } = request;
-  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0)) {
-    return `'maxTokens' must be an integer > 0, got ${String(maxTokens)}`;
-  }
-  if (temperature !== undefined && !(typeof temperature === 'number' && temperature >= 0 && temperature <= 1)) {
-    return `'temperature' must be a number between 0 and 1, got ${String(temperature)}`;
-  }
-  if (model !== undefined && !(typeof model === 'string' && model.length > 0)) return `'model' must be a non-empty string, got ${JSON.stringify(model)}`;
-  if (history !== undefined) {
-    if (!Array.isArray(history)) return `'history' must be an array of turns, got ${typeof history}`;
-    const bad = history.findIndex((turn) => !(turn !== null && typeof turn === 'object' && (turn.role === 'user' || turn.role === 'assistant') && typeof turn.content === 'string'));
-    if (bad >= 0) return `'history[${bad}]' must be { role: 'user' | 'assistant', content: string }`;
-  }
-  if (jsonSchema !== undefined && !(typeof jsonSchema === 'object' && jsonSchema !== null && !Array.isArray(jsonSchema))) {
-    return `'jsonSchema' must be a JSON Schema object, got ${Array.isArray(jsonSchema) ? 'an array' : typeof jsonSchema}`;
-  }
-  return undefined;
 }

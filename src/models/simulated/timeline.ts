@@ -1,50 +1,84 @@
+import type { ContentBlock } from '../model.js';
 import { tokenPieces } from './request.js';
 
-/** Text the simulated server sends at one moment: one or more tokens. @internal */
-export interface TextChunk {
+/** A tool call block. @internal */
+export type ToolUseBlock = Extract<ContentBlock, { type: 'tool_use' }>;
+
+/**
+ * One part of an answer, in the order the model writes it: thinking or text (streamed token by
+ * token), or a tool call (reported once its `tokens` are all written). @internal
+ */
+export type Segment = { kind: 'text' | 'thinking'; text: string } | { kind: 'tool_use'; block: ToolUseBlock; tokens: number };
+
+/** What a stream reports at one moment: text or thinking (one or more tokens), or a finished tool call. @internal */
+export type Delta = { kind: 'text' | 'thinking'; text: string } | { kind: 'tool_use'; block: ToolUseBlock };
+
+/** Tokens the simulated server writes at one moment, and what the stream reports of them (nothing, mid tool call). @internal */
+export interface Chunk {
   /** When, in ms after the call started. */
   atMs: number;
-  text: string;
   tokens: number;
+  delta?: Delta;
 }
 
-/** When a call's text arrives and when it ends, in ms after the call started. @internal */
+/** When a call's tokens arrive and when it ends, in ms after the call started. @internal */
 export interface ReplyTimeline {
-  /** The text as it arrives (computed on first use: a `complete` call without a quota never needs it). */
-  chunks(): readonly TextChunk[];
+  /** The tokens as they arrive (computed on first use: a `complete` call without a quota never needs it). */
+  chunks(): readonly Chunk[];
   endMs: number;
 }
 
+/** Tokens of an answer's segments. @internal */
+export function segmentTokens(segments: readonly Segment[]): number {
+  return segments.reduce((sum, segment) => sum + (segment.kind === 'tool_use' ? segment.tokens : tokenPieces(segment.text).length), 0);
+}
+
 /**
- * The timeline of a reply of `tokens` tokens generated at `tokensPerSecond` after `firstTokenMs`:
+ * The timeline of an answer of `tokens` tokens generated at `tokensPerSecond` after `firstTokenMs`:
  * token `i` arrives at `firstTokenMs + i / tokensPerSecond` s (tokens due in the same ms form one
- * chunk) and the call ends one token later, at `firstTokenMs + n / tokensPerSecond` s. Without a
- * rate, the whole text arrives at the end, at `firstTokenMs`. Times are rounded to whole ms; the
- * end is at least 1 ms.
+ * chunk, if of the same kind) and the call ends one token later, at
+ * `firstTokenMs + n / tokensPerSecond` s. Without a rate, the whole answer arrives at the end, at
+ * `firstTokenMs`. Times are rounded to whole ms; the end is at least 1 ms. A tool call is reported
+ * with its last token.
  *
- * With `cutAfter` (a dropped connection), only the first `cutAfter` tokens arrive and the call
- * ends when the next one would have.
+ * With `cutAfter` (a dropped connection), only the first `cutAfter` tokens arrive (a tool call cut
+ * short is never reported) and the call ends when the next one would have.
  * @internal
  */
-export function replyTimeline(text: string, tokens: number, firstTokenMs: number, tokensPerSecond: number | undefined, cutAfter?: number): ReplyTimeline {
+export function replyTimeline(segments: readonly Segment[], tokens: number, firstTokenMs: number, tokensPerSecond: number | undefined, cutAfter?: number): ReplyTimeline {
   const sent = cutAfter === undefined ? tokens : Math.min(cutAfter, tokens);
   const timeOf = (i: number) => Math.max(1, Math.round(firstTokenMs + (tokensPerSecond === undefined ? 0 : (i / tokensPerSecond) * 1000)));
   const endMs = timeOf(tokensPerSecond === undefined ? tokens : sent);
-  let chunks: TextChunk[] | undefined;
+  let chunks: Chunk[] | undefined;
   return {
     endMs,
-    chunks: () => (chunks ??= chunksOf(tokenPieces(text).slice(0, sent), (i) => (tokensPerSecond === undefined ? endMs : timeOf(i)))),
+    chunks: () => (chunks ??= chunksOf(segments, sent, (i) => (tokensPerSecond === undefined ? endMs : timeOf(i)))),
   };
 }
 
-function chunksOf(pieces: readonly string[], timeOf: (i: number) => number): TextChunk[] {
-  const chunks: TextChunk[] = [];
-  pieces.forEach((piece, i) => {
-    const atMs = timeOf(i);
+/** The first `sent` tokens of the segments, one unit a token, merged into chunks by time and kind. */
+function chunksOf(segments: readonly Segment[], sent: number, timeOf: (i: number) => number): Chunk[] {
+  const chunks: Chunk[] = [];
+  let i = 0;
+  const push = (delta: Delta | undefined) => {
+    const atMs = timeOf(i++);
     const last = chunks[chunks.length - 1];
-    if (last && last.atMs === atMs) chunks[chunks.length - 1] = { atMs, text: last.text + piece, tokens: last.tokens + 1 };
-    else chunks.push({ atMs, text: piece, tokens: 1 });
-  });
+    const merges = last !== undefined && last.atMs === atMs && (delta === undefined ? last.delta === undefined : delta.kind !== 'tool_use' && last.delta?.kind === delta.kind);
+    if (merges && delta && last.delta && last.delta.kind !== 'tool_use' && delta.kind !== 'tool_use') last.delta = { kind: delta.kind, text: last.delta.text + delta.text };
+    if (merges) last.tokens += 1;
+    else chunks.push({ atMs, tokens: 1, ...(delta ? { delta } : {}) });
+  };
+  for (const segment of segments) {
+    if (segment.kind === 'tool_use') {
+      for (let t = 1; t <= segment.tokens && i < sent; t++) push(t === segment.tokens ? { kind: 'tool_use', block: segment.block } : undefined);
+    } else {
+      for (const piece of tokenPieces(segment.text)) {
+        if (i >= sent) break;
+        push({ kind: segment.kind, text: piece });
+      }
+    }
+    if (i >= sent) break;
+  }
   return chunks;
 }
 

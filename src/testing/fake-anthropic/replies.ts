@@ -6,13 +6,16 @@
 
 /** Token counts reported by a fake reply; every field is optional in a {@link TextReply}. */
 export interface FakeUsage {
-  /** @default ceil(characters of system + messages / 4) */
+  /**
+   * Input tokens after the last cache breakpoint (all of them when the request has none).
+   * @default ceil(characters of tools + system + messages / 4), less the cached ones
+   */
   input_tokens: number;
-  /** @default ceil(characters of the reply text / 4) */
+  /** @default ceil(characters of the reply's thinking, text and tool inputs / 4) */
   output_tokens: number;
-  /** @default 0 */
+  /** @default tokens the request's cache breakpoints wrote to the fake's prompt cache, else 0 */
   cache_creation_input_tokens: number;
-  /** @default 0 */
+  /** @default tokens the request read from the fake's prompt cache, else 0 */
   cache_read_input_tokens: number;
 }
 
@@ -53,6 +56,49 @@ export interface TextReply extends ReplyBase {
    * @default undefined (never stall)
    */
   stallAfterChunks?: number;
+  /**
+   * The model's thinking, streamed first as `thinking_delta`s and a `signature_delta` (see
+   * {@link fakeThinkingSignature}). Sent only when the request enables thinking, as the real API
+   * does; a request that enables it gets a short default thinking when the reply sets none.
+   * @default undefined
+   */
+  thinking?: string;
+}
+
+/** One tool call of a {@link ToolUseReply}. */
+export interface FakeToolCall {
+  name: string;
+  /** The tool's input: a JSON object, streamed as `input_json_delta` chunks. */
+  input: Record<string, unknown>;
+  /** @default `toolu_fake<request number>_<position>` */
+  id?: string;
+}
+
+/**
+ * An answer that calls tools: optional thinking, optional text, then one `tool_use` block per call
+ * (parallel calls when several), with `stop_reason: 'tool_use'`. Streamed as the API does:
+ * `content_block_start` of type `tool_use` with an empty input, `input_json_delta` chunks, then
+ * `content_block_stop`.
+ *
+ * ## Example
+ * ```ts
+ * fake.reply({ text: 'Let me look.', toolUse: [{ name: 'read_file', input: { path: 'README.md' } }] }, { text: 'It is a README.' });
+ * ```
+ */
+export interface ToolUseReply extends ReplyBase {
+  toolUse: readonly FakeToolCall[];
+  /** Text before the calls. @default none */
+  text?: string;
+  /** As {@link TextReply.thinking}. */
+  thinking?: string;
+  /** Overrides the estimated token counts. */
+  usage?: Partial<FakeUsage>;
+  /** @default 'tool_use' */
+  stopReason?: TextReply['stopReason'];
+  /** @default the request's `model` */
+  model?: string;
+  /** Wait this long between SSE events. @default 0 */
+  chunkDelayMs?: number;
 }
 
 /** HTTP statuses the fake can answer with an error. */
@@ -129,7 +175,7 @@ export interface DropConnectionReply extends ReplyBase {
  * fake.reply(...script);
  * ```
  */
-export type Reply = TextReply | ErrorReply | MidStreamErrorReply | DropConnectionReply;
+export type Reply = TextReply | ToolUseReply | ErrorReply | MidStreamErrorReply | DropConnectionReply;
 
 /**
  * The text of the reply used when nothing else was scripted.
@@ -212,34 +258,44 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-const contentText = (content: unknown): string => {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return content === undefined ? '' : JSON.stringify(content);
-  return content
-    .map((block: unknown) =>
-      typeof block === 'object' && block !== null && typeof (block as { text?: unknown }).text === 'string'
-        ? (block as { text: string }).text
-        : JSON.stringify(block),
-    )
-    .join('');
+/** A block or tool definition without its `cache_control` (which changes nothing the model reads). */
+export const withoutCacheControl = (block: unknown): unknown => {
+  if (typeof block !== 'object' || block === null || !('cache_control' in block)) return block;
+  const { cache_control: _marker, ...rest } = block as Record<string, unknown>;
+  return rest;
+};
+
+/** The characters one block (or tool definition) counts for: a text block its text, anything else its JSON. */
+export const blockChars = (block: unknown): number =>
+  typeof block === 'object' && block !== null && (block as { type?: unknown }).type === 'text' && typeof (block as { text?: unknown }).text === 'string'
+    ? (block as { text: string }).text.length
+    : (JSON.stringify(withoutCacheControl(block)) ?? '').length;
+
+const contentChars = (content: unknown): number => {
+  if (typeof content === 'string') return content.length;
+  if (!Array.isArray(content)) return content === undefined ? 0 : (JSON.stringify(content) ?? '').length;
+  return content.reduce((sum: number, block: unknown) => sum + blockChars(block), 0);
 };
 
 /**
- * Estimates the input tokens of a Messages request body: ceil(characters of system + every
- * message's text / 4); non-text blocks count by their JSON length.
+ * Estimates the input tokens of a Messages request body: ceil(characters of tools + system +
+ * every message's text / 4); text blocks count by their text, other blocks and tool definitions
+ * by their JSON length (without `cache_control`).
  *
  * ## Example
  * ```ts
  * estimateInputTokens({ system: 'Be brief.', messages: [{ role: 'user', content: 'Hi!' }] }); // 3
  * ```
  */
-export function estimateInputTokens(body: { system?: unknown; messages?: unknown } | undefined): number {
+export function estimateInputTokens(body: { system?: unknown; messages?: unknown; tools?: unknown } | undefined): number {
   if (!body) return 0;
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  const text =
-    contentText(body.system) +
-    messages.map((message: unknown) => contentText((message as { content?: unknown } | null)?.content)).join('');
-  return estimateTokens(text);
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  const chars =
+    tools.reduce((sum: number, tool: unknown) => sum + blockChars(tool), 0) +
+    contentChars(body.system) +
+    messages.reduce((sum: number, message: unknown) => sum + contentChars((message as { content?: unknown } | null)?.content), 0);
+  return Math.ceil(chars / 4);
 }
 
 /**
@@ -265,6 +321,20 @@ export function replyProblem(reply: Reply): string | undefined {
   }
   if ('status' in reply && !(reply.status in ERROR_TYPES)) return `unsupported status ${String(reply.status)}`;
   if ('text' in reply && reply.text !== undefined && typeof reply.text !== 'string') return 'text must be a string';
+  if ('thinking' in reply && reply.thinking !== undefined && typeof reply.thinking !== 'string') return 'thinking must be a string';
+  if ('toolUse' in reply) {
+    if (!Array.isArray(reply.toolUse) || reply.toolUse.length === 0) return 'toolUse must be a non-empty array of { name, input, id? }';
+    const ids = new Set<string>();
+    for (const [i, call] of reply.toolUse.entries()) {
+      if (typeof call?.name !== 'string' || call.name === '') return `toolUse[${i}].name must be a non-empty string`;
+      if (typeof call.input !== 'object' || call.input === null || Array.isArray(call.input)) return `toolUse[${i}].input must be a JSON object`;
+      if (call.id !== undefined) {
+        if (typeof call.id !== 'string' || !/^[a-zA-Z0-9_-]+$/.test(call.id)) return `toolUse[${i}].id must match ^[a-zA-Z0-9_-]+$`;
+        if (ids.has(call.id)) return `toolUse[${i}].id ${call.id} is used twice`;
+        ids.add(call.id);
+      }
+    }
+  }
   if ('chunks' in reply && reply.chunks && reply.chunks.join('') !== reply.text) {
     return `chunks must join to text: ${JSON.stringify(reply.chunks.join(''))} !== ${JSON.stringify(reply.text)}`;
   }

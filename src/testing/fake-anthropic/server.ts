@@ -6,6 +6,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_REPLY_TEXT, estimateInputTokens, replyProblem, type Reply } from './replies.js';
+import { FakePromptCache, DEFAULT_MIN_CACHE_TOKENS } from './prompt-cache.js';
+import { requestProblem, thinkingEnabled } from './request-rules.js';
 import { structuredOutputProblem } from './schema-rules.js';
 import { errorBody } from './sse.js';
 import { writeReply } from './write-reply.js';
@@ -54,6 +56,11 @@ export interface FakeAnthropicOptions {
    * (or leaving this out) answers with `{ text: DEFAULT_REPLY_TEXT }`.
    */
   respond?: (request: FakeRequest) => Reply | undefined | Promise<Reply | undefined>;
+  /**
+   * Smallest prefix the fake's prompt cache stores, in (estimated) tokens: a breakpoint whose
+   * prefix is shorter is not cached, as with the real API. @default 1024 (Sonnet and Opus)
+   */
+  cacheMinTokens?: number;
 }
 
 /** A running fake Anthropic server; see {@link startFakeAnthropic}. */
@@ -102,10 +109,20 @@ const sendError = (res: ServerResponse, status: number, type: string, message: s
  * from `options.respond`, then a default text; `POST /v1/messages/count_tokens` answers
  * `{ input_tokens }`; anything else is a 404 `not_found_error`. Replies can be HTTP errors with
  * `retry-after`, mid-stream `error` events, dropped connections, slow first bytes and stalls.
- * Like the real API, it refuses with a 400 `invalid_request_error` a structured-output schema
- * (`output_config.format`, strict tools) using JSON Schema keywords Claude does not accept
- * (`minLength`, `maximum`, `minItems` > 1, unsupported `format`s, `additionalProperties` other
- * than false, recursion, ...); a refused request does not consume a scripted reply.
+ * Replies can call tools (`{ toolUse: [{ name, input }] }`: `tool_use` blocks streamed as
+ * `input_json_delta` chunks, `stop_reason: 'tool_use'`) and think (signed `thinking` blocks, when
+ * the request enables thinking). A prompt cache is simulated: a `cache_control` breakpoint writes
+ * its prefix the first time (`cache_creation_input_tokens`) and a later request repeating that
+ * prefix reads it (`cache_read_input_tokens`).
+ * Like the real API, it refuses with a 400 `invalid_request_error`, worded as the API words it, a
+ * structured-output schema (`output_config.format`, strict tools) using JSON Schema keywords
+ * Claude does not accept (`minLength`, `maximum`, `minItems` > 1, unsupported `format`s,
+ * `additionalProperties` other than false, recursion, ...), and what {@link requestProblem}
+ * lists: a `tool_result` matching no `tool_use` of the assistant turn before it, `tool_use`
+ * blocks left without results, thinking blocks dropped from (or altered in) a tool loop with
+ * thinking on, `temperature` or a forced `tool_choice` with thinking, a `budget_tokens` below
+ * 1024 or not below `max_tokens`, more than 4 cache breakpoints, invalid or duplicate tool
+ * names. A refused request does not consume a scripted reply.
  * Every request is recorded (API keys redacted), including whether the client hung up early.
  *
  * ## Example
@@ -122,7 +139,9 @@ const sendError = (res: ServerResponse, status: number, type: string, message: s
  * ```
  */
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
-  const { host = '127.0.0.1', port = 0, respond } = options;
+  const { host = '127.0.0.1', port = 0, respond, cacheMinTokens = DEFAULT_MIN_CACHE_TOKENS } = options;
+  if (!(Number.isFinite(cacheMinTokens) && cacheMinTokens >= 0)) throw new TypeError(`startFakeAnthropic: cacheMinTokens must be a number >= 0, got ${String(cacheMinTokens)}`);
+  const promptCache = new FakePromptCache(cacheMinTokens);
   const requests: FakeRequest[] = [];
   const queue: Reply[] = [];
   let inFlight = 0;
@@ -183,12 +202,14 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
     // The real API refuses what structured outputs cannot take before any model sees the request:
     // a refused request leaves its scripted reply at the head of the queue for the next one.
-    const refused = structuredOutputProblem(record.body);
+    const refused = structuredOutputProblem(record.body) ?? requestProblem(record.body);
     if (refused) {
       if (scripted) queue.unshift(scripted);
       return sendError(res, 400, 'invalid_request_error', refused, requestId);
     }
 
+    // Accounted on arrival, like the scripted reply, so concurrent requests see the cache in arrival order.
+    const cache = promptCache.account(record.body);
     const reply = scripted ?? (await respond?.(record)) ?? { text: DEFAULT_REPLY_TEXT };
     const problem = replyProblem(reply);
     if (problem) return sendError(res, 500, 'api_error', `fake-anthropic: invalid reply: ${problem}`, requestId);
@@ -199,7 +220,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       messageId: `msg_fake${String(index + 1).padStart(6, '0')}`,
       requestNumber: index + 1,
       model: record.body?.model,
-      inputTokens: estimateInputTokens(record.body),
+      inputTokens: cache?.input_tokens ?? estimateInputTokens(record.body),
+      ...(cache ? { cache } : {}),
+      thinking: thinkingEnabled(record.body),
       requestHeaders: req.headers,
       closed: closed.signal,
       onDrop: () => {

@@ -11,14 +11,16 @@ import {
   defaultErrorMessage,
   defaultErrorType,
   defaultResponseHeaders,
-  estimateTokens,
   splitWords,
   type ErrorReply,
   type FakeErrorStatus,
+  type FakeUsage,
   type Reply,
   type TextReply,
+  type ToolUseReply,
 } from './replies.js';
-import { closingFrames, errorBody, messageBody, openingFrames, sseErrorFrame, textDeltaFrame, type FakeMessage } from './sse.js';
+import { errorBody, framesUntilTextDelta, messageBody, messageFrames, sseErrorFrame, type FakeBlock, type FakeMessage, type TaggedFrame } from './sse.js';
+import { fakeThinkingSignature } from './thinking-signature.js';
 
 /** What {@link writeReply} needs to know about the request it answers. */
 export interface ReplyTarget {
@@ -31,8 +33,12 @@ export interface ReplyTarget {
   requestNumber: number;
   /** The request's `model`, if any. */
   model: string | undefined;
-  /** Estimated input tokens of the request. */
+  /** Estimated input tokens of the request that were not read from or written to the prompt cache. */
   inputTokens: number;
+  /** What the request's cache breakpoints wrote to and read from the fake's prompt cache. @default none */
+  cache?: Pick<FakeUsage, 'cache_creation_input_tokens' | 'cache_read_input_tokens'>;
+  /** Whether the request enables extended thinking (`thinking.type: 'enabled'`). @default false */
+  thinking?: boolean;
   /** The request's headers as received (secrets included), for {@link ErrorReply.echoRequestHeaders}. */
   requestHeaders?: IncomingHttpHeaders;
   /** Aborted when the connection closes (by the client, or the server shutting down). */
@@ -92,24 +98,49 @@ const startStream = (target: ReplyTarget, headers: Record<string, string>) => {
   target.res.flushHeaders();
 };
 
-type MessageFields = Partial<Pick<TextReply, 'text' | 'chunks' | 'model' | 'stopReason' | 'usage'>>;
+type MessageFields = Partial<Pick<TextReply, 'text' | 'chunks' | 'model' | 'stopReason' | 'usage' | 'thinking'>> & Partial<Pick<ToolUseReply, 'toolUse'>>;
+
+/** What the fake thinks when the request enables thinking and the reply scripts none. */
+const DEFAULT_THINKING = 'Let me think about how to answer this.';
+
+/** Splits JSON into the small pieces the API streams tool input in, after an empty first delta. */
+const jsonChunks = (json: string): string[] => ['', ...(json.match(/[\s\S]{1,12}/g) ?? [])];
 
 const messageOf = (target: ReplyTarget, reply: MessageFields): FakeMessage => {
-  const text = reply.text ?? DEFAULT_REPLY_TEXT;
+  const content: FakeBlock[] = [];
+  let outputChars = 0;
+  if (target.thinking) {
+    const thinking = reply.thinking ?? DEFAULT_THINKING;
+    content.push({ type: 'thinking', chunks: splitWords(thinking), signature: fakeThinkingSignature(thinking) });
+    outputChars += thinking.length;
+  }
+  const text = reply.toolUse ? reply.text : (reply.text ?? DEFAULT_REPLY_TEXT);
+  if (text !== undefined) {
+    content.push({ type: 'text', chunks: reply.chunks ?? splitWords(text) });
+    outputChars += text.length;
+  }
+  const requestNumber = String(target.requestNumber).padStart(6, '0');
+  for (const [i, call] of (reply.toolUse ?? []).entries()) {
+    const json = JSON.stringify(call.input);
+    content.push({ type: 'tool_use', id: call.id ?? `toolu_fake${requestNumber}_${i}`, name: call.name, input: call.input, jsonChunks: jsonChunks(json) });
+    outputChars += call.name.length + json.length;
+  }
   return {
     id: target.messageId,
     model: reply.model ?? target.model ?? DEFAULT_MODEL,
-    chunks: reply.chunks ?? splitWords(text),
-    stopReason: reply.stopReason ?? 'end_turn',
+    content,
+    stopReason: reply.stopReason ?? (reply.toolUse ? 'tool_use' : 'end_turn'),
     usage: {
       input_tokens: target.inputTokens,
-      output_tokens: estimateTokens(text),
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
+      output_tokens: Math.ceil(outputChars / 4),
+      cache_creation_input_tokens: target.cache?.cache_creation_input_tokens ?? 0,
+      cache_read_input_tokens: target.cache?.cache_read_input_tokens ?? 0,
       ...reply.usage,
     },
   };
 };
+
+const framesOf = (frames: readonly TaggedFrame[]): string[] => frames.map((f) => f.frame);
 
 const writeError = (target: ReplyTarget, reply: ErrorReply) => {
   const type = reply.errorType ?? defaultErrorType(reply.status);
@@ -143,21 +174,19 @@ export async function writeReply(reply: Reply, target: ReplyTarget): Promise<voi
       const status: FakeErrorStatus = type === 'overloaded_error' ? 529 : 500;
       return writeError(target, { status, errorType: type, headers: reply.headers });
     }
-    const message = messageOf(target, reply);
+    const message = messageOf(target, { text: reply.text });
     startStream(target, headersFor(target, message.usage.output_tokens, reply.headers));
-    const sent = message.chunks.slice(0, reply.afterChunks ?? 0);
-    if (!(await sendFrames(target, [...openingFrames(message), ...sent.map((c) => textDeltaFrame(c))], reply.chunkDelayMs))) return;
+    if (!(await sendFrames(target, framesOf(framesUntilTextDelta(messageFrames(message), reply.afterChunks ?? 0)), reply.chunkDelayMs))) return;
     if (!(await wait(reply.chunkDelayMs, target.closed))) return;
     res.end(sseErrorFrame(type, defaultErrorMessage(type)));
     return;
   }
 
   if ('dropConnectionAfterChunks' in reply) {
-    const message = messageOf(target, reply);
+    const message = messageOf(target, { text: reply.text });
     if (stream) {
       startStream(target, headersFor(target, message.usage.output_tokens, reply.headers));
-      const sent = message.chunks.slice(0, reply.dropConnectionAfterChunks);
-      if (!(await sendFrames(target, [...openingFrames(message), ...sent.map((c) => textDeltaFrame(c))], reply.chunkDelayMs))) return;
+      if (!(await sendFrames(target, framesOf(framesUntilTextDelta(messageFrames(message), reply.dropConnectionAfterChunks)), reply.chunkDelayMs))) return;
       if (!(await wait(reply.chunkDelayMs, target.closed))) return;
       // Let the frames reach the socket first: destroying drops whatever is still buffered.
       await new Promise<void>((resolve) => res.write('', () => resolve()));
@@ -170,19 +199,17 @@ export async function writeReply(reply: Reply, target: ReplyTarget): Promise<voi
 
   const message = messageOf(target, reply);
   const headers = headersFor(target, message.usage.output_tokens, reply.headers);
-  const stall = reply.stallAfterChunks;
+  const stall = 'stallAfterChunks' in reply ? reply.stallAfterChunks : undefined;
   if (!stream) {
     if (stall !== undefined) return untilClosed(target.closed);
     return sendJson(target, 200, headers, messageBody(message));
   }
   startStream(target, headers);
-  const deltas = message.chunks.map((c) => textDeltaFrame(c));
-  if (stall !== undefined && stall < deltas.length) {
-    if (!(await sendFrames(target, [...openingFrames(message), ...deltas.slice(0, stall)], reply.chunkDelayMs))) return;
+  const frames = messageFrames(message);
+  if (stall !== undefined) {
+    if (!(await sendFrames(target, framesOf(framesUntilTextDelta(frames, stall)), reply.chunkDelayMs))) return;
     return untilClosed(target.closed);
   }
-  if (!(await sendFrames(target, [...openingFrames(message), ...deltas], reply.chunkDelayMs))) return;
-  if (stall !== undefined) return untilClosed(target.closed);
-  if (!(await sendFrames(target, closingFrames(message), reply.chunkDelayMs))) return;
+  if (!(await sendFrames(target, framesOf(frames), reply.chunkDelayMs))) return;
   res.end();
 }

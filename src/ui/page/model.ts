@@ -124,27 +124,17 @@ export class DashboardModel {
   readonly #dirty = new Set<NodeModel>();
   readonly #textHolders = new Set<NodeModel>();
   #textTotal = 0;
+  #now: number | undefined;
 
   constructor(limits: Partial<ModelLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.#run = new RunState<NodeModel>({
-      extend: (base, listed) => {
-        const node: NodeModel = Object.assign(base, {
-          firstStart: undefined,
-          bars: [],
-          waits: [],
-          dropped: 0,
-          text: '',
-          textCut: 'no' as const,
-          error: undefined,
-          value: undefined,
-          fallback: undefined,
-          skipped: undefined,
-          version: 0,
-        });
+      fields: { version: 0, text: '', textCut: 'no', bars: [], waits: [], dropped: 0, firstStart: undefined, error: undefined, value: undefined, fallback: undefined, skipped: undefined }, // the busiest first
+      extend: (node, listed) => {
+        node.bars = []; // not the template's
+        node.waits = [];
         this.#dirty.add(node);
         if (!listed) this.structure += 1; // an event about a node the graph did not list (a page that joined mid-run without a snapshot)
-        return node;
       },
       onReset: () => {
         this.rows = [];
@@ -167,9 +157,9 @@ export class DashboardModel {
   get startAt(): number | undefined {
     return this.#run.startedAt;
   }
-  /** The latest event time (the run's "now"). */
+  /** The latest event time (the run's "now": it never goes back, whatever order events come in). */
   get lastAt(): number | undefined {
-    return this.#run.lastAt;
+    return this.#now;
   }
   get summary(): RunSummary | undefined {
     return this.#run.summary;
@@ -227,6 +217,16 @@ export class DashboardModel {
     this.applied += 1;
     this.version += 1;
     const node = this.#run.apply(event);
+    if (event.type === 'node.token') {
+      // Streamed text is most of a run's events: the short way.
+      if (event.at > (this.#now ?? -Infinity)) this.#now = event.at;
+      if (node === undefined) return;
+      this.#appendText(node, event.text);
+      node.version += 1;
+      this.#dirty.add(node);
+      return;
+    }
+    if (event.type === 'run.started' || event.type === 'run.snapshot' || event.at > (this.#now ?? -Infinity)) this.#now = event.at;
     switch (event.type) {
       case 'run.snapshot':
         return this.#snapshotExtras(event);
@@ -254,9 +254,6 @@ export class DashboardModel {
         break;
       case 'ratelimit.waiting':
         this.#mark(node, node.waits, { kind: 'ratelimit', attempt: event.attempt, start: event.at, ms: event.waitMs, detail: `${event.limitedBy}, ${event.queued} queued` });
-        break;
-      case 'node.token':
-        this.#appendText(node, event.text);
         break;
       case 'circuit.opened':
       case 'circuit.halfOpened':

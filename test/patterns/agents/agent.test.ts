@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY, NEVER, asyncScheduler, map, of, throwError, timer, type Observable } from 'rxjs';
 import { AgentError, defineAgent, isAgentError, modelAgent, type AgentResult, type AgentService, type AgentTask } from 'rx-orchestra/patterns';
-import { simulatedModel } from 'rx-orchestra';
+import { simulatedModel, textOf } from 'rx-orchestra';
 import { testScheduler } from '../../run/virtual-run.js';
 import { anotherCopy } from '../../errors/another-copy.js';
 
@@ -204,7 +204,7 @@ describe('modelAgent', () => {
   it('calls its model with a prompt built from the task and its inputs, and counts the tokens', () => {
     const { result, prompts } = testScheduler().run(() => {
       const prompts: string[] = [];
-      const model = simulatedModel({ latency: { medianMs: 200, p95Ms: 200 }, respond: (req) => (prompts.push(req.prompt), 'a design with two components') });
+      const model = simulatedModel({ latency: { medianMs: 200, p95Ms: 200 }, respond: (req) => (prompts.push(textOf(req.prompt)), 'a design with two components') });
       const architect = modelAgent<{ feature: string }>({
         name: 'architect',
         version: '1.0.0',
