@@ -89,7 +89,7 @@ export {
   type ToolSourceContext,
 } from './agents/tool.js';
 export { agent, type AgentNodeOptions, type AgentRun, type AgentAnswer, type AgentValue } from './agents/agent.js';
-export type { TranscriptMode } from './agents/agent-loop.js';
+export type { TranscriptMode, AgentCallRetryConfig } from './agents/agent-loop.js';
 export type { Transcript } from './agents/transcript.js';
 export {
   AgentNodeError,

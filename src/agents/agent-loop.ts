@@ -1,9 +1,11 @@
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, defer, type MonoTypeOperatorFunction, type Subscription } from 'rxjs';
 import type { z } from 'zod';
 import type { NodeContext } from '../graph/node-spec.js';
 import type { ChatTurn, Completion, CompletionRequest, MessageContent } from '../models/model.js';
 import { streamCall, type NodeModel } from '../nodes/model-call.js';
 import { isBudgetStopError } from '../budget/errors.js';
+import { isRetryable, retryWithBackoff, type RetryConfig } from '../../operators/retry.js';
+import { errorInfo } from '../run/outcome.js';
 import { parseStructured, repairPrompt } from '../nodes/structured-output.js';
 import { AgentNodeError, isAgentNodeError, type AgentNodeErrorCode } from './errors.js';
 import { emitReport } from './report.js';
@@ -23,15 +25,26 @@ export interface AgentLoopSettings<T> {
   readonly maxConsecutiveToolErrors: number;
   readonly output: { readonly schema: z.ZodType<T>; readonly repairs: number } | undefined;
   readonly transcript: TranscriptMode;
+  /** How each step's model call is retried (`agent({ callRetry })`); undefined: not at all. */
+  readonly callRetry: AgentCallRetryConfig | undefined;
 }
+
+/**
+ * How an agent retries a failed model call within its loop (`agent({ callRetry })`): the retries
+ * and their backoff, and the longest retry-after honoured. Fields as in `retryWithBackoff`.
+ */
+export type AgentCallRetryConfig = Pick<RetryConfig, 'count' | 'initialDelay' | 'factor' | 'maxDelay' | 'jitter' | 'maxRetryAfter'>;
 
 /**
  * The reactive agent loop, for one attempt of an agent node: model call (streamed like `llm()`) ->
  * if it asked for tools, `agent.step`, run them all (see {@link runToolCalls}), append the assistant
  * turn and one `tool_result` per `tool_use` -> next call; until the model ends its turn (the value:
  * its text, or its JSON parsed by the `output` schema, repaired by feeding the issues back) or
- * `maxSteps` calls were made. Emits the value once, after `agent.finished`. Unsubscribing aborts the
- * call or the tools in flight. Stopped by the run's budget (its signal aborts with a
+ * `maxSteps` calls were made. A call that fails with a retryable error is sent again, the same
+ * request, after a backoff (`callRetry`, on the node's scheduler, an error's retry-after honoured;
+ * `agent.retrying` each time): a retry is the same step, and no tool runs again. Retries spent, the
+ * node fails with the call's error. Emits the value once, after `agent.finished`. Unsubscribing aborts the
+ * call, the retry wait or the tools in flight. Stopped by the run's budget (its signal aborts with a
  * `BudgetStopError`), it emits `agent.finished` with reason `budget` and the transcript so far, from
  * its abort listener: the run lets that last report through before it skips the node. Steps that complete synchronously are chained in a loop, not by
  * recursion, so a long loop of instant fakes does not grow the stack. @internal
@@ -46,6 +59,7 @@ export function agentLoop<T>(prompt: MessageContent, settings: AgentLoopSettings
     let repairsLeft = output?.repairs ?? 0;
     let current: Subscription | undefined;
     const tools: ToolRunSettings = { ...settings.tools, transcript: () => conversation.snapshot() };
+    const retried = callRetryOf(settings.callRetry, ctx, () => step);
 
     // A trampoline: a step that completes while the previous one is still on the stack only leaves
     // its continuation here; the outer `drive` runs it once the stack has unwound.
@@ -91,7 +105,10 @@ export function agentLoop<T>(prompt: MessageContent, settings: AgentLoopSettings
       step += 1;
       const startedAt = ctx.scheduler.now();
       let completion: Completion | undefined;
-      current = streamCall(settings.model, { ...settings.request, ...conversation.request() }, ctx).subscribe({
+      const request: CompletionRequest = { ...settings.request, ...conversation.request() };
+      // Each attempt is a new call of the same request; only the attempt that answers emits a completion.
+      const call = retried ? defer(() => (ctx.signal.aborted ? abortedCall(ctx.signal) : streamCall(settings.model, request, ctx))).pipe(retried) : streamCall(settings.model, request, ctx);
+      current = call.subscribe({
         next: (answer) => (completion = answer),
         error: fail,
         complete: () => {
@@ -168,6 +185,29 @@ export function agentLoop<T>(prompt: MessageContent, settings: AgentLoopSettings
       current?.unsubscribe();
     };
   });
+}
+
+/**
+ * The retry of each step's model call, or undefined for none: `retryWithBackoff` on the node's
+ * scheduler, emitting `agent.retrying`. An error is retried when the engine says it is retryable
+ * (429, 529, 5xx, a dropped connection, a deadline; not a 400, a refused retry-after, an open
+ * breaker) and the node has not been stopped: a call that fails because its node was cancelled is
+ * not sent again. The run's retry budget and random source are not part of a node's context: the
+ * retries are bounded by `count` only, and jittered with `Math.random`.
+ */
+function callRetryOf(config: AgentCallRetryConfig | undefined, ctx: NodeContext<unknown>, step: () => number): MonoTypeOperatorFunction<Completion> | undefined {
+  if (!config || config.count === 0) return undefined;
+  return retryWithBackoff<Completion>({
+    ...config,
+    scheduler: ctx.scheduler,
+    retryIf: (error) => !ctx.signal.aborted && isRetryable(error),
+    onRetry: ({ attempt, error, delayMs }) => emitReport(ctx, { type: 'agent.retrying', step: step(), callAttempt: attempt, delayMs, error: errorInfo(error) }),
+  });
+}
+
+/** An attempt that starts after its node was stopped: fails with the signal's reason, calls nothing. */
+function abortedCall(signal: AbortSignal): Observable<never> {
+  return new Observable<never>((subscriber) => subscriber.error(signal.reason));
 }
 
 export type { Transcript };

@@ -5,14 +5,15 @@ import type { CompletionRequest, MessageContent, Model } from '../models/model.j
 import { CLAUDE_PRICES, type PriceTable } from '../models/pricing.js';
 import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
-import { OptionsError } from '../errors/options-error.js';
+import { OptionsError, isOptionsError } from '../errors/options-error.js';
 import { defaultModel } from '../nodes/default-model.js';
 import { checkLlmDeadlines, checkThinking } from '../nodes/llm-options.js';
 import type { LlmUpstream } from '../nodes/llm.js';
 import { DEFAULT_CALL_TIMEOUT_MS, nodeModel } from '../nodes/model-call.js';
 import { jsonSchemaOf } from '../nodes/structured-output.js';
 import { agentCostEstimate } from './agent-estimate.js';
-import { agentLoop, type AgentLoopSettings, type TranscriptMode } from './agent-loop.js';
+import { agentLoop, type AgentCallRetryConfig, type AgentLoopSettings, type TranscriptMode } from './agent-loop.js';
+import { checkRetryConfig } from '../../operators/retry.js';
 import { AgentNodeError } from './errors.js';
 import type { AnyTool } from './tool-runner.js';
 import type { ToolSource } from './tool.js';
@@ -91,6 +92,23 @@ export interface AgentNodeOptions<I, T, D = unknown, M extends TranscriptMode = 
    * `{ answer, transcript }` (`'value'`), or nowhere (`'none'`). @default 'event'
    */
   transcript?: M;
+  /**
+   * Retries of each step's model call when it fails with a retryable error (429 `RATE_LIMITED`, 529
+   * `OVERLOADED`, 5xx, a dropped connection, the call's `timeout`): the same request is sent again
+   * after an exponential backoff on the run's scheduler, or after the error's retry-after when longer
+   * (one longer than `maxRetryAfter` fails at once with `RETRY_AFTER_TOO_LONG`). A number of
+   * retries, or `{ count, initialDelay, factor, maxDelay, jitter, maxRetryAfter }` (the fields and
+   * defaults of `retryWithBackoff`: 1 s doubling up to 30 s, half jittered, retry-after up to 10 min);
+   * `0` turns it off. A retry is the same step (it does not count towards `maxSteps`), the tools of
+   * earlier steps do not run again, and each one is an `agent.retrying` event. Errors that are not
+   * retryable (a 400, an open breaker) and a node that was stopped are not retried. Retries spent,
+   * the node fails with the call's error (a node `retry` may then run the whole loop again). Text a
+   * failed attempt streamed stays on the stream as `node.token` (before its `agent.retrying`); the
+   * value holds only the answering attempt's text. Not charged to the run's retry budget (a node
+   * cannot reach it), and jittered with `Math.random`.
+   * @default { count: 3 }
+   */
+  callRetry?: number | AgentCallRetryConfig;
   /** Deadline of each model call, from its admission; `false` for none. @default 30000 */
   timeout?: number | false;
   /** Deadline of each call's first streamed text, from admission. @default none */
@@ -132,6 +150,30 @@ export interface AgentRun<I, T, D = unknown> extends NodeRun<I, T, unknown, D> {
 
 const TRANSCRIPT_MODES: readonly TranscriptMode[] = ['event', 'value', 'none'];
 
+const CALL_RETRY_FIELDS = ['count', 'initialDelay', 'factor', 'maxDelay', 'jitter', 'maxRetryAfter'] as const;
+
+/**
+ * `callRetry` as the loop takes it: the listed fields only, checked (an OptionsError names
+ * `callRetry.<field>`); undefined when it is off.
+ */
+function callRetryConfig(setting: unknown): AgentCallRetryConfig | undefined {
+  if (setting === undefined) return { count: 3 };
+  const given: Record<string, unknown> | undefined = typeof setting === 'number' ? { count: setting } : typeof setting === 'object' && setting !== null ? (setting as Record<string, unknown>) : undefined;
+  if (!given) {
+    throw new OptionsError('callRetry', `agent: 'callRetry' must be a number of retries or { count, initialDelay, factor, maxDelay, jitter, maxRetryAfter }, got ${String(setting)}`);
+  }
+  const config: Record<string, unknown> = {};
+  for (const field of CALL_RETRY_FIELDS) if (given[field] !== undefined) config[field] = given[field];
+  try {
+    checkRetryConfig(config, 'agent');
+  } catch (error) {
+    if (!isOptionsError(error)) throw error;
+    const field = `callRetry.${error.field}`;
+    throw new OptionsError(field, error.message.replace(`'${error.field}'`, `'${field}'`));
+  }
+  return config.count === 0 ? undefined : (config as AgentCallRetryConfig);
+}
+
 function checkAgentOptions(options: AgentNodeOptions<unknown, unknown, unknown, TranscriptMode>): void {
   const integer = (field: string, value: unknown, min: number) => {
     if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min)) {
@@ -166,7 +208,10 @@ function checkAgentOptions(options: AgentNodeOptions<unknown, unknown, unknown, 
  * `tool.failed` per tool call and `agent.finished` with the transcript. A tool that throws or times
  * out becomes an error result the model reads (`onToolError: 'report'`, bounded by
  * `maxConsecutiveToolErrors`) or fails the node (`'fail'`); unknown tools and invalid input always
- * go back to the model with the issues. Cancelling the node (its timeout, the run's cancellation or
+ * go back to the model with the issues. A model call that fails with a retryable error (429, 529, 5xx,
+ * a dropped connection, its deadline) is sent again within the loop after a backoff (`callRetry`,
+ * default 3 retries; `agent.retrying` each time), so the tools of earlier steps never run twice.
+ * Cancelling the node (its timeout, the run's cancellation or
  * budget stop) aborts the call in flight and every running tool's signal; a budget stop also emits
  * `agent.finished` with reason `budget` and the transcript so far. Tool sources
  * (`mcpTools()`) are taken by each node run before its first call and released when it ends. The
@@ -204,6 +249,7 @@ export function agent<I = Record<string, unknown>, T = string, D = unknown, M ex
   checkAgentOptions(options as AgentNodeOptions<unknown, unknown, unknown, TranscriptMode>);
   const { maxSteps = 10, repairs = 2, prices = CLAUDE_PRICES, onToolError = 'report', maxConsecutiveToolErrors = 3, output } = options;
   const transcript: TranscriptMode = options.transcript ?? 'event';
+  const callRetry = callRetryConfig(options.callRetry);
   const tools = agentTools(options.tools ?? []);
   const definitions = definitionsOf(tools.plain.values());
   let jsonSchema: Record<string, unknown> | undefined;
@@ -267,6 +313,7 @@ export function agent<I = Record<string, unknown>, T = string, D = unknown, M ex
           maxConsecutiveToolErrors,
           output: output ? { schema: output, repairs } : undefined,
           transcript,
+          callRetry,
         };
         return agentLoop(prompt, settings, ctx as NodeContext<unknown>) as Observable<AgentValue<T, M>>;
       });

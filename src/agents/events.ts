@@ -19,14 +19,38 @@ const StepTokensSchema = z.object({
 export const AgentStepEventSchema = z.object({
   type: z.literal('agent.step'),
   ...reportFields,
-  /** 1 for the first model call of the loop. */
+  /** 1 for the first model call of the loop (a call's retries are the same step). */
   step: z.number().int(),
   /** Why the model stopped: `tool_use`, `end_turn`, `max_tokens`, ... */
   stopReason: z.string(),
   /** Tool calls the model asked for at this step. */
   toolCalls: z.number().int(),
   tokens: StepTokensSchema,
+  /** From the step's first call attempt to its answer: failed attempts and retry waits included. */
   durationMs: z.number(),
+});
+
+/**
+ * `agent.retrying`: the model call of step `step` failed with a retryable error (429, 529, 5xx, a
+ * dropped connection, the call's deadline) and is sent again, the same request, after `delayMs`
+ * (the backoff, or the error's retry-after when longer): `agent({ callRetry })`. The tools of earlier
+ * steps do not run again. Text the failed attempt streamed stays on the stream as `node.token`
+ * (and `node.thinking`) before this event; the step's `agent.step` and the node's value carry only
+ * the attempt that answered.
+ */
+export const AgentRetryingEventSchema = z.object({
+  type: z.literal('agent.retrying'),
+  ...reportFields,
+  /** The step whose model call is retried (1 for the loop's first call). */
+  step: z.number().int(),
+  /**
+   * The call attempt that failed, 1 for the step's first call. (`attempt`, as on every report, is
+   * the node's attempt: a node `retry` runs the whole loop again.)
+   */
+  callAttempt: z.number().int(),
+  /** The wait before the next attempt, in ms. */
+  delayMs: z.number(),
+  error: ErrorInfoSchema,
 });
 
 /** `tool.called`: a tool call of the model starts, its input validated (or refused: see `tool.failed`). */

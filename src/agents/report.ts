@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { NodeContext } from '../graph/node-spec.js';
 import type { StampedField } from '../run/event-fields.js';
 import type { NodeReport } from '../run/events.js';
-import type { AgentFinishedEventSchema, AgentStepEventSchema, NodeThinkingEventSchema, ToolCalledEventSchema, ToolFailedEventSchema, ToolSucceededEventSchema } from './events.js';
+import type { AgentFinishedEventSchema, AgentRetryingEventSchema, AgentStepEventSchema, NodeThinkingEventSchema, ToolCalledEventSchema, ToolFailedEventSchema, ToolSucceededEventSchema } from './events.js';
 
 /** `Omit` applied to each member of a union separately. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -16,6 +16,7 @@ export type AgentReport = DistributiveOmit<
     | typeof ToolFailedEventSchema
     | typeof NodeThinkingEventSchema
     | typeof AgentFinishedEventSchema
+    | typeof AgentRetryingEventSchema
   >,
   StampedField
 >;

@@ -10,6 +10,8 @@ export type { BudgetConfig } from './budget-config.js';
 export {
   BudgetExceededError,
   isBudgetExceededError,
+  BudgetStopError,
+  isBudgetStopError,
   CostEstimateError,
   isCostEstimateError,
   type BudgetExceededInfo,

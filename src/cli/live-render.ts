@@ -49,8 +49,8 @@ const ID_WIDTH_MAX = 32;
 /**
  * The live terminal view of a run as lines (no newlines), a pure function of the state, the time
  * and the terminal size. A header (run id, elapsed time, progress, counts by state, tokens, cost),
- * then, when every node fits, one line per node (state, elapsed, attempt, tokens, cost, last
- * error); when not (a 10,000-node graph), the nodes in flight and the failed ones, each list cut
+ * then, when every node fits, one line per node (state, elapsed, attempt, tokens, cost, for an
+ * agent node its steps, tool calls and the tool called last, last error); when not (a 10,000-node graph), the nodes in flight and the failed ones, each list cut
  * with `… and N more`. At most `rows - 1` lines, each at most `columns - 1` characters, and the
  * work is proportional to the lines drawn, not to the graph.
  *
@@ -149,5 +149,13 @@ function nodeLine(node: LiveNode, idWidth: number, now: number): string {
   const tokens = node.tokens > 0 ? `${formatCount(node.tokens)} tok` : '';
   const cost = node.costUsd > 0 ? formatCost(node.costUsd) : '';
   const note = node.note && node.state !== 'running' ? `  ${node.note}` : '';
-  return `${icon} ${truncate(node.id, idWidth).padEnd(idWidth)}  ${label.padEnd(9)}  ${elapsed.padStart(7)}  ${attempt.padStart(3)}  ${tokens.padStart(10)}  ${cost.padStart(8)}${note}`.trimEnd();
+  return `${icon} ${truncate(node.id, idWidth).padEnd(idWidth)}  ${label.padEnd(9)}  ${elapsed.padStart(7)}  ${attempt.padStart(3)}  ${tokens.padStart(10)}  ${cost.padStart(8)}${agentPart(node)}${note}`.trimEnd();
+}
+
+/** An agent node's loop so far: `  step 2 · 3 tools (1 failed) · lookup` (the steps ended, the tool calls, the last tool). */
+function agentPart(node: LiveNode): string {
+  if (node.agentSteps === 0 && node.toolCalls === 0) return '';
+  const failed = node.toolFailures > 0 ? ` (${formatCount(node.toolFailures)} failed)` : '';
+  const last = node.lastTool !== undefined && node.state === 'running' ? ` · ${node.lastTool}` : '';
+  return `  step ${formatCount(node.agentSteps)} · ${formatCount(node.toolCalls)} ${node.toolCalls === 1 ? 'tool' : 'tools'}${failed}${last}`;
 }

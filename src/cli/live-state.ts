@@ -1,6 +1,6 @@
 import type { EventOf, RunEvent, RunSummary } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
-import { RunState, type NodeState, type TrackedNode } from '../run/run-state.js';
+import { NodeTemplate, RunState, type NodeState, type TrackedNode } from '../run/run-state.js';
 import { formatError } from './format.js';
 
 /**
@@ -42,6 +42,16 @@ export interface LiveNode extends TrackedNode {
   note?: string | undefined;
 }
 
+/** A {@link LiveNode} before its first event (the run's reducer copies it for each node). */
+class LiveNodeTemplate extends NodeTemplate implements LiveNode {
+  declare note: string | undefined;
+
+  constructor() {
+    super();
+    this.note = undefined;
+  }
+}
+
 /**
  * A run's state for the terminal, folded from its events in O(1) per event by the run's one
  * reducer ({@link RunState}): every node, counts by state kept up to date, totals; on top of it,
@@ -63,7 +73,7 @@ export class LiveRunState {
   /** Nodes that failed or timed out, in the order they ended. */
   readonly problems: LiveNode[] = [];
   readonly #run = new RunState<LiveNode>({
-    fields: { note: undefined },
+    template: new LiveNodeTemplate(),
     onReset: () => {
       this.active.clear();
       this.problems.length = 0;
@@ -133,14 +143,23 @@ export class LiveRunState {
   apply(event: RunEvent): void {
     const node = this.#run.apply(event);
     if (node !== undefined) {
-      if (event.type === 'node.retrying') node.note = formatError(event.error);
-      else if (node.end === event) {
-        if (event.type === 'node.skipped') node.note = describeSkip(event.cause);
-        else {
+      switch (event.type) {
+        case 'node.retrying':
+          node.note = formatError(event.error);
+          break;
+        case 'node.skipped':
+          node.note = describeSkip(event.cause);
+          break;
+        case 'node.succeeded':
+        case 'node.failed':
+        case 'node.timedOut':
+        case 'node.fellBack':
           node.attempts = event.attempts;
           node.startedAt = event.startedAt;
           node.note = event.type === 'node.succeeded' ? undefined : formatError(event.error); // a success clears the last retry's error
-        }
+          break;
+        default:
+          break;
       }
     } else if (event.type === 'run.snapshot') {
       for (const end of event.ended) {

@@ -6,7 +6,8 @@ import { formatCost, formatCount, formatError, formatSeconds } from './format.js
 /**
  * The plain progress line for an event, for logs and pipes (CI): the seconds since the run
  * started, an icon and what happened, e.g. `   1.21s ✓ plan 1.21s  412 tok $0.0031`. Undefined for
- * events that get no line (queued, tokens, usage, rate-limit waits). Call it after
+ * events that get no line (queued, tokens, usage, rate-limit waits, agent steps and tool calls
+ * that succeeded: an agent's failed tool calls and its end get a line). Call it after
  * `state.apply(event)`, which supplies the run's start and each node's tokens and cost. Pure.
  *
  * ## Example
@@ -45,6 +46,10 @@ function describe(event: RunEvent, state: LiveRunState): string | undefined {
       return `⏱ ${event.nodeId} timed out (${formatSeconds(event.timeoutMs)} per attempt, ${event.attempts} attempt${event.attempts === 1 ? '' : 's'})`;
     case 'node.skipped':
       return `⤼ ${event.nodeId} skipped (${describeSkip(event.cause)})`;
+    case 'tool.failed':
+      return `⚠ ${event.nodeId} tool ${event.tool} failed at step ${event.step} (${formatError(event.error)})${event.handling === 'fatal' ? ': failing the node' : ': reported to the model'}`;
+    case 'agent.finished':
+      return `◆ ${event.nodeId} agent finished (${event.reason}): ${plural(event.steps, 'step')}, ${plural(event.toolCalls, 'tool call')}`;
     case 'budget.exceeded':
       return `$ budget exceeded at ${event.nodeId}: spent ${formatCost(event.spentUsd)} of ${formatCost(event.maxUsd)}; stopping`;
     case 'circuit.opened':

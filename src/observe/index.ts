@@ -15,5 +15,5 @@
  */
 export { createRunLogger, logRunEvents, REDACTED_PATHS, type RunLoggerOptions } from './run-logger.js';
 export { writeRunLog, readRunLog, RunLogError, type RunLogLine } from './run-log-file.js';
-export { runMetrics, type RunMetrics, type CallStats } from './run-metrics.js';
+export { runMetrics, type RunMetrics, type CallStats, type ToolStats } from './run-metrics.js';
 export { traceRunEvents } from './run-tracing.js';

@@ -1,7 +1,7 @@
 import type { RunEvent } from '../run/events.js';
 import { percentile } from './percentile.js';
 import { idRecord } from '../run/id-record.js';
-import { RunState, type CallTally } from '../run/run-state.js';
+import { RunState, type CallTally, type ToolTally } from '../run/run-state.js';
 
 /** Figures for one agent or one node. */
 export interface CallStats {
@@ -21,10 +21,24 @@ export interface CallStats {
   costUsd: number;
 }
 
+/** Figures for one tool (by name), over every agent node that called it. */
+export interface ToolStats {
+  /** Calls started (`tool.called`). */
+  calls: number;
+  /** Calls that failed, timed out, were refused or had invalid input (`tool.failed`). */
+  failures: number;
+  /** Durations in ms of the calls that ended (succeeded or failed). */
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
 /** Seed 004's questions, answered from one run's (or many runs') events. */
 export interface RunMetrics {
   byAgent: Record<string, CallStats>;
   byNode: Record<string, CallStats>;
+  /** Per tool called by agent nodes: calls, failures, p50/p95 durations. */
+  tools: Record<string, ToolStats>;
   /** The agent with the highest p95 duration. */
   slowestAgent: string | undefined;
   /** The agent with the most calls. */
@@ -37,7 +51,7 @@ export interface RunMetrics {
 
 /**
  * Per-agent and per-node metrics from run events (calls, p50/p95 latency, failures, retries,
- * tokens, cost) and seed 004's questions in one call: slowest agent, most-called agent, routing
+ * tokens, cost), per-tool figures of agent nodes (calls, failures, p50/p95 durations) and seed 004's questions in one call: slowest agent, most-called agent, routing
  * calls per request, and which failures were routed around. An agent is a node's `meta.agent`
  * (else its id); supervisor workers count as agents too.
  *
@@ -49,7 +63,7 @@ export interface RunMetrics {
  * ```
  */
 export function runMetrics(events: Iterable<RunEvent>): RunMetrics {
-  const run = new RunState({ acrossRuns: true, tallies: { agentsFrom: 'use', byNode: true } });
+  const run = new RunState({ acrossRuns: true, tallies: { agentsFrom: 'use', byNode: true, tools: true } });
   for (const event of events) if (event.type !== 'run.snapshot') run.apply(event); // a snapshot tells states, not calls
   const stats = (map: ReadonlyMap<string, CallTally>) => idRecord([...map].map(([key, t]) => [key, statsOf(t)] as const));
   const agentStats = stats(run.agents);
@@ -59,6 +73,7 @@ export function runMetrics(events: Iterable<RunEvent>): RunMetrics {
   return {
     byAgent: agentStats,
     byNode: stats(run.byNode),
+    tools: idRecord([...run.tools].map(([name, t]) => [name, toolStatsOf(t)] as const)),
     slowestAgent: pick((s) => (Number.isNaN(s.p95Ms) ? -Infinity : s.p95Ms)),
     mostCalledAgent: pick((s) => s.calls),
     routingCallsPerRequest: requests > 0 ? calls / requests : undefined,
@@ -79,5 +94,15 @@ function statsOf(t: CallTally): CallStats {
     inputTokens: t.inputTokens,
     outputTokens: t.outputTokens,
     costUsd: t.costUsd,
+  };
+}
+
+function toolStatsOf(t: ToolTally): ToolStats {
+  return {
+    calls: t.calls,
+    failures: t.failures,
+    p50Ms: percentile(t.durations, 50),
+    p95Ms: percentile(t.durations, 95),
+    maxMs: t.durations.length ? Math.max(...t.durations) : Number.NaN,
   };
 }

@@ -5,7 +5,12 @@ import type { RunEvent } from '../run/events.js';
 
 /**
  * Turns a run's events into OpenTelemetry spans: one per run, one per node (child of the run) and
- * one per attempt (child of the node), with retry and error events and token/cost attributes.
+ * one per attempt (child of the node), with retry and error events and token/cost attributes (an
+ * attempt's tokens and cost are the sums over its model calls). Agent nodes add one span per step
+ * (`chat <model>`, child of the attempt, from the step's first call to its answer) and one per tool
+ * call (`execute_tool <tool>`, child of its step), with the GenAI semantic-convention attributes
+ * (`gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.usage.*`,
+ * `gen_ai.tool.name`, `gen_ai.tool.call.id`); a failed tool call's span has an error status.
  * Through `@opentelemetry/api`: with no SDK registered every call is a no-op, so it costs nothing.
  * Span times are the events' timestamps.
  *
@@ -22,7 +27,20 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
   let runSpan: Span | undefined;
   const nodes = new Map<string, Span>();
   const attempts = new Map<string, Span>();
+  /** Per node: the current attempt's token and cost sums, and the model of its latest call. */
+  const usage = new Map<string, { input: number; output: number; costUsd: number; model: string | undefined }>();
+  /** Per node: its latest step's span (tool calls are its children), and its open tool spans by tool_use id. */
+  const steps = new Map<string, Span>();
+  const tools = new Map<string, Map<string, Span>>();
+  const endTools = (nodeId: string, at: number) => {
+    const open = tools.get(nodeId);
+    if (!open) return;
+    for (const span of open.values()) span.end(at);
+    tools.delete(nodeId);
+  };
   const endAttempt = (nodeId: string, at: number, error?: { name: string; message: string; code?: string }) => {
+    endTools(nodeId, at);
+    steps.delete(nodeId);
     const span = attempts.get(nodeId);
     if (!span) return;
     if (error) {
@@ -44,6 +62,7 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
           node = tracer.startSpan(`rx.node ${event.nodeId}`, { startTime: event.at, attributes: { 'rx.node.id': event.nodeId, 'rx.run.id': event.runId } }, childOf(runSpan));
           nodes.set(event.nodeId, node);
         }
+        usage.set(event.nodeId, { input: 0, output: 0, costUsd: 0, model: undefined });
         attempts.set(event.nodeId, tracer.startSpan(`rx.attempt ${event.nodeId} #${event.attempt}`, { startTime: event.at, attributes: { 'rx.attempt': event.attempt } }, childOf(node)));
         return;
       }
@@ -52,13 +71,66 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
         endAttempt(event.nodeId, event.at, event.error);
         return;
       case 'node.usage': {
+        const sums = usage.get(event.nodeId);
+        if (!sums) return;
+        sums.input += event.usage.inputTokens;
+        sums.output += event.usage.outputTokens;
+        sums.costUsd += event.costUsd;
+        sums.model = event.model;
         const attributes: Attributes = {
           'gen_ai.request.model': event.model,
-          'gen_ai.usage.input_tokens': event.usage.inputTokens,
-          'gen_ai.usage.output_tokens': event.usage.outputTokens,
-          'rx.cost_usd': event.costUsd,
+          'gen_ai.usage.input_tokens': sums.input,
+          'gen_ai.usage.output_tokens': sums.output,
+          'rx.cost_usd': sums.costUsd,
         };
         attempts.get(event.nodeId)?.setAttributes(attributes);
+        return;
+      }
+      case 'agent.step': {
+        const model = usage.get(event.nodeId)?.model;
+        const { inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens } = event.tokens;
+        const attributes: Attributes = {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.usage.input_tokens': inputTokens,
+          'gen_ai.usage.output_tokens': outputTokens,
+          'gen_ai.response.finish_reasons': [event.stopReason],
+          'rx.agent.step': event.step,
+          'rx.agent.tool_calls': event.toolCalls,
+        };
+        if (model !== undefined) attributes['gen_ai.request.model'] = model;
+        if (cacheCreationInputTokens !== undefined) attributes['gen_ai.usage.cache_creation.input_tokens'] = cacheCreationInputTokens;
+        if (cacheReadInputTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = cacheReadInputTokens;
+        const span = tracer.startSpan(model === undefined ? 'chat' : `chat ${model}`, { startTime: event.at - event.durationMs, attributes }, childOf(attempts.get(event.nodeId)));
+        span.end(event.at);
+        steps.set(event.nodeId, span);
+        return;
+      }
+      case 'agent.retrying':
+        attempts.get(event.nodeId)?.addEvent('call retry', { 'rx.agent.step': event.step, 'rx.agent.call_attempt': event.callAttempt, 'rx.retry.delay_ms': event.delayMs, 'rx.error.message': event.error.message }, event.at);
+        return;
+      case 'tool.called': {
+        const span = tracer.startSpan(
+          `execute_tool ${event.tool}`,
+          { startTime: event.at, attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': event.tool, 'gen_ai.tool.call.id': event.toolUseId, 'rx.agent.step': event.step } },
+          childOf(steps.get(event.nodeId) ?? attempts.get(event.nodeId)),
+        );
+        let open = tools.get(event.nodeId);
+        if (!open) tools.set(event.nodeId, (open = new Map()));
+        open.set(event.toolUseId, span);
+        return;
+      }
+      case 'tool.succeeded':
+      case 'tool.failed': {
+        const open = tools.get(event.nodeId);
+        const span = open?.get(event.toolUseId);
+        if (!span) return;
+        if (event.type === 'tool.failed') {
+          span.setAttributes({ 'error.type': event.error.code ?? event.error.name, 'rx.tool.handling': event.handling });
+          span.setStatus({ code: SpanStatusCode.ERROR, message: event.error.message });
+        } else span.setAttribute('rx.tool.result_chars', event.resultChars);
+        span.end(event.at);
+        open!.delete(event.toolUseId);
         return;
       }
       case 'node.succeeded':
@@ -73,12 +145,14 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
         if (event.type === 'node.fellBack') node?.addEvent('fallback', { 'rx.fallback.reason': event.reason, 'rx.fallback.via': event.via }, event.at);
         node?.end(event.at);
         nodes.delete(event.nodeId);
+        usage.delete(event.nodeId);
         return;
       }
       case 'node.skipped':
         endAttempt(event.nodeId, event.at);
         nodes.get(event.nodeId)?.end(event.at);
         nodes.delete(event.nodeId);
+        usage.delete(event.nodeId);
         return;
       case 'run.completed':
         for (const [id] of attempts) endAttempt(id, event.at);

@@ -5,6 +5,7 @@ import { CacheHitEventSchema } from '../store/cache-events.js';
 import { SupervisorFinishedEventSchema, SupervisorRoutedEventSchema, SupervisorWorkerEventSchema } from '../patterns/supervisor/events.js';
 import {
   AgentFinishedEventSchema,
+  AgentRetryingEventSchema,
   AgentStepEventSchema,
   NodeThinkingEventSchema,
   ToolCalledEventSchema,
@@ -190,6 +191,7 @@ const DECLARED_REPORT_SCHEMAS = [
   ToolFailedEventSchema,
   NodeThinkingEventSchema,
   AgentFinishedEventSchema,
+  AgentRetryingEventSchema,
 ] as const;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The one reducer from a run's events to its state: every event type is folded here, once, and the
- * views of a run (the run's own `run.snapshot` through {@link RunTracker}, the CLI's live state,
+ * views of a run (the run's own `run.snapshot` through `RunTracker`, the CLI's live state,
  * the dashboard page's model, `runMetrics`) each add only their own view on top. It runs in the
  * browser too (the dashboard page imports it): it imports nothing but the event vocabulary.
  * @module
@@ -8,10 +8,10 @@
 import type { ErrorInfo, EventOf, NodeEndEvent, NodeView, RunEvent, RunSummary } from './events.js';
 import { STATUS_OF_END_EVENT } from './events.js';
 
-/** A node's lifecycle state, as `run.snapshot` names it. */
+/** A node's lifecycle state, as `run.snapshot` names it. @internal */
 export type NodeState = NodeView['state'];
 
-/** A node as `run.started` describes it. */
+/** A node as `run.started` describes it. @internal */
 export type NodeInfo = EventOf<'run.started'>['nodes'][number];
 
 /**
@@ -41,7 +41,20 @@ export interface AgentTally extends CallTally {
   readonly agent: string;
 }
 
-/** A failure that did not fail the work: a fallback answered, or a supervisor routed to another worker next. */
+/** Calls of one tool (by name, over every agent node): the figures `runMetrics` reports per tool. @internal */
+export interface ToolTally {
+  readonly tool: string;
+  /** Calls started (`tool.called`). */
+  calls: number;
+  /** Calls that failed (`tool.failed`). */
+  failures: number;
+  /** Durations of ended calls (ms): the latest `maxDurations`, as a ring once full. */
+  durations: number[];
+  /** Durations seen in all (some may have left the ring). */
+  durationCount: number;
+}
+
+/** A failure that did not fail the work: a fallback answered, or a supervisor routed to another worker next. @internal */
 export interface RoutedAround {
   nodeId: string;
   agent: string;
@@ -97,8 +110,18 @@ export interface TrackedNode {
   streamedChars: number;
   /** The latest error: of a retried attempt, or of the end (failed, timed out, fell back). */
   lastError: ErrorInfo | undefined;
-  /** The event that ended the node. */
+  /** The event that ended the node (with `keepEnds`: it holds the node's value). */
   end: NodeEndEvent | undefined;
+  /** Agent steps (`agent.step`: model calls of an agent loop) ended, over all attempts. */
+  agentSteps: number;
+  /** Tool calls started (`tool.called`), over all attempts. */
+  toolCalls: number;
+  /** Tool calls that failed (`tool.failed`: reported to the model or fatal). */
+  toolFailures: number;
+  /** The tool called last (`tool.called`). */
+  lastTool: string | undefined;
+  /** Characters of extended thinking streamed (`node.thinking`) in all. */
+  thinkingChars: number;
 }
 
 /**
@@ -108,11 +131,10 @@ export interface TrackedNode {
  */
 export interface RunStateOptions<N extends TrackedNode> {
   /**
-   * The view's own node fields with their first values, copied into every node record (records
-   * are made by copying one template, which keeps them small and fast to make: give every field
-   * here, even those `extend` sets). @default none
+   * What every node's record starts as a copy of: an instance of a {@link NodeTemplate} subclass
+   * that assigns the view's own fields. @default a plain `NodeTemplate`
    */
-  fields?: Omit<N, keyof TrackedNode>;
+  template?: N;
   /**
    * Called with each new node record (`listed`: named by `run.started` or the snapshot's graph):
    * give it what must not be shared (fresh arrays), note it for the view. @default none
@@ -126,6 +148,8 @@ export interface RunStateOptions<N extends TrackedNode> {
   unknownNodes?: 'add' | 'ignore';
   /** `run.started` adds its nodes to the state instead of starting over: totals and tallies add up over runs. @default false */
   acrossRuns?: boolean;
+  /** Keep each node's end event (`end`, and `ended` in the order nodes ended): what a `run.snapshot` is made of. @default false */
+  keepEnds?: boolean;
   /** Per-agent (and per-node) call tallies, routing and what was routed around; absent: not folded. @default undefined */
   tallies?: TallyOptions;
 }
@@ -136,6 +160,8 @@ export interface TallyOptions {
   agentsFrom: 'anyEvent' | 'use';
   /** Also keep a tally per node id (and per `supervisor/worker`), in `byNode`. @default false */
   byNode?: boolean;
+  /** Also keep a tally per tool name, in `tools`. @default false */
+  tools?: boolean;
   /** Durations kept per tally (a ring past this). @default Infinity */
   maxDurations?: number;
   /** Entries kept in `routedAround` (the oldest dropped). @default Infinity */
@@ -146,12 +172,27 @@ export interface TallyOptions {
 const STATUS_OF_END = STATUS_OF_END_EVENT;
 
 /**
- * A node record before its first event, with a view's fields: every record of a {@link RunState}
- * is a copy (`{ ...template }`) of one of these. A copy of an object whose fields are all stored
- * in the object itself is cheaper to make than a literal of 18 or more fields (cold or optimized),
- * and a constructor that assigns them is what gives V8's objects that layout.
+ * A node record before its first event: every record of a {@link RunState} is a copy
+ * (`{ ...template }`) of one template. A view with fields of its own extends this class, assigning
+ * each of them in its constructor (`this.note = undefined`), and passes an instance as
+ * {@link RunStateOptions.template}. Copying one object whose fields all sit in the object itself
+ * is cheaper than making a literal of 18 or more fields (cold or optimized), and a constructor that
+ * assigns them, one `this.x =` each, is what gives V8's objects that layout.
+ *
+ * ## Example
+ * ```ts
+ * class LiveTemplate extends NodeTemplate {
+ *   declare note: string | undefined;
+ *   constructor() {
+ *     super();
+ *     this.note = undefined;
+ *   }
+ * }
+ * const state = new RunState<LiveNode>({ template: new LiveTemplate() });
+ * ```
+ * @internal
  */
-class NodeTemplate implements TrackedNode {
+export class NodeTemplate implements TrackedNode {
   declare id: string;
   declare index: number;
   declare deps: readonly string[];
@@ -170,8 +211,13 @@ class NodeTemplate implements TrackedNode {
   declare streamedChars: number;
   declare lastError: ErrorInfo | undefined;
   declare end: NodeEndEvent | undefined;
+  declare agentSteps: number;
+  declare toolCalls: number;
+  declare toolFailures: number;
+  declare lastTool: string | undefined;
+  declare thinkingChars: number;
 
-  constructor(fields: object | undefined) {
+  constructor() {
     this.id = '';
     this.index = 0;
     this.deps = [];
@@ -190,7 +236,11 @@ class NodeTemplate implements TrackedNode {
     this.streamedChars = 0;
     this.lastError = undefined;
     this.end = undefined;
-    if (fields) Object.assign(this, fields);
+    this.agentSteps = 0;
+    this.toolCalls = 0;
+    this.toolFailures = 0;
+    this.lastTool = undefined;
+    this.thinkingChars = 0;
   }
 }
 
@@ -201,16 +251,18 @@ const agentOf = (info: NodeInfo): string => (typeof info.meta?.agent === 'string
 
 /**
  * A run's state folded from its events, in O(1) per event and in place: every node's lifecycle
- * state, attempts, times, tokens, cost, cache hits and streamed characters; counts by state;
+ * state, attempts, times, tokens, cost, cache hits and streamed characters, and, for agent nodes,
+ * steps, tool calls and failures, the last tool and thinking characters; counts by state;
  * totals; the run's times, concurrency, cost estimate, budget stop and summary; and, when asked,
- * per-agent and per-node call tallies, supervisor routing and the failures routed around. A
+ * per-agent, per-node and per-tool call tallies, supervisor routing and the failures routed around. A
  * `run.started` or `run.snapshot` starts it over (a snapshot is a late start: the state so far).
  * Memory is bounded by the graph's size (and the tallies' bounds).
  *
- * Every view of a run folds through it: {@link RunTracker} (whose `run.snapshot` is this state),
- * the CLI's live state, the dashboard page's model and `runMetrics`. A new event type is handled
- * here, once; a view adds its own fields to the node records (`extend`), hears of state changes
- * (`onMove`), and reads the node `apply` returns for its own extras.
+ * Every view of a run folds through it: `RunTracker` (whose `run.snapshot` is this state), the
+ * CLI's live state, the dashboard page's model and `runMetrics`. A new event type is handled here,
+ * once; a view adds its own fields to the node records (a {@link NodeTemplate} subclass as
+ * `template`, fresh values in `extend`), hears of state changes (`onMove`), and reads the node
+ * `apply` returns for its own extras (the page's Gantt bars and streamed text, the terminal's notes).
  *
  * ## Example
  * ```ts
@@ -243,7 +295,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   nodes = new Map<string, N>();
   /** Nodes in definition order, then those no `run.started` listed. */
   order: N[] = [];
-  /** Nodes that have ended, in the order they first ended. */
+  /** Nodes that have ended, in the order they first ended (with `keepEnds`). */
   ended: N[] = [];
   counts = emptyCounts();
   totals = emptyTotals();
@@ -255,6 +307,8 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   routing = { requests: 0, calls: 0 };
   /** Failures that did not fail the work (with `tallies`). */
   routedAround: RoutedAround[] = [];
+  /** Per-tool tallies, in the order the tools were first called (with `tallies.tools`). */
+  tools = new Map<string, ToolTally>();
   /** Events applied. */
   version = 0;
 
@@ -265,24 +319,28 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   readonly #onMove: ((node: N, from: NodeState) => void) | undefined;
   readonly #addUnknown: boolean;
   readonly #acrossRuns: boolean;
+  readonly #keepEnds: boolean;
   readonly #tallies: boolean;
   readonly #eagerAgents: boolean;
   readonly #byNode: boolean;
+  readonly #tools: boolean;
   readonly #maxDurations: number;
   readonly #maxRoutedAround: number;
   readonly #failedWorkers = new Map<string, { worker: string; error: string }>();
 
   constructor(options: RunStateOptions<N> = {}) {
-    this.#template = new NodeTemplate(options.fields) as unknown as N;
+    this.#template = options.template ?? (new NodeTemplate() as N);
     this.#extend = options.extend;
     this.#onReset = options.onReset;
     this.#onMove = options.onMove;
     this.#addUnknown = (options.unknownNodes ?? 'add') === 'add';
     this.#acrossRuns = options.acrossRuns ?? false;
+    this.#keepEnds = options.keepEnds ?? false;
     const tallies = options.tallies;
     this.#tallies = tallies !== undefined;
     this.#eagerAgents = tallies?.agentsFrom === 'anyEvent';
     this.#byNode = tallies?.byNode ?? false;
+    this.#tools = tallies?.tools ?? false;
     this.#maxDurations = tallies?.maxDurations ?? Infinity;
     this.#maxRoutedAround = tallies?.maxRoutedAround ?? Infinity;
   }
@@ -370,6 +428,40 @@ export class RunState<N extends TrackedNode = TrackedNode> {
         this.totals.savedUsd += event.savedUsd;
         return node;
       }
+      case 'node.thinking': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) node.thinkingChars += event.text.length;
+        return node;
+      }
+      case 'tool.called': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) {
+          node.toolCalls += 1;
+          node.lastTool = event.tool;
+        }
+        if (this.#tools) this.#tool(event.tool).calls += 1;
+        return node;
+      }
+      case 'tool.succeeded': {
+        const node = this.#nodeOf(event.nodeId);
+        if (this.#tools) this.#duration(this.#tool(event.tool), event.durationMs);
+        return node;
+      }
+      case 'tool.failed': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) node.toolFailures += 1;
+        if (this.#tools) {
+          const t = this.#tool(event.tool);
+          t.failures += 1;
+          this.#duration(t, event.durationMs);
+        }
+        return node;
+      }
+      case 'agent.step': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) node.agentSteps += 1;
+        return node;
+      }
       case 'concurrency.changed':
         this.concurrencyLimit = event.limit;
         return this.#nodeOf(event.nodeId);
@@ -429,8 +521,10 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     if (node) {
       if (live) this.#move(node, STATUS_OF_END[event.type]);
       node.endedAt = event.at;
-      if (node.end === undefined) this.ended.push(node);
-      node.end = event;
+      if (this.#keepEnds) {
+        if (node.end === undefined) this.ended.push(node);
+        node.end = event;
+      }
     }
     if (event.type === 'node.skipped') return;
     if (node) {
@@ -504,6 +598,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.byNode = new Map();
     this.routing = { requests: 0, calls: 0 };
     this.routedAround = [];
+    this.tools = new Map();
     this.#failedWorkers.clear();
     for (const info of graph) this.#add(info.id, info.deps, agentOf(info), true);
   }
@@ -593,6 +688,15 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     return tally;
   }
 
+  #tool(name: string): ToolTally {
+    let tally = this.tools.get(name);
+    if (!tally) {
+      tally = { tool: name, calls: 0, failures: 0, durations: [], durationCount: 0 };
+      this.tools.set(name, tally);
+    }
+    return tally;
+  }
+
   #nodeTally(key: string): CallTally | undefined {
     if (!this.#byNode) return undefined;
     let tally = this.byNode.get(key);
@@ -603,7 +707,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     return tally;
   }
 
-  #duration(tally: CallTally, ms: number): void {
+  #duration(tally: { durations: number[]; durationCount: number }, ms: number): void {
     const max = this.#maxDurations;
     if (tally.durations.length < max) tally.durations.push(ms);
     else tally.durations[tally.durationCount % max] = ms;

@@ -18,7 +18,7 @@ import { RunState, type NodeInfo, type TrackedNode } from './run-state.js';
  * ```
  */
 export class RunTracker {
-  readonly #state = new RunState();
+  readonly #state = new RunState({ keepEnds: true });
 
   /** Takes one event into account. */
   apply(event: RunEvent): void {

@@ -97,10 +97,11 @@ describe('agent({ tools }) with tool sources', () => {
     expect(source.log.taken).toEqual([0, 0]);
     expect(source.log.released).toEqual([25, 25]);
 
-    // A retried node: every attempt is a node run, with its own lease (the first model call fails).
+    // A retried node: every attempt is a node run, with its own lease (the first model call fails,
+    // and `callRetry: 0` leaves the retry to the node).
     const flaky = fakeSource('calc', [echoTool('add')]);
     const failingFirst = fakeModel((_, index) => (index === 0 ? (undefined as never) : { after: 10, text: 'ok' }));
-    const events = run(failingFirst, () => graph().node('a', { run: agent({ prompt: () => 'a', tools: [flaky], governed: false }), retry: { count: 1, initialDelay: 1, jitter: 0 } }).build());
+    const events = run(failingFirst, () => graph().node('a', { run: agent({ prompt: () => 'a', tools: [flaky], governed: false, callRetry: 0 }), retry: { count: 1, initialDelay: 1, jitter: 0 } }).build());
     const retriedAt = asAny(events).find((e) => e.type === 'node.started' && e.attempt === 2)!.at;
     expect(agentFrames(events, ['node.succeeded'])).toEqual([`t=${retriedAt + 10} node.succeeded a`]);
     expect(flaky.log.taken).toEqual([0, retriedAt]);

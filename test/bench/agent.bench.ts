@@ -79,9 +79,11 @@ async function orchestrated(): Promise<{ steps: number[]; events: number }> {
   return { steps: stamps.slice(1).map((t, i) => t - stamps[i]!), events };
 }
 
+type BareBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+
 /** The bare fake model: the same answers, as an SDK would give them (a Promise of the message). */
 const bareModel = {
-  create: async (params: { messages: { role: string; content: unknown }[] }) => {
+  create: async (params: { messages: { role: string; content: unknown }[] }): Promise<{ content: BareBlock[]; stop_reason: string; usage: { input_tokens: number; output_tokens: number } }> => {
     const step = 1 + params.messages.filter((m) => m.role === 'assistant').length;
     const { text, toolUse } = answerAt(step);
     return {
@@ -103,7 +105,7 @@ async function bare(): Promise<number[]> {
     if (reply.stop_reason !== 'tool_use') break;
     const results = await Promise.all(
       reply.content
-        .filter((block): block is Extract<typeof block, { type: 'tool_use' }> => block.type === 'tool_use')
+        .filter((block): block is Extract<BareBlock, { type: 'tool_use' }> => block.type === 'tool_use')
         .map(async (use) => {
           const parsed = LookupInput.safeParse(use.input);
           return parsed.success

@@ -7,6 +7,9 @@ import { dashboardThroughput } from './dashboard.bench.js';
 import { soak } from './soak.bench.js';
 import { coldOverheadPerNode, rootImport } from './cold.bench.js';
 import { installPackagesEngineOnly } from './install.bench.js';
+import { agentStepOverhead } from './agent.bench.js';
+import { streamCpuRatio } from './stream-cpu.bench.js';
+import { cacheSavings } from './cache.bench.js';
 
 /** Every bench, by the name that picks it: `npm run bench -- soak resilience` runs those two alone. */
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
@@ -21,6 +24,9 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   scaleout,
   dashboardThroughput,
   soak,
+  agentStepOverhead, // agent_step_overhead_us
+  streamCpuRatio, // stream_cpu_ratio_vs_bare_sdk
+  cacheSavings, // cache_savings_percent
   installPackagesEngineOnly, // npm pack + npm install from the registry: RXO_BENCH_SKIP_INSTALL=1 skips it
 };
 

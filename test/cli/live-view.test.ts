@@ -13,6 +13,7 @@ import { judgeRun } from '../../src/cli/verdict.js';
 import { Screen } from './helpers.js';
 import { completed, failed, queued, retrying, skipped, start, started, succeeded, summary, usage } from './events.js';
 import type { RunEvent } from 'rx-orchestra';
+import { agentRun } from '../observe/agent-run.js';
 
 const fold = (events: readonly RunEvent[]) => {
   const state = new LiveRunState();
@@ -214,6 +215,34 @@ describe('progressLine', () => {
       '   1.60s ✗ search_papers failed after 3 attempts: HTTP 529 OVERLOADED: overloaded_error',
       '   1.60s ⤼ write skipped (upstream search_papers)',
       '   2.00s ■ run partial in 2.50s: 3/3 nodes ok, 3 attempts, 0 retries, 1,200 tok, $0.0123',
+    ]);
+  });
+});
+
+describe('agent nodes in the terminal', () => {
+  const events = agentRun();
+
+  it("a running agent's line shows its steps, tool calls (and failures) and the last tool; an ended one keeps the counts", () => {
+    const at = (t: number) => fold(events.filter((e) => e.at <= t));
+    const line = (state: LiveRunState, now: number) => renderLiveView(state, { now, columns: 200, rows: 10 }).find((l) => l.includes('scout'))!;
+    expect(line(at(5), 5)).not.toContain('step');
+    expect(line(at(10), 10)).toMatch(/▶ scout .*step 1 · 2 tools · grep$/);
+    expect(line(at(13), 13)).toMatch(/step 1 · 2 tools \(1 failed\) · grep$/);
+    expect(line(at(25), 25)).toMatch(/step 2 · 3 tools \(1 failed\) · lookup$/);
+    expect(line(at(42), 42)).toMatch(/✓ scout .*done .*step 3 · 3 tools \(1 failed\)$/);
+  });
+
+  it('progress lines tell failed tool calls and the end of the loop, not every step or tool call', () => {
+    const state = new LiveRunState();
+    const lines = events.flatMap((event) => {
+      state.apply(event);
+      return progressLine(event, state) ?? [];
+    });
+    expect(lines.filter((l) => l.includes('scout'))).toEqual([
+      '   0.00s ▶ scout started',
+      '   0.01s ⚠ scout tool grep failed at step 1 (Error: grep: no such file): reported to the model',
+      '   0.04s ◆ scout agent finished (end_turn): 3 steps, 3 tool calls',
+      '   0.04s ✓ scout 0.04s  490 tok $0.0020',
     ]);
   });
 });

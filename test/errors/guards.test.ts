@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp] =
+  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
@@ -35,6 +35,7 @@ async function load() {
       import('../../operators/attempt.js'),
       import('../../src/peer/errors.js'),
       import('../../src/mcp/errors.js'),
+      import('../../src/agents/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -73,6 +74,9 @@ async function load() {
     AttemptResultError: new attempt.AttemptResultError('EMPTY_RESULT', 'x'),
     MissingPeerError: new peer.MissingPeerError('bullmq', 'rx-orchestra/distributed'),
     McpError: new mcp.McpError('SERVER_CLOSED', 'fs', 'x'),
+    AgentNodeError: new agentNodes.AgentNodeError('MAX_STEPS', 'a', 'x'),
+    ToolCallError: new agentNodes.ToolCallError('UNKNOWN_TOOL', 'read', 'x'),
+    BudgetStopError: new budget.BudgetStopError({ spentUsd: 1, maxUsd: 0.5 }),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -91,6 +95,9 @@ async function load() {
     ['isAttemptResultError', attempt.isAttemptResultError, attempt.AttemptResultError],
     ['isMissingPeerError', peer.isMissingPeerError, peer.MissingPeerError],
     ['isMcpError', mcp.isMcpError, mcp.McpError],
+    ['isAgentNodeError', agentNodes.isAgentNodeError, agentNodes.AgentNodeError],
+    ['isToolCallError', agentNodes.isToolCallError, agentNodes.ToolCallError],
+    ['isBudgetStopError', budget.isBudgetStopError, budget.BudgetStopError],
     ['isGraphError', graph.isGraphError, graph.GraphError],
     ['isLlmNodeError', nodes.isLlmNodeError, nodes.LlmNodeError],
     ['isNodeRunError', run.isNodeRunError, run.NodeRunError],

@@ -13,7 +13,7 @@ const of = <T extends RunEvent['type']>(events: readonly RunEvent[], type: T, no
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type && (nodeId === undefined || ('nodeId' in e && e.nodeId === nodeId)));
 
 /** Runs a repo tool as an agent does: input checked, then run; the text the model reads, or the error. */
-async function call(tool: Tool, input: unknown): Promise<string> {
+async function call<I>(tool: Tool<I, string>, input: unknown): Promise<string> {
   const checked = tool.check(input);
   if (!checked.ok) throw new Error(`invalid input: ${checked.issues.join('; ')}`);
   const ctx = { signal: new AbortController().signal, scheduler: asyncScheduler, context: undefined, runId: 'r', nodeId: 'n', toolUseId: 't', step: 1 };
@@ -114,7 +114,7 @@ describe('repoTools: read-only and confined to the root', () => {
   symlinkSync(outside, join(root, 'dir-out'));
   symlinkSync(join(root, 'src', 'a.ts'), join(root, 'link-in.ts'));
   const repo = repoTools({ root, maxReadBytes: 4_096 });
-  const refusal = (tool: Tool, input: unknown) => call(tool, input).then(() => undefined, (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+  const refusal = <I>(tool: Tool<I, string>, input: unknown) => call(tool, input).then(() => undefined, (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
 
   it('reads, lists and greps inside the root (absolute paths inside it too)', async () => {
     expect(await call(repo.read_file, { path: 'src/a.ts' })).toBe('export const a = 1;\n// needle here\n');

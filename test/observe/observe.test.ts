@@ -7,6 +7,8 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { createRunLogger, logRunEvents, readRunLog, runMetrics, RunLogError, traceRunEvents, writeRunLog } from 'rx-orchestra/observe';
 import { execute, graph, type RunEvent } from 'rx-orchestra';
 import { failAfter, record, testScheduler, work } from '../run/virtual-run.js';
+import { RunState } from '../../src/run/run-state.js';
+import { agentRun } from './agent-run.js';
 
 /** A small run with an agent label, a retry, a failure, a skip and a fallback. */
 function sampleRun(): RunEvent[] {
@@ -93,6 +95,25 @@ describe('metrics', () => {
   });
 });
 
+describe('agent nodes: steps, tool calls and thinking', () => {
+  it('the reducer counts per node agent steps, tool calls, tool failures, the last tool and thinking characters', () => {
+    const run = new RunState();
+    for (const event of agentRun()) run.apply(event);
+    expect(run.nodes.get('scout')).toMatchObject({ agentSteps: 3, toolCalls: 3, toolFailures: 1, lastTool: 'lookup', thinkingChars: 'Let me look.'.length });
+    expect(run.nodes.get('plain')).toMatchObject({ agentSteps: 0, toolCalls: 0, toolFailures: 0, lastTool: undefined, thinkingChars: 0 });
+    expect(run.tools.size).toBe(0); // per-tool tallies only when asked
+  });
+
+  it('runMetrics reports per tool: calls, failures, p50/p95/max durations', () => {
+    const metrics = runMetrics(agentRun());
+    expect(metrics.tools).toEqual({
+      lookup: { calls: 2, failures: 0, p50Ms: 5, p95Ms: 7, maxMs: 7 },
+      grep: { calls: 1, failures: 1, p50Ms: 3, p95Ms: 3, maxMs: 3 },
+    });
+    expect(runMetrics(sampleRun()).tools).toEqual({});
+  });
+});
+
 describe('OpenTelemetry traces', () => {
   it('makes a span per run, node and attempt, with retry and error events, in the in-memory exporter', () => {
     const exporter = new InMemorySpanExporter();
@@ -110,6 +131,43 @@ describe('OpenTelemetry traces', () => {
     expect(attempts.map((s) => s.name)).toEqual(['rx.attempt flaky #1', 'rx.attempt flaky #2']);
     expect(attempts.every((s) => s.parentSpanContext?.spanId === flaky.spanContext().spanId)).toBe(true);
     expect(byName('rx.node saved')[0]!.events.map((e) => e.name)).toEqual(['fallback']);
+  });
+
+  it('agent nodes: a chat span per step under the attempt, an execute_tool span per tool call under its step, GenAI attributes, failed tools in error', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    agentRun().forEach(traceRunEvents(provider.getTracer('test')));
+    const spans = exporter.getFinishedSpans();
+    const idOf = (span: (typeof spans)[number]) => span.spanContext().spanId;
+    const attempt = spans.find((s) => s.name === 'rx.attempt scout #1')!;
+    expect(attempt.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 450, 'gen_ai.usage.output_tokens': 40 }); // summed over the steps
+    const chats = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'chat');
+    // Durations in run ms (a span's own; its start and end are placed against the wall clock, and a start time of 0 means "now" to the SDK).
+    const ms = (t: [number, number]) => Math.round(t[0] * 1e3 + t[1] / 1e6);
+    expect(chats.map((s) => [s.name, s.attributes['rx.agent.step']])).toEqual([
+      ['chat claude-sonnet-4-5', 1],
+      ['chat claude-sonnet-4-5', 2],
+      ['chat claude-sonnet-4-5', 3],
+    ]);
+    expect(chats.slice(1).map((s) => ms(s.duration))).toEqual([10, 10]); // from the step's call to its answer
+    expect(chats.every((s) => s.parentSpanContext?.spanId === idOf(attempt))).toBe(true);
+    expect(chats[0]!.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4-5',
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 20,
+      'gen_ai.response.finish_reasons': ['tool_use'],
+    });
+    const calls = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'execute_tool');
+    expect(calls.map((s) => [s.name, s.attributes['gen_ai.tool.name'], s.attributes['gen_ai.tool.call.id'], s.status.code, s.parentSpanContext?.spanId])).toEqual([
+      ['execute_tool grep', 'grep', 'toolu_2', 2, idOf(chats[0]!)],
+      ['execute_tool lookup', 'lookup', 'toolu_1', 0, idOf(chats[0]!)],
+      ['execute_tool lookup', 'lookup', 'toolu_3', 0, idOf(chats[1]!)],
+    ]);
+    expect(calls.map((s) => ms(s.duration))).toEqual([3, 5, 7]);
+    expect(calls[0]!.status.message).toBe('grep: no such file');
+    expect(calls[0]!.attributes['error.type']).toBe('Error');
   });
 
   it('costs nothing without an SDK: the API is a no-op', () => {

@@ -1,3 +1,4 @@
+/* global process, URL, console */
 // The published package, checked as a user gets it (`npm run check:package`, run by .ci/run after the build):
 // publint, Are The Types Wrong (ESM-only profile), then a scratch consumer project that installs the packed
 // tarball with only the root's peers and proves what the README promises: no native code and no Redis,

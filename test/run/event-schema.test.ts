@@ -54,6 +54,7 @@ const EXAMPLES: { [K in RunEventType]: Example<K> } = {
   'tool.succeeded': { type: 'tool.succeeded', ...report, step: 1, tool: 'read_file', toolUseId: 'toolu_1', durationMs: 2, resultChars: 120 },
   'tool.failed': { type: 'tool.failed', ...report, step: 1, tool: 'read_file', toolUseId: 'toolu_2', durationMs: 2, error, handling: 'reported' },
   'node.thinking': { type: 'node.thinking', ...report, text: 'Let me look' },
+  'agent.retrying': { type: 'agent.retrying', ...report, step: 2, callAttempt: 1, delayMs: 1000, error },
   'agent.finished': { type: 'agent.finished', ...report, steps: 2, reason: 'end_turn', toolCalls: 2, transcript: [{ role: 'user', content: 'q' }] },
   'node.usage': { type: 'node.usage', ...report, model: 'm', usage: { inputTokens: 1, outputTokens: 2 }, costUsd: 0.001, rateLimit: { requests: { limit: 50, remaining: 49, resetAt: 60_000 } } },
   'node.succeeded': { type: 'node.succeeded', ...node, ...ended, value: { any: 'thing' }, restored: true },

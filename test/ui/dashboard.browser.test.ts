@@ -14,6 +14,7 @@ import { startDashboard } from 'rx-orchestra/ui';
 import { writeRunLog } from 'rx-orchestra/observe';
 import { launchBrowser, openDashboard } from './browser.js';
 import { CROWDED_NODES, PIPELINE_NODES, crowdedPipeline, researchPipeline } from './pipeline.js';
+import { agentRun } from '../observe/agent-run.js';
 
 const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/dashboard.png', import.meta.url));
 const GREEN = 'rgb(34, 197, 94)';
@@ -208,6 +209,37 @@ describe('replaying a run log', () => {
       await page.waitForFunction((n) => document.querySelectorAll('#dag .node').length === n, CROWDED_NODES.length);
       expect(await page.$$eval('#dag .node[data-state="succeeded"]', (g) => g.length)).toBe(CROWDED_NODES.length - 1);
       await expect.poll(() => page.$eval('#events-applied', (el) => el.textContent)).toBe(String(events.length));
+      expect(errors).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  }, 60_000);
+});
+
+describe('an agent node on the dashboard', () => {
+  it("draws its tool calls as sub-bars inside its attempt bar and lists its steps and tool calls in its detail panel", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rxo-ui-')), 'agent.jsonl');
+    const log = writeRunLog(path, { append: false });
+    agentRun().forEach(log);
+    await log.close();
+    const dashboard = await startDashboard({ replay: { path, speed: Infinity } });
+    try {
+      const { page, errors } = await openDashboard(browser, dashboard.url);
+      await page.waitForSelector('body[data-status="completed"]', { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#gantt .tool-call').length === 3);
+      const calls = await page.$$eval('#gantt .tool-call', (rects) => rects.map((r) => [r.getAttribute('data-node'), r.getAttribute('data-tool'), r.getAttribute('data-outcome'), Number(r.getAttribute('x')), Number(r.getAttribute('width'))]));
+      expect(calls.map((c) => c.slice(0, 3))).toEqual([['scout', 'lookup', 'succeeded'], ['scout', 'grep', 'failed'], ['scout', 'lookup', 'succeeded']]);
+      const bar = await page.$eval('#gantt .bar[data-node="scout"]', (r) => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))]);
+      for (const [, , , x, w] of calls) {
+        expect(x as number).toBeGreaterThanOrEqual(bar[0]!);
+        expect((x as number) + (w as number)).toBeLessThanOrEqual(bar[0]! + bar[1]! + 0.5);
+      }
+      await page.click('#gantt .row[data-node="scout"] .bar');
+      await page.waitForSelector('#detail-node[data-node="scout"]');
+      expect(await page.$$eval('#agent-steps tr', (rows) => rows.map((r) => r.getAttribute('data-step') ?? `${r.getAttribute('data-tool')} ${r.getAttribute('data-outcome')}`))).toEqual([
+        '1', 'lookup succeeded', 'grep failed', '2', 'lookup succeeded', '3',
+      ]);
+      expect(await page.textContent('#agent-steps tr[data-tool="grep"]')).toContain('grep: no such file');
       expect(errors).toEqual([]);
     } finally {
       await dashboard.close();

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { RunTracker, execute, type RunEvent } from 'rx-orchestra';
 import { runMetrics } from 'rx-orchestra/observe';
 import { DashboardModel } from '../../src/ui/page/model.js';
+import { agentStepsHtml } from '../../src/ui/page/detail-view.js';
 import { CROWDED_NODES, crowdedPipeline } from './pipeline.js';
+import { agentRun } from '../observe/agent-run.js';
 
 function crowdedRun(): RunEvent[] {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
@@ -120,5 +122,57 @@ describe('the dashboard model', () => {
     expect(model.totals.tokens).toBe(0);
     expect(model.drainDirty().map((n) => n.id)).toEqual(['only']);
     expect(model.drainDirty()).toEqual([]);
+  });
+});
+
+describe('the dashboard model of an agent node', () => {
+  const events = agentRun();
+
+  it("keeps the node's steps and tool calls: tool, times, ok or failed with the error", () => {
+    const model = new DashboardModel();
+    for (const event of events) model.apply(event);
+    const scout = model.nodes.get('scout')!;
+    expect(scout).toMatchObject({ agentSteps: 3, toolCalls: 3, toolFailures: 1 });
+    expect(scout.steps.map((s) => [s.step, s.start, s.end, s.stopReason, s.toolCalls, s.inputTokens, s.outputTokens])).toEqual([
+      [1, 0, 10, 'tool_use', 2, 100, 20],
+      [2, 15, 25, 'tool_use', 1, 150, 15],
+      [3, 32, 42, 'end_turn', 0, 200, 5],
+    ]);
+    expect(scout.tools.map((t) => [t.step, t.tool, t.toolUseId, t.start, t.end, t.outcome, t.error, t.handling])).toEqual([
+      [1, 'lookup', 'toolu_1', 10, 15, 'succeeded', undefined, undefined],
+      [1, 'grep', 'toolu_2', 10, 13, 'failed', 'Error: grep: no such file', 'reported'],
+      [2, 'lookup', 'toolu_3', 25, 32, 'succeeded', undefined, undefined],
+    ]);
+    expect(model.incidents.filter((i) => i.kind === 'tool').map((i) => i.text)).toEqual(['tool grep failed at step 1 (Error: grep: no such file)']);
+    expect(model.nodes.get('plain')!.tools).toEqual([]);
+  });
+
+  it('a tool call its attempt outlived is cancelled at the attempt end; steps and tool calls are bounded per node', () => {
+    const model = new DashboardModel({ maxMarksPerNode: 2 });
+    const upTo = events.findIndex((e) => e.type === 'tool.succeeded'); // lookup toolu_1 still runs
+    for (const event of events.slice(0, upTo)) model.apply(event);
+    model.apply({ type: 'node.failed', runId: 'agent-7', nodeId: 'scout', at: 14, error: { name: 'Error', message: 'stop' }, attempts: 1, startedAt: 0, durationMs: 14 });
+    const scout = model.nodes.get('scout')!;
+    expect(scout.tools.map((t) => [t.toolUseId, t.outcome, t.end])).toEqual([['toolu_1', 'cancelled', 14], ['toolu_2', 'failed', 13]]);
+    const bounded = new DashboardModel({ maxMarksPerNode: 2 });
+    for (const event of events) bounded.apply(event);
+    expect(bounded.nodes.get('scout')!.steps.map((s) => s.step)).toEqual([2, 3]);
+    expect(bounded.nodes.get('scout')!.tools.map((t) => t.toolUseId)).toEqual(['toolu_2', 'toolu_3']);
+  });
+
+  it("the detail panel lists each step, then the tool calls it asked for: tool, duration, ok or failed with the error", () => {
+    const model = new DashboardModel();
+    for (const event of events) model.apply(event);
+    const html = agentStepsHtml(model.nodes.get('scout')!);
+    const rows = [...html.matchAll(/<tr class="([a-z-]+)"[^>]*>(.*?)<\/tr>/g)].map(([, kind, cells]) => `${kind}: ${cells!.replace(/<[^>]+>/g, '|').replace(/\|+/g, '|')}`);
+    expect(rows).toEqual([
+      'agent-step: |step 1|tool_use|10 ms|100 in · 20 out|',
+      'tool-call: |↳ lookup|5 ms|ok|',
+      'tool-call: |↳ grep|3 ms|failed |Error: grep: no such file|',
+      'agent-step: |step 2|tool_use|10 ms|150 in · 15 out|',
+      'tool-call: |↳ lookup|7 ms|ok|',
+      'agent-step: |step 3|end_turn|10 ms|200 in · 5 out|',
+    ]);
+    expect(agentStepsHtml(model.nodes.get('plain')!)).toBe('');
   });
 });

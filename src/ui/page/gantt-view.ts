@@ -1,6 +1,7 @@
 /**
  * The Gantt timeline: a row per node that has started (by first start), a bar per attempt
- * coloured by how it ended, hatched marks for retry backoffs and rate-limiter waits, and a diamond
+ * coloured by how it ended, an agent's tool calls as thin sub-bars inside it (dark when ok, red when
+ * failed), hatched marks for retry backoffs and rate-limiter waits, and a diamond
  * where a fallback answered. Only the rows in view are drawn (a 10,000-node run scrolls), at most
  * every 50 ms.
  */
@@ -111,6 +112,15 @@ function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number
       `<rect class="bar${bar.approx ? ' approx' : ''}" data-node="${id}" data-attempt="${bar.attempt}" data-outcome="${bar.outcome}" x="${r(x)}" y="4" width="${r(w)}" height="14" rx="3" fill="${OUTCOME_COLORS[bar.outcome]}"><title>${esc(title)}</title></rect>`,
     );
   }
+  for (const call of node.tools) {
+    const x = xOf(call.start);
+    const w = Math.max(2, xOf(call.end ?? now) - x);
+    const took = formatMs((call.end ?? now) - call.start);
+    const title = `${node.id} step ${call.step}: ${call.tool} ${call.outcome === 'succeeded' ? 'ok' : call.outcome}, ${took}${call.error === undefined ? '' : ` — ${call.error}`}`;
+    parts.push(
+      `<rect class="tool-call" data-node="${id}" data-tool="${esc(call.tool)}" data-outcome="${call.outcome}" x="${r(x)}" y="8" width="${r(w)}" height="6" fill="${TOOL_COLORS[call.outcome]}"><title>${esc(title)}</title></rect>`,
+    );
+  }
   if (node.fallback && node.endedAt !== undefined) {
     const x = xOf(node.endedAt);
     parts.push(`<path class="mark mark-fallback" data-node="${id}" d="M${r(x)},4 l7,7 l-7,7 l-7,-7 z"><title>${esc(`${node.id} fell back (step ${node.fallback.via}) after it ${node.fallback.reason}`)}</title></path>`);
@@ -137,5 +147,8 @@ function niceStep(raw: number): number {
   for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
   return 10 * power;
 }
+
+/** Fill of a tool call's sub-bar, on top of its attempt's bar. */
+const TOOL_COLORS = { running: '#1e3a8a', succeeded: '#14532d', failed: '#b91c1c', cancelled: '#57534e' } as const;
 
 const r = (n: number) => Math.round(n * 10) / 10;

@@ -6,7 +6,7 @@
  * Node (for unit tests).
  */
 import type { EventOf, NodeEndEvent, RunEvent, RunSummary } from '../../run/events.js';
-import { RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type TrackedNode } from '../../run/run-state.js';
+import { NodeTemplate, RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type TrackedNode } from '../../run/run-state.js';
 
 /** A node's lifecycle state, as in `run.snapshot`. */
 export type { NodeState } from '../../run/run-state.js';
@@ -37,6 +37,37 @@ export interface Wait {
   detail: string;
 }
 
+/** One model call of an agent loop (`agent.step`), from its first call attempt to its answer. */
+export interface StepMark {
+  step: number;
+  /** The node attempt it belongs to. */
+  attempt: number;
+  start: number;
+  end: number;
+  stopReason: string;
+  /** Tool calls the model asked for. */
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One tool call of an agent node (`tool.called`, then `tool.succeeded` / `tool.failed`). */
+export interface ToolMark {
+  step: number;
+  attempt: number;
+  tool: string;
+  toolUseId: string;
+  start: number;
+  /** Undefined while it runs. */
+  end: number | undefined;
+  /** `cancelled`: its attempt ended first. */
+  outcome: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** The failure's message (with its code, when it has one). */
+  error: string | undefined;
+  /** `fatal` when the failure failed the node, `reported` when the model read it. */
+  handling: 'reported' | 'fatal' | undefined;
+}
+
 /**
  * What the page knows about one node: the run's node record ({@link TrackedNode}: state, attempts,
  * times, tokens, cost, cache hits, streamed characters), plus what the page draws from it.
@@ -48,7 +79,10 @@ export interface NodeModel extends TrackedNode {
   firstStart: number | undefined;
   bars: Bar[];
   waits: Wait[];
-  /** Bars and waits dropped by the per-node cap (oldest first). */
+  /** An agent node's steps and tool calls (the detail panel's list, the timeline's sub-bars). */
+  steps: StepMark[];
+  tools: ToolMark[];
+  /** Bars, waits, steps and tool calls dropped by the per-node cap (oldest first). */
   dropped: number;
   /** The tail of the streamed text (`node.token`), at most `maxTextPerNode` characters. */
   text: string;
@@ -62,6 +96,40 @@ export interface NodeModel extends TrackedNode {
   skipped: string | undefined;
   /** Bumped on every change, so a view can tell whether to redraw. */
   version: number;
+}
+
+/** A {@link NodeModel} before its first event (the run's reducer copies it for each node; `bars` and `waits` are given fresh arrays). */
+class NodeModelTemplate extends NodeTemplate implements NodeModel {
+  declare version: number;
+  declare text: string;
+  declare textCut: NodeModel['textCut'];
+  declare bars: Bar[];
+  declare waits: Wait[];
+  declare steps: StepMark[];
+  declare tools: ToolMark[];
+  declare dropped: number;
+  declare firstStart: number | undefined;
+  declare error: string | undefined;
+  declare value: string | undefined;
+  declare fallback: NodeModel['fallback'];
+  declare skipped: string | undefined;
+
+  constructor() {
+    super();
+    this.version = 0;
+    this.text = '';
+    this.textCut = 'no';
+    this.bars = [];
+    this.waits = [];
+    this.steps = [];
+    this.tools = [];
+    this.dropped = 0;
+    this.firstStart = undefined;
+    this.error = undefined;
+    this.value = undefined;
+    this.fallback = undefined;
+    this.skipped = undefined;
+  }
 }
 
 /** Per-agent figures, with the same meaning as `runMetrics`'s (the same reducer folds both). */
@@ -129,10 +197,12 @@ export class DashboardModel {
   constructor(limits: Partial<ModelLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.#run = new RunState<NodeModel>({
-      fields: { version: 0, text: '', textCut: 'no', bars: [], waits: [], dropped: 0, firstStart: undefined, error: undefined, value: undefined, fallback: undefined, skipped: undefined }, // the busiest first
+      template: new NodeModelTemplate(),
       extend: (node, listed) => {
         node.bars = []; // not the template's
         node.waits = [];
+        node.steps = [];
+        node.tools = [];
         this.#dirty.add(node);
         if (!listed) this.structure += 1; // an event about a node the graph did not list (a page that joined mid-run without a snapshot)
       },
@@ -255,6 +325,26 @@ export class DashboardModel {
       case 'ratelimit.waiting':
         this.#mark(node, node.waits, { kind: 'ratelimit', attempt: event.attempt, start: event.at, ms: event.waitMs, detail: `${event.limitedBy}, ${event.queued} queued` });
         break;
+      case 'agent.step':
+        this.#mark(node, node.steps, { step: event.step, attempt: event.attempt, start: event.at - event.durationMs, end: event.at, stopReason: event.stopReason, toolCalls: event.toolCalls, inputTokens: event.tokens.inputTokens, outputTokens: event.tokens.outputTokens });
+        break;
+      case 'tool.called':
+        this.#mark(node, node.tools, { step: event.step, attempt: event.attempt, tool: event.tool, toolUseId: event.toolUseId, start: event.at, end: undefined, outcome: 'running', error: undefined, handling: undefined });
+        break;
+      case 'tool.succeeded':
+      case 'tool.failed': {
+        const mark = findTool(node.tools, event.toolUseId);
+        if (!mark) break; // dropped by the cap
+        mark.end = event.at;
+        if (event.type === 'tool.succeeded') mark.outcome = 'succeeded';
+        else {
+          mark.outcome = 'failed';
+          mark.error = `${event.error.code ?? event.error.name}: ${event.error.message}`;
+          mark.handling = event.handling;
+          this.#incident(event.at, node.id, 'tool', `tool ${event.tool} failed at step ${event.step} (${mark.error})${event.handling === 'fatal' ? ', failing the node' : ''}`);
+        }
+        break;
+      }
       case 'circuit.opened':
       case 'circuit.halfOpened':
       case 'circuit.closed':
@@ -316,6 +406,11 @@ export class DashboardModel {
   }
 
   #closeBar(node: NodeModel, outcome: BarOutcome, at: number): void {
+    for (const call of node.tools) {
+      if (call.end !== undefined) continue;
+      call.end = at; // its attempt ended before it answered (at most maxMarksPerNode to look through)
+      call.outcome = 'cancelled';
+    }
     const bar = node.bars[node.bars.length - 1];
     if (bar && bar.end === undefined) {
       bar.end = at;
@@ -357,6 +452,12 @@ export class DashboardModel {
     this.incidents.push({ at, nodeId, kind, text });
     if (this.incidents.length > this.limits.maxIncidents) this.incidents.shift();
   }
+}
+
+/** A tool call by its tool_use id, the latest first (ids are unique within a loop; a retried attempt reuses none). */
+function findTool(tools: readonly ToolMark[], toolUseId: string): ToolMark | undefined {
+  for (let i = tools.length - 1; i >= 0; i--) if (tools[i]!.toolUseId === toolUseId) return tools[i];
+  return undefined;
 }
 
 function barOutcomeOf(state: NodeState): BarOutcome {
