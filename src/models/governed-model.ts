@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler, defer, filter, map, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { estimateTokens } from '../budget/token-cap.js';
+import { inputTokensOf } from './request-tokens.js';
 import { CallDeadlineError } from './model-error.js';
 import { ModelAbortError } from './errors.js';
 import { ConcurrencyLimiter, type AdaptiveLimitConfig, type CallFeedback, type Slot } from '../../operators/concurrency-limiter.js';
@@ -10,7 +10,7 @@ import { DEFAULT_MAX_RETRY_AFTER_MS, RetryAfterTooLongError, isRetryable } from 
 import { timeout } from '../../operators/timeout.js';
 import { failureRate } from '../../operators/breaker-policy.js';
 import { OptionsError } from '../errors/options-error.js';
-import { isAnswer, type Completion, type CompletionRequest, type ContentBlock, type GovernanceEvent, type MessageContent, type Model, type ModelEvent, type RateLimitSnapshot } from './model.js';
+import { isAnswer, type Completion, type CompletionRequest, type GovernanceEvent, type Model, type ModelEvent, type RateLimitSnapshot } from './model.js';
 
 /** Settings of {@link governedModel}. */
 export interface GovernedModelOptions {
@@ -57,37 +57,6 @@ export interface GovernedModel extends Model {
   breakerFor(modelId: string): CircuitBreaker | undefined;
 }
 
-/** Tokens an image or a PDF page is reserved at before the provider counts it (about a 1,000 x 1,000 image). */
-const MEDIA_TOKENS = 1600;
-
-/** Estimated tokens of one block: its text, a tool call's input JSON, a thinking's text; media at a flat rate. */
-const blockTokens = (block: ContentBlock): number => {
-  switch (block.type) {
-    case 'text':
-      return estimateTokens(block.text);
-    case 'tool_use':
-      return estimateTokens(block.name + JSON.stringify(block.input ?? null));
-    case 'tool_result':
-      return typeof block.content === 'string' ? estimateTokens(block.content) : block.content.reduce((sum, part) => sum + (part.type === 'text' ? estimateTokens(part.text) : MEDIA_TOKENS), 0);
-    case 'thinking':
-      return estimateTokens(block.thinking);
-    case 'redacted_thinking':
-      return estimateTokens(block.data);
-    case 'document':
-      return block.source.type === 'text' ? estimateTokens(block.source.data) : MEDIA_TOKENS;
-    case 'image':
-      return MEDIA_TOKENS;
-  }
-};
-
-const contentTokens = (content: MessageContent): number => (typeof content === 'string' ? estimateTokens(content) : content.reduce((sum, block) => sum + blockTokens(block), 0));
-
-/** Input tokens a request is reserved at in the quota: system, tool definitions, history and prompt. */
-const estimateRequestTokens = (request: CompletionRequest): number =>
-  estimateTokens(request.system ?? '') +
-  (request.tools ?? []).reduce((sum, tool) => sum + estimateTokens(tool.name + tool.description + JSON.stringify(tool.inputSchema)), 0) +
-  (request.history ?? []).reduce((sum, turn) => sum + contentTokens(turn.content), 0) +
-  contentTokens(request.prompt);
 
 /** Provider trouble that should trip a breaker: transient failures, but not rate limiting. */
 const isProviderFailure = (error: unknown) => isRetryable(error) && !((error as { code?: unknown; status?: unknown })?.code === 'RATE_LIMITED' || (error as { status?: unknown })?.status === 429);
@@ -236,7 +205,7 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
             return;
           }
           guard = verdict;
-          const inputTokens = estimateRequestTokens(request);
+          const inputTokens = inputTokensOf(request);
           const onWait = ({ waitMs, limitedBy, queued }: RateLimitWait) => report({ type: 'ratelimit.waiting', waitMs, limitedBy, queued });
           subscriber.add(
             rateLimiter.acquire({ inputTokens, outputTokens: expectedOutput(request) }, onWait, signal).subscribe({
