@@ -106,6 +106,7 @@ ${stateRules}
 .detail-panel { grid-area: detail; }
 .gantt-panel { grid-area: gantt; }
 .metrics-panel { grid-area: metrics; overflow: auto; }
+.agent-steps { font-size: 12px; border-spacing: 8px 1px; } .agent-steps .tool-call td { color: var(--muted); }
 .side-panel { grid-area: side; overflow: auto; }
 .side-panel > *, .metrics-panel > * { flex-shrink: 0; }
 .dag { position: relative; flex: 1; min-height: 0; overflow: hidden; cursor: grab; background: #f8fafc; border-radius: 6px; }

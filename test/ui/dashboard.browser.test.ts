@@ -240,6 +240,13 @@ describe('an agent node on the dashboard', () => {
         '1', 'lookup succeeded', 'grep failed', '2', 'lookup succeeded', '3',
       ]);
       expect(await page.textContent('#agent-steps tr[data-tool="grep"]')).toContain('grep: no such file');
+      const lanes = await page.$$eval('#gantt .tool-call', (rects) => rects.map((r) => Number(r.getAttribute('y'))));
+      expect(lanes[0]).not.toBe(lanes[1]); // the parallel calls of step 1 sit one above the other
+      await page.waitForSelector('#tool-metrics tr[data-tool="grep"]');
+      expect(await page.$$eval('#tool-metrics tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)))).toEqual([
+        ['lookup', '2', '0', '5 ms', '7 ms'],
+        ['grep', '1', '1', '3 ms', '3 ms'],
+      ]);
       expect(errors).toEqual([]);
     } finally {
       await dashboard.close();

@@ -145,6 +145,10 @@ describe('the dashboard model of an agent node', () => {
     ]);
     expect(model.incidents.filter((i) => i.kind === 'tool').map((i) => i.text)).toEqual(['tool grep failed at step 1 (Error: grep: no such file)']);
     expect(model.nodes.get('plain')!.tools).toEqual([]);
+    expect([...model.tools.values()].map((t) => [t.tool, t.calls, t.failures, t.durations])).toEqual([
+      ['lookup', 2, 0, [5, 7]],
+      ['grep', 1, 1, [3]],
+    ]);
   });
 
   it('a tool call its attempt outlived is cancelled at the attempt end; steps and tool calls are bounded per node', () => {

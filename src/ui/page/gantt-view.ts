@@ -112,15 +112,18 @@ function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number
       `<rect class="bar${bar.approx ? ' approx' : ''}" data-node="${id}" data-attempt="${bar.attempt}" data-outcome="${bar.outcome}" x="${r(x)}" y="4" width="${r(w)}" height="14" rx="3" fill="${OUTCOME_COLORS[bar.outcome]}"><title>${esc(title)}</title></rect>`,
     );
   }
-  for (const call of node.tools) {
+  const lanes = toolLanes(node.tools, now);
+  const laneHeight = Math.max(2, Math.floor(10 / lanes.count));
+  node.tools.forEach((call, i) => {
     const x = xOf(call.start);
     const w = Math.max(2, xOf(call.end ?? now) - x);
+    const y = 6 + lanes.of[i]! * laneHeight;
     const took = formatMs((call.end ?? now) - call.start);
     const title = `${node.id} step ${call.step}: ${call.tool} ${call.outcome === 'succeeded' ? 'ok' : call.outcome}, ${took}${call.error === undefined ? '' : ` — ${call.error}`}`;
     parts.push(
-      `<rect class="tool-call" data-node="${id}" data-tool="${esc(call.tool)}" data-outcome="${call.outcome}" x="${r(x)}" y="8" width="${r(w)}" height="6" fill="${TOOL_COLORS[call.outcome]}"><title>${esc(title)}</title></rect>`,
+      `<rect class="tool-call" data-node="${id}" data-tool="${esc(call.tool)}" data-outcome="${call.outcome}" x="${r(x)}" y="${y}" width="${r(w)}" height="${laneHeight - 1}" fill="${TOOL_COLORS[call.outcome]}"><title>${esc(title)}</title></rect>`,
     );
-  }
+  });
   if (node.fallback && node.endedAt !== undefined) {
     const x = xOf(node.endedAt);
     parts.push(`<path class="mark mark-fallback" data-node="${id}" d="M${r(x)},4 l7,7 l-7,7 l-7,-7 z"><title>${esc(`${node.id} fell back (step ${node.fallback.via}) after it ${node.fallback.reason}`)}</title></path>`);
@@ -146,6 +149,21 @@ function niceStep(raw: number): number {
   const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
   for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
   return 10 * power;
+}
+
+/**
+ * Lanes for tool calls that overlap (parallel calls of one step): each call takes the first lane
+ * free at its start, so parallel calls sit one above the other inside the attempt's bar (at most 5 lanes).
+ */
+function toolLanes(calls: readonly { start: number; end: number | undefined }[], now: number): { of: number[]; count: number } {
+  const freeAt: number[] = [];
+  const of = calls.map((call) => {
+    let lane = freeAt.findIndex((t) => t <= call.start);
+    if (lane < 0) lane = freeAt.length < 5 ? freeAt.length : freeAt.indexOf(Math.min(...freeAt));
+    freeAt[lane] = call.end ?? now;
+    return lane;
+  });
+  return { of, count: Math.max(1, freeAt.length) };
 }
 
 /** Fill of a tool call's sub-bar, on top of its attempt's bar. */

@@ -1,7 +1,7 @@
 /**
  * Per-agent metrics (calls, failures, retries, fallbacks, p50/p95 duration, tokens, cost) and seed
  * 004's questions: the slowest agent, the most-called one, routing calls per request, and which
- * failures were routed around. Redrawn at most every 250 ms (every second past 1,000 agents);
+ * failures were routed around; per tool of agent nodes, calls, failures and p50/p95 duration. Redrawn at most every 250 ms (every second past 1,000 agents);
  * the table shows the 40 busiest agents.
  */
 import { percentile } from '../../observe/percentile.js';
@@ -45,6 +45,7 @@ export class MetricsView {
       ),
       agents.length > SHOWN ? `<tr class="more"><td colspan="11">… and ${formatInt(agents.length - SHOWN)} more agents</td></tr>` : '',
       `</tbody><tfoot><tr><td>total</td><td>${formatInt(t.calls)}</td><td colspan="6"></td><td>${formatInt(t.inputTokens)}</td><td>${formatInt(t.outputTokens)}</td><td>${formatUsd(t.costUsd)}</td></tr></tfoot></table>`,
+      toolsTable(model),
     ].join('');
     const routed = model.routedAround.slice(-8);
     this.#questions.innerHTML = [
@@ -58,6 +59,17 @@ export class MetricsView {
       '</dl>',
     ].join('');
   }
+}
+
+/** Per tool (the busiest first): calls, failures, p50/p95 duration; '' when no agent called a tool. */
+function toolsTable(model: DashboardModel): string {
+  if (model.tools.size === 0) return '';
+  const tools = [...model.tools.values()].sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool)).slice(0, SHOWN);
+  return [
+    '<table class="metrics" id="tool-metrics"><thead><tr><th>tool</th><th>calls</th><th>failed</th><th>p50</th><th>p95</th></tr></thead><tbody>',
+    ...tools.map((t) => `<tr data-tool="${esc(t.tool)}"><td>${esc(t.tool)}</td><td>${formatInt(t.calls)}</td><td>${formatInt(t.failures)}</td><td>${formatMs(percentile(t.durations, 50))}</td><td>${formatMs(percentile(t.durations, 95))}</td></tr>`),
+    '</tbody></table>',
+  ].join('');
 }
 
 function best(agents: readonly AgentStats[], score: (a: AgentStats) => number): AgentStats | undefined {

@@ -6,7 +6,7 @@
  * Node (for unit tests).
  */
 import type { EventOf, NodeEndEvent, RunEvent, RunSummary } from '../../run/events.js';
-import { NodeTemplate, RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type TrackedNode } from '../../run/run-state.js';
+import { NodeTemplate, RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
 
 /** A node's lifecycle state, as in `run.snapshot`. */
 export type { NodeState } from '../../run/run-state.js';
@@ -214,7 +214,7 @@ export class DashboardModel {
         this.#textTotal = 0;
         this.structure += 1;
       },
-      tallies: { agentsFrom: 'anyEvent', maxDurations: this.limits.maxDurationsPerAgent, maxRoutedAround: this.limits.maxIncidents },
+      tallies: { agentsFrom: 'anyEvent', tools: true, maxDurations: this.limits.maxDurationsPerAgent, maxRoutedAround: this.limits.maxIncidents },
     });
   }
 
@@ -251,6 +251,10 @@ export class DashboardModel {
   }
   get agents(): ReadonlyMap<string, AgentStats> {
     return this.#run.agents;
+  }
+  /** Per tool called by agent nodes: calls, failures, durations (the same figures as `runMetrics`'s `tools`). */
+  get tools(): ReadonlyMap<string, ToolTally> {
+    return this.#run.tools;
   }
   get counts(): Readonly<Record<NodeState, number>> {
     return this.#run.counts;
