@@ -29,7 +29,15 @@ export function retryAfterMsOf(headers: HeaderSource, now: number): number | und
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
-const WINDOWS = { requests: 'requests', tokens: 'tokens', inputTokens: 'input-tokens', outputTokens: 'output-tokens' } as const;
+/** Each window's key and its header names, built once (read on every answer). */
+const WINDOWS = (
+  [
+    ['requests', 'requests'],
+    ['tokens', 'tokens'],
+    ['inputTokens', 'input-tokens'],
+    ['outputTokens', 'output-tokens'],
+  ] as const
+).map(([key, name]) => ({ key, limit: `anthropic-ratelimit-${name}-limit`, remaining: `anthropic-ratelimit-${name}-remaining`, reset: `anthropic-ratelimit-${name}-reset` }));
 
 /**
  * The quota state in `anthropic-ratelimit-*` response headers (limit, remaining, reset), for a
@@ -41,18 +49,22 @@ const WINDOWS = { requests: 'requests', tokens: 'tokens', inputTokens: 'input-to
  * ```
  */
 export function rateLimitOf(headers: HeaderSource): RateLimitSnapshot | undefined {
-  const snapshot: RateLimitSnapshot = {};
-  for (const [key, name] of Object.entries(WINDOWS) as [keyof RateLimitSnapshot, string][]) {
-    const prefix = `anthropic-ratelimit-${name}-`;
-    const limit = Number.parseInt(header(headers, `${prefix}limit`) ?? '', 10);
-    const remaining = Number.parseInt(header(headers, `${prefix}remaining`) ?? '', 10);
-    const reset = Date.parse(header(headers, `${prefix}reset`) ?? '');
-    const window: RateLimitWindow = {
-      ...(Number.isFinite(limit) ? { limit } : {}),
-      ...(Number.isFinite(remaining) ? { remaining } : {}),
-      ...(Number.isFinite(reset) ? { resetAt: reset } : {}),
-    };
-    if (Object.keys(window).length > 0) snapshot[key] = window;
+  if (!headers) return undefined;
+  let snapshot: RateLimitSnapshot | undefined;
+  for (const names of WINDOWS) {
+    // One object per window and no spreads: this runs on every answer.
+    const limit = Number.parseInt(header(headers, names.limit) ?? '', 10);
+    const remaining = Number.parseInt(header(headers, names.remaining) ?? '', 10);
+    const reset = Date.parse(header(headers, names.reset) ?? '');
+    const hasLimit = Number.isFinite(limit);
+    const hasRemaining = Number.isFinite(remaining);
+    const hasReset = Number.isFinite(reset);
+    if (!hasLimit && !hasRemaining && !hasReset) continue;
+    const window: RateLimitWindow = {};
+    if (hasLimit) window.limit = limit;
+    if (hasRemaining) window.remaining = remaining;
+    if (hasReset) window.resetAt = reset;
+    (snapshot ??= {})[names.key] = window;
   }
-  return Object.keys(snapshot).length > 0 ? snapshot : undefined;
+  return snapshot;
 }
