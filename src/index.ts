@@ -1,8 +1,9 @@
 /**
  * `rx-orchestra`: multi-agent workflows as RxJS streams. The engine (typed graphs, `execute`, events,
- * outcomes), Claude and simulated models with traffic control, `llm()` nodes, prices and budgets.
+ * outcomes), Claude and simulated models with traffic control, `llm()` and `agent()` nodes with `tool()`s,
+ * prices and budgets.
  * Loads nothing beyond its peer dependencies (rxjs, zod, @anthropic-ai/sdk); the other entry points are
- * `rx-orchestra/operators`, `/testing`, `/patterns`, `/observe`, `/store`, `/distributed` and `/ui`.
+ * `rx-orchestra/operators`, `/testing`, `/patterns`, `/observe`, `/store`, `/distributed`, `/ui` and `/mcp`.
  *
  * ## Example
  * ```ts

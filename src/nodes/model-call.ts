@@ -5,6 +5,7 @@ import { costUsd, priceOf, type ModelPrice, type PriceTable } from '../models/pr
 import { timeout, type TimeoutKind } from '../../operators/timeout.js';
 import { CallDeadlineError } from '../models/model-error.js';
 import { NodeDeadlineError } from '../run/errors.js';
+import { tagCall } from '../models/call-scope.js';
 import type { NodeReport } from '../run/events.js';
 import { defaultModel } from './default-model.js';
 import { governed, isGoverned } from './governed-by-default.js';
@@ -54,9 +55,11 @@ type ThinkingReport = { type: 'node.thinking'; text: string };
  * unless the provider is governed, which applies them from admission; a deadline that fires is the
  * node's {@link NodeDeadlineError}), text as `node.token`, thinking as `node.thinking`, traffic
  * control events passed on, and `node.usage` with the cost once the answer is complete. Emits the
- * {@link Completion} once. Unsubscribing aborts the call. @internal
+ * {@link Completion} once. Unsubscribing aborts the call. The request is tagged with the node's run,
+ * node and attempt, so that a provider's own trace spans nest under the attempt's (src/models/call-scope.ts). @internal
  */
-export function streamCall(model: NodeModel, request: CompletionRequest, ctx: Pick<NodeContext<unknown>, 'signal' | 'scheduler' | 'nodeId' | 'emit'>): Observable<Completion> {
+export function streamCall(model: NodeModel, request: CompletionRequest, ctx: Pick<NodeContext<unknown>, 'signal' | 'scheduler' | 'nodeId' | 'runId' | 'attempt' | 'emit'>): Observable<Completion> {
+  tagCall(request, { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt });
   const sent = model.provider.stream(request, ctx.signal);
   const timed = model.selfTimed && (request.timeoutMs ?? request.firstTokenMs ?? request.idleMs) !== undefined;
   const watched = timed

@@ -1,11 +1,20 @@
 import type { DestinationStream, Logger, pino as createPino } from 'pino';
 import { loadPeer } from '../peer/load-peer.js';
 import type { RunEvent } from '../run/events.js';
-import { levelOf, logFieldsOf } from './event-log-fields.js';
+import { levelOf, logFieldsOf, redactSecrets } from './event-log-fields.js';
 
 /**
- * Paths pino redacts in every record: API keys and auth headers never reach a log, wherever an
- * error or a custom field puts them.
+ * Paths redacted in every record of {@link createRunLogger}: API keys and auth headers never reach
+ * a log, wherever an error or a custom field puts them. Written in pino's `redact` path syntax, so
+ * a logger of your own can use them (`pino({ redact: REDACTED_PATHS })`).
+ *
+ * The run logger does not hand them to pino's `redact` (whose wildcard paths made pino call its
+ * redactor on every field of every record): its `formatters.log` (and the bindings of its child
+ * loggers) go through a key-based redactor instead, which replaces with `'[REDACTED]'` the value
+ * of every `apiKey`, `authorization` and `x-api-key` key, in any letter case (`Authorization`,
+ * `X-API-Key`), at the top level and in objects, arrays and errors nested up to 6 levels below it.
+ * That covers every path here and more (deeper, and other letter cases). Only object-valued
+ * fields are walked, and a record without a secret is logged as is, not copied.
  */
 export const REDACTED_PATHS = [
   'apiKey',
@@ -40,9 +49,28 @@ export interface RunLoggerOptions {
  * ```
  */
 export function createRunLogger(options: RunLoggerOptions = {}): Logger {
-  const settings = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, base: { name: 'rx-orchestra' } };
+  // Secrets are redacted by `redactSecrets` (see REDACTED_PATHS), not by pino's `redact`.
+  const settings = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', formatters: { log: redactSecrets<Record<string, unknown>>, bindings: redactSecrets<Record<string, unknown>> }, base: { name: 'rx-orchestra' } };
   const { pino } = loadPeer<{ pino: typeof createPino }>('pino'); // throws MISSING_PEER naming the fix
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  return redactChildBindings(options.destination ? pino(settings, options.destination) : pino(settings));
+}
+
+/**
+ * pino gives a child logger's bindings to no formatter of ours (it resets `formatters.bindings`
+ * for children), so `child` and `setBindings` redact them first; a child's own `formatters.log`
+ * is redacted after. Children inherit both methods from the root logger.
+ */
+function redactChildBindings(logger: Logger): Logger {
+  const { child, setBindings } = logger;
+  const redactingChild = function (this: Logger, bindings: Record<string, unknown>, childOptions?: { formatters?: { log?: (object: Record<string, unknown>) => Record<string, unknown> } }) {
+    const log = childOptions?.formatters?.log;
+    const options = log ? { ...childOptions, formatters: { ...childOptions.formatters, log: (object: Record<string, unknown>) => redactSecrets(log(object)) } } : childOptions;
+    return child.call(this, redactSecrets(bindings), options as never);
+  };
+  const redactingSetBindings = function (this: Logger, bindings: Record<string, unknown>) {
+    setBindings.call(this, redactSecrets(bindings));
+  };
+  return Object.assign(logger, { child: redactingChild, setBindings: redactingSetBindings }) as Logger;
 }
 
 /**

@@ -2,6 +2,7 @@ import type * as OpenTelemetry from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { loadPeer } from '../peer/load-peer.js';
 import type { RunEvent } from '../run/events.js';
+import { openCallScope } from '../models/call-scope.js';
 
 /**
  * Turns a run's events into OpenTelemetry spans: one per run, one per node (child of the run) and
@@ -12,7 +13,10 @@ import type { RunEvent } from '../run/events.js';
  * (`gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.usage.*`,
  * `gen_ai.tool.name`, `gen_ai.tool.call.id`); a failed tool call's span has an error status.
  * Through `@opentelemetry/api`: with no SDK registered every call is a no-op, so it costs nothing.
- * Span times are the events' timestamps.
+ * Span times are the events' timestamps. While an attempt span is open, the Claude adapter
+ * (`anthropicModel`) sends the node's calls with it as the active context, so the Anthropic SDK's
+ * own call spans (`anthropic.messages.create`) are its children; this needs a context manager
+ * registered with the OpenTelemetry API, as every Node SDK setup has.
  *
  * ## Example
  * ```ts
@@ -22,11 +26,13 @@ import type { RunEvent } from '../run/events.js';
  * ```
  */
 export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
-  const { ROOT_CONTEXT, SpanStatusCode, trace } = loadPeer<typeof OpenTelemetry>('@opentelemetry/api'); // throws MISSING_PEER naming the fix
+  const { ROOT_CONTEXT, SpanStatusCode, context, trace } = loadPeer<typeof OpenTelemetry>('@opentelemetry/api'); // throws MISSING_PEER naming the fix
   tracer ??= trace.getTracer('rx-orchestra');
   let runSpan: Span | undefined;
   const nodes = new Map<string, Span>();
   const attempts = new Map<string, Span>();
+  /** Per node: what closes its current attempt's call scope (see src/models/call-scope.ts). */
+  const scopes = new Map<string, () => void>();
   /** Per node: the current attempt's token and cost sums, and the model of its latest call. */
   const usage = new Map<string, { input: number; output: number; costUsd: number; model: string | undefined }>();
   /** Per node: its latest step's span (tool calls are its children), and its open tool spans by tool_use id. */
@@ -41,6 +47,8 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
   const endAttempt = (nodeId: string, at: number, error?: { name: string; message: string; code?: string }) => {
     endTools(nodeId, at);
     steps.delete(nodeId);
+    scopes.get(nodeId)?.();
+    scopes.delete(nodeId);
     const span = attempts.get(nodeId);
     if (!span) return;
     if (error) {
@@ -63,7 +71,11 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
           nodes.set(event.nodeId, node);
         }
         usage.set(event.nodeId, { input: 0, output: 0, costUsd: 0, model: undefined });
-        attempts.set(event.nodeId, tracer.startSpan(`rx.attempt ${event.nodeId} #${event.attempt}`, { startTime: event.at, attributes: { 'rx.attempt': event.attempt } }, childOf(node)));
+        const attempt = tracer.startSpan(`rx.attempt ${event.nodeId} #${event.attempt}`, { startTime: event.at, attributes: { 'rx.attempt': event.attempt } }, childOf(node));
+        attempts.set(event.nodeId, attempt);
+        scopes.get(event.nodeId)?.();
+        const inAttempt = childOf(attempt);
+        scopes.set(event.nodeId, openCallScope({ runId: event.runId, nodeId: event.nodeId, attempt: event.attempt }, (fn) => context.with(inAttempt, fn)));
         return;
       }
       case 'node.retrying':

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRunLogger, logRunEvents, readRunLog, runMetrics, RunLogError, traceRunEvents, writeRunLog } from 'rx-orchestra/observe';
+import { createRunLogger, logRunEvents, readRunLog, REDACTED_PATHS, runMetrics, RunLogError, traceRunEvents, writeRunLog } from 'rx-orchestra/observe';
 import { execute, graph, type RunEvent } from 'rx-orchestra';
 import { failAfter, record, testScheduler, work } from '../run/virtual-run.js';
 import { RunState } from '../../src/run/run-state.js';
@@ -59,6 +59,61 @@ describe('structured logs (pino)', () => {
     logger.info({ apiKey: 'sk-ant-secret', request: { headers: { authorization: 'Bearer sk-ant-secret', 'x-api-key': 'sk-ant-secret' } } }, 'call');
     expect(JSON.stringify(lines)).not.toContain('sk-ant-secret');
     expect(lines[0]).toMatchObject({ apiKey: '[REDACTED]', request: { headers: { authorization: '[REDACTED]', 'x-api-key': '[REDACTED]' } } });
+  });
+
+  it('redacts secret keys at depth 1 to 3, in headers, arrays and errors, in any letter case, and leaves the rest alone', () => {
+    const { lines, destination } = capture();
+    const logger = createRunLogger({ destination });
+    const error = Object.assign(new Error('bad request'), { status: 400, request: { headers: { 'X-API-Key': 'sk-ant-secret' } } });
+    const record = {
+      count: 3,
+      note: 'plain string',
+      ok: true,
+      a: { apiKey: 'sk-ant-secret', keep: 1 }, // depth 1
+      b: { c: { APIKEY: 'sk-ant-secret', keep: 'x' } }, // depth 2
+      d: { e: { f: { 'x-api-key': 'sk-ant-secret' } } }, // depth 3
+      headers: { Authorization: 'Bearer sk-ant-secret', 'X-Api-Key': 'sk-ant-secret', 'content-type': 'application/json' },
+      calls: [{ headers: { authorization: 'Bearer sk-ant-secret' } }, 'text', 7, [{ apiKey: { nested: 'sk-ant-secret' } }]],
+      err: error,
+    };
+    const before = JSON.stringify(record);
+    logger.info(record, 'call');
+    expect(JSON.stringify(lines)).not.toContain('sk-ant-secret');
+    expect(lines[0]).toMatchObject({
+      count: 3,
+      note: 'plain string',
+      ok: true,
+      msg: 'call',
+      a: { apiKey: '[REDACTED]', keep: 1 },
+      b: { c: { APIKEY: '[REDACTED]', keep: 'x' } },
+      d: { e: { f: { 'x-api-key': '[REDACTED]' } } },
+      headers: { Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]', 'content-type': 'application/json' },
+      calls: [{ headers: { authorization: '[REDACTED]' } }, 'text', 7, [{ apiKey: '[REDACTED]' }]],
+      err: { type: 'Error', message: 'bad request', status: 400, request: { headers: { 'X-API-Key': '[REDACTED]' } } },
+    });
+    expect((lines[0]!.err as { stack: string }).stack).toContain('bad request');
+    expect(JSON.stringify(record)).toBe(before); // the logged objects are not touched
+    expect(error.request.headers['X-API-Key']).toBe('sk-ant-secret');
+  });
+
+  it('redacts the bindings of child loggers and what a child formatter adds', () => {
+    const { lines, destination } = capture();
+    const logger = createRunLogger({ destination });
+    logger.child({ apiKey: 'sk-ant-secret', config: { headers: { authorization: 'sk-ant-secret' } } }).child({ run: 'r1' }).info({ n: 1 }, 'child');
+    logger.child({}, { formatters: { log: (object) => ({ ...object, extra: { 'x-api-key': 'sk-ant-secret' } }) } }).info({}, 'formatted');
+    expect(JSON.stringify(lines)).not.toContain('sk-ant-secret');
+    expect(lines[0]).toMatchObject({ apiKey: '[REDACTED]', config: { headers: { authorization: '[REDACTED]' } }, run: 'r1', n: 1 });
+    expect(lines[1]).toMatchObject({ extra: { 'x-api-key': '[REDACTED]' } });
+  });
+
+  it('redacts every path of REDACTED_PATHS', () => {
+    for (const path of REDACTED_PATHS) {
+      const { lines, destination } = capture();
+      const keys = (path.match(/[^.[\]"]+/g) ?? []).map((key) => (key === '*' ? 'anything' : key));
+      const record = keys.reduceRight<unknown>((inner, key) => ({ [key]: inner }), 'sk-ant-secret') as Record<string, unknown>;
+      createRunLogger({ destination }).info(record, 'path');
+      expect(keys.reduce<unknown>((inner, key) => (inner as Record<string, unknown>)[key], lines[0]), path).toBe('[REDACTED]');
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { AnswerBlocks } from './answer-blocks.js';
 import { toParams } from './request-params.js';
 import { secretsOf } from './scrub-secrets.js';
 import { RxOrchestraError, brandError } from '../../errors/rx-orchestra-error.js';
+import { withCallScope } from '../call-scope.js';
 
 /** Settings of {@link anthropicModel}. Every field is optional. */
 export interface AnthropicModelOptions {
@@ -81,7 +82,9 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const startedAt = scheduler.now();
-      const messageStream = client.messages.stream(params, { signal: controller.signal });
+      // Sent in the trace context of the node attempt making the call, when `traceRunEvents()` traces
+      // the run: the SDK starts its call span from the active context, here, synchronously.
+      const messageStream = withCallScope(request, () => client.messages.stream(params, { signal: controller.signal }));
       const blocks = new AnswerBlocks();
       let failed = false;
       // Every server-sent event is a sign of life (for `idleMs`), also before the first text: a text
