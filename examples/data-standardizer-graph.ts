@@ -56,7 +56,7 @@ export const Recommendation = z.object({
 export type Recommendation = z.infer<typeof Recommendation>;
 
 /** Domain priorities the post-processor sorts by and the auditor checks (lower first). */
-const DOMAIN_PRIORITY: Record<string, number> = { 'patient info': 1, 'clinical encounter': 2, 'billing': 3 };
+export const DOMAIN_PRIORITY: Record<string, number> = { 'patient info': 1, 'clinical encounter': 2, 'billing': 3 };
 
 const ROUTER_LATENCY: LatencyProfile = { medianMs: 330, p95Ms: 420 };
 const RECOMMENDER_LATENCY: LatencyProfile = { medianMs: 240, p95Ms: 320 };

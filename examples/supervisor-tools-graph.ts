@@ -19,23 +19,15 @@ import { z } from 'zod';
 import { agent, graph, simulatedModel, textOf, tool, type CompletionRequest, type ContentBlock, type Graph, type Model, type SimulatedToolPolicy } from 'rx-orchestra';
 import { fromNodeRun, hasAnswered, lastMessage, staticRouter, supervisor, worker, type SupervisorResult } from 'rx-orchestra/patterns';
 import { mcpTools, type McpToolset } from 'rx-orchestra/mcp';
+import { DOMAIN_PRIORITY, POST_PROCESSING_MS, QUESTION, Recommendation } from './data-standardizer-graph.js';
 
-/** The seed's question. */
-export const QUESTION = 'Give me the standard abbreviation and domain for the patient identifier column, and sort the answer table by domain priority.';
+export { QUESTION };
 
 /** The repository root: where the MCP server is started from (so tsx and its dependencies resolve). */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The MCP server's entry. */
 export const STANDARDS_SERVER = fileURLToPath(new URL('./mcp/standards-server.ts', import.meta.url));
 
-/** The recommender's structured handoff (seed 004 §6.2). */
-export const Recommendation = z.object({
-  logicalName: z.string(),
-  physicalName: z.string(),
-  domains: z.array(z.string()).min(1),
-  confidence: z.number(),
-});
-export type Recommendation = z.infer<typeof Recommendation>;
 
 const RECOMMENDER_SYSTEM = "You recommend standard column names from the organisation's data standards dictionary. Search it with search_standards; answer with JSON { logicalName, physicalName, domains, confidence }.";
 const AUDITOR_SYSTEM = 'You audit data standardization answers: get the domain rules with domain_rules, check the table order with check_table_order, and list corrections (or say there are none).';
@@ -130,9 +122,6 @@ export interface SupervisorToolsSetup {
   close(): Promise<void>;
 }
 
-/** The post-processor is local code (classifier + abbreviation dictionary): a fixed 120 ms. */
-export const POST_PROCESSING_MS = 120;
-
 /**
  * Builds the graph: `question` -> `standardize` (the supervisor), and the MCP toolset its workers
  * share (nothing starts until the recommender's first step).
@@ -197,11 +186,9 @@ export function buildSupervisorTools(options: SupervisorToolsOptions = {}): Supe
   return { graph: g, model, standards, close: () => standards.close() };
 }
 
-/** Domain priorities the post-processor sorts by (lower first); the auditor gets them from the MCP server. */
-const SORT_PRIORITY: Record<string, number> = { 'patient info': 1, 'clinical encounter': 2, billing: 3 };
 
 /** The post-processor's table: one row per domain candidate, by domain priority. */
 function answerTable(rec: Recommendation): string {
-  const rows = [...rec.domains].sort((a, b) => (SORT_PRIORITY[a] ?? 99) - (SORT_PRIORITY[b] ?? 99));
+  const rows = [...rec.domains].sort((a, b) => (DOMAIN_PRIORITY[a] ?? 99) - (DOMAIN_PRIORITY[b] ?? 99));
   return ['| logical name | physical name | domain |', '|---|---|---|', ...rows.map((domain) => `| ${rec.logicalName} | ${rec.physicalName} | ${domain} |`)].join('\n');
 }
