@@ -2,6 +2,8 @@ import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import type { ContentBlock } from '../models/model.js';
 import { OptionsError } from '../errors/options-error.js';
+import { issuesOf } from '../nodes/structured-output.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
 
 /** What a tool's `run` receives besides its input. */
 export interface ToolContext<C = unknown> {
@@ -74,7 +76,6 @@ export interface ToolSpec<S extends z.ZodType, R, C> {
 
 /** A tool call's default deadline. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Strings as they are; anything else as JSON (undefined as an empty string). */
@@ -82,11 +83,6 @@ export function formatToolValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
   return JSON.stringify(value) ?? String(value);
-}
-
-/** The zod issues as lines the model can act on: `path: message`. */
-export function issuesOf(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
 }
 
 /**

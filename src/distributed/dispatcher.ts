@@ -8,9 +8,8 @@ import { jsonProblem } from './json-safe.js';
 import { CANCEL_MARK_TTL_MS, cancelChannel, cancelKey, parseProgress, type AgentJobData } from './protocol.js';
 import { compareEventIds, eventsAfter, FINAL_EVENTS, jobFate, type StreamEvent } from './reconcile.js';
 import { RedisWatchdog } from './redis-watchdog.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
 
-/** The longest delay a timer can hold (Node clamps longer ones to 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The default of {@link DispatcherOptions.outageGrace}. */
 const DEFAULT_OUTAGE_GRACE_MS = 30_000;
 

@@ -3,6 +3,7 @@ import { DEFAULT_TOOL_TIMEOUT_MS, type Tool, type ToolContext, type ToolSource, 
 import { OptionsError } from '../errors/options-error.js';
 import { McpSession, type McpTarget } from './session.js';
 import { loadMcpSdk } from './sdk.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
 
 /** Settings of {@link mcpTools} shared by both transports. */
 export interface McpToolsCommonOptions {
@@ -70,7 +71,6 @@ export type McpToolsOptions = McpStdioOptions | McpHttpOptions;
 /** Where an {@link McpToolset} stands: no connection, opening one, or open. */
 export type McpToolsetStatus = 'closed' | 'opening' | 'open';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const isMs = (value: unknown, min: number) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS;
 
 /**

@@ -6,6 +6,7 @@ import { McpError } from './errors.js';
 import { jsonSchemaCheck } from './input-check.js';
 import { resultContent, resultText, type McpCallResult } from './result.js';
 import type { McpSdk } from './sdk.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
 
 /** Where the server is: a process to start, or a streamable HTTP endpoint. @internal */
 export type McpTarget =
@@ -34,7 +35,6 @@ interface ListedTool {
   readonly annotations?: { readonly title?: string };
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a liveness probe of an HTTP server waits for its answer. */
 const PROBE_TIMEOUT_MS = 5_000;
 /** The stderr kept from a stdio server, for error messages. */

@@ -22,7 +22,12 @@ export function parseStructured<T>(text: string, schema: z.ZodType<T>): ParseRes
   }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, issues: result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`) };
+  return { ok: false, issues: issuesOf(result.error) };
+}
+
+/** A zod error's issues as lines a model can act on: `path: message` (`(root)` for the value itself). */
+export function issuesOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
 }
 
 /**

@@ -9,12 +9,11 @@ import { clearTimeout, setTimeout } from 'node:timers'; // real timers on purpos
 import type { LeaseState, MaybePromise, RunStore } from './run-store.js';
 import { RunLockedError, StoreError } from './errors.js';
 import { isPromiseLike } from './maybe-promise.js';
+import { MAX_TIMER_MS } from '../../operators/long-timer.js';
 
 /** How long a lease lasts without renewal by default, in ms. */
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
-/** The longest a timer can wait (Node clamps longer delays to 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Settings of the lease `executeDurable` and `resume` hold on a run (`lease` option): while a

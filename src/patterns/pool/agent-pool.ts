@@ -7,9 +7,8 @@ import type { AgentResult } from '../agents/result.js';
 import type { AgentService, HandleOptions, TaskHandler } from '../agents/agent-service.js';
 import type { PoolEvent } from './pool-events.js';
 import { PriorityTaskQueue } from './task-queue.js';
+import { MAX_TIMER_MS } from '../../../operators/long-timer.js'; // deadlines later than this are checked at dequeue only
 
-/** Longest delay a timer can wait on Node (about 24.8 days); later deadlines are checked at dequeue only. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Settings of {@link createAgentPool}.
