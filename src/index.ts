@@ -16,6 +16,9 @@
 export { graph, graphFromNodes, type GraphBuilder } from './graph/builder.js';
 export { GraphError, isGraphError, type GraphErrorCode } from './graph/errors.js';
 export type { Graph } from './graph/graph.js';
+export type { ForEachSpec, ForEachContext, JoinPolicy, JoinValue, ApprovalSpec, ApprovalGranted, Decision, BranchFn } from './graph/dynamic-spec.js';
+export { subgraph, type SubgraphOptions, type SubgraphRun, type SubgraphInputContext } from './run/subgraph.js';
+export { approval, type ApprovalRun } from './nodes/approval.js';
 export {
   DEFAULT_NODE_TIMEOUT_MS,
   withRunDefaults,
@@ -42,6 +45,12 @@ export {
   isNodeRunError,
   isRunIncompleteError,
   type NodeRunErrorCode,
+  DynamicNodeError,
+  isDynamicNodeError,
+  type DynamicNodeErrorCode,
+  ApprovalError,
+  isApprovalError,
+  type ApprovalErrorCode,
 } from './run/errors.js';
 export { hasValue, describeSkip, type NodeOutcome } from './run/outcome.js';
 export {

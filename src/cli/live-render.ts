@@ -38,6 +38,7 @@ export const STATE_STYLE: Record<LiveNodeState, { icon: string; label: string; c
   retrying: { icon: '↻', label: 'retrying', color: '33' },
   queued: { icon: '·', label: 'queued', color: '2' },
   pending: { icon: '○', label: 'pending', color: '2' },
+  waiting: { icon: '⏸', label: 'awaiting approval', color: '35' },
   failed: { icon: '✗', label: 'failed', color: '31' },
   timedOut: { icon: '⏱', label: 'timed out', color: '31' },
   skipped: { icon: '⤼', label: 'skipped', color: '2' },

@@ -1,5 +1,6 @@
 import type { NodeDefinition, NodeSpec, UpstreamPolicy } from './node-spec.js';
 import type { CostEstimateSpec } from '../budget/cost-estimate.js';
+import { subgraphOf, type ForEachSpec, type JoinPolicy, type JoinValue } from './dynamic-spec.js';
 import { DEFAULT_NODE_TIMEOUT_MS } from './node-spec.js';
 import { compileGraph, type Graph } from './graph.js';
 
@@ -44,6 +45,46 @@ export class GraphBuilder<O extends Record<string, unknown> = NoNodes, C = unkno
     spec: NodeSpec<{ [K in D[number]]: O[K] }, T, F, P, C> & { readonly deps?: D },
   ): GraphBuilder<O & { [K in Id]: T | F }, C> {
     return new GraphBuilder(this.#nodes.concat(toDefinition(id, spec as unknown as NodeSpec<never, unknown, unknown, UpstreamPolicy, unknown>)));
+  }
+
+  /**
+   * Adds a fan-out: a node whose children are made at run time, one per element of the list
+   * `items` returns from its inputs. Children are ordinary nodes of the run (ids `explore[0]`,
+   * `explore[1]`, ... or `explore/<key>`): they share the run's concurrency slots and critical-path
+   * priority, each with the node's `timeout`, `retry` and `fallback`. The node's value is the list
+   * of child values in item order (or their outcomes: see {@link JoinPolicy}).
+   *
+   * ## Example
+   * ```ts
+   * graph()
+   *   .node('plan', { run: () => [{ paths: ['src/a.ts', 'src/b.ts'] }] })
+   *   .forEach('explore', {
+   *     deps: ['plan'],
+   *     items: ({ plan }) => plan.paths,              // string[]
+   *     key: (path) => path,                          // ids explore/src/a.ts, explore/src/b.ts
+   *     run: ({ item, signal }) => readAndSummarise(item, signal), // Promise<string>
+   *     retry: 2,
+   *   })
+   *   .node('report', { deps: ['explore'], run: ({ inputs }) => [inputs.explore.join('\n')] }); // string[]
+   * ```
+   * @param id unique node id (children's ids start with it)
+   * @param spec the dependencies, the list, the work per element and the join policy
+   */
+  forEach<
+    const Id extends string,
+    E,
+    T,
+    const D extends readonly (keyof O & string)[] = [],
+    F = never,
+    J extends JoinPolicy = 'all',
+  >(
+    id: NewId<Id, O>,
+    spec: ForEachSpec<{ [K in D[number]]: O[K] }, E, T, F, C, J> & { readonly deps?: D },
+  ): GraphBuilder<O & { [K in Id]: JoinValue<T | F, J> }, C> {
+    const { items, key, join, ...rest } = spec as unknown as ForEachSpec<never, unknown, unknown, unknown, unknown, JoinPolicy>;
+    const definition = toDefinition(id, rest as unknown as NodeSpec<never, unknown, unknown, UpstreamPolicy, unknown>);
+    const forEach = { items: items as NonNullable<NodeDefinition['forEach']>['items'], join: join ?? 'all', ...(key !== undefined ? { key } : {}) };
+    return new GraphBuilder(this.#nodes.concat({ ...definition, forEach }));
   }
 
   /** Validates the graph and returns it; throws a `GraphError` (nothing runs for an invalid graph). */
@@ -101,7 +142,15 @@ function toDefinition(id: string, spec: NodeSpec<never, unknown, unknown, Upstre
     estimate: spec.estimate ?? 1,
     ...(spec.meta !== undefined ? { meta: spec.meta } : {}),
     ...withCostEstimate(spec.costEstimate ?? run.costEstimate),
+    ...optional('branch', spec.branch as NodeDefinition['branch']),
+    ...optional('approve', (spec.approve ?? run.approve) as NodeDefinition['approve']),
+    ...optional('subgraph', subgraphOf(run)),
   };
+}
+
+/** `{ [field]: value }` when the value is defined, else `{}`: optional fields stay absent, not undefined. */
+function optional<K extends string, V>(field: K, value: V | undefined): { [P in K]?: V } {
+  return (value !== undefined ? { [field]: value } : {}) as { [P in K]?: V };
 }
 
 /** The node's cost estimate (its own, else the one its run function carries, as `llm()` nodes do), when there is one. */

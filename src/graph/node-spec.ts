@@ -4,6 +4,7 @@ import type { NodeOutcome } from '../run/outcome.js';
 import type { NodeReport } from '../run/events.js';
 import type { Model } from '../models/model.js';
 import type { CostEstimateSpec } from '../budget/cost-estimate.js';
+import type { ApprovalGranted, ApprovalSpec, BranchFn, ForEachDefinition, SubgraphDefinition } from './dynamic-spec.js';
 
 /**
  * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
@@ -40,6 +41,8 @@ export interface NodeContext<I, C = unknown, D = I> {
    * model call's tokens and cost (added up in the run summary). Ignored once the attempt ended.
    */
   emit(report: NodeReport): void;
+  /** Set when the node waited for approval (`approve`) and was approved: the payload and the decision. */
+  readonly approval?: ApprovalGranted;
 }
 
 /**
@@ -61,10 +64,12 @@ export interface NodeRun<I = Record<string, unknown>, T = unknown, C = unknown, 
   readonly costEstimate?: CostEstimateSpec;
   /** The node's deadline per attempt when the node sets no `timeout`; `false` for none. @default 30000 ({@link DEFAULT_NODE_TIMEOUT_MS}) */
   readonly defaultTimeout?: number | false;
+  /** The node's approval when the node sets no `approve` (`approval()` nodes carry one). @default none */
+  readonly approve?: ApprovalSpec<never>;
 }
 
-/** The defaults a {@link NodeRun} may carry: its `costEstimate` and `defaultTimeout`. */
-export type NodeRunDefaults = Pick<NodeRun, 'costEstimate' | 'defaultTimeout'>;
+/** The defaults a {@link NodeRun} may carry: its `costEstimate`, `defaultTimeout` and `approve`. */
+export type NodeRunDefaults = Pick<NodeRun, 'costEstimate' | 'defaultTimeout' | 'approve'>;
 
 /**
  * Attaches node defaults (and any other read-only fields, such as a supervisor's `workers`) to a run
@@ -175,6 +180,14 @@ export interface NodeSpec<I, T, F, P extends UpstreamPolicy, C> {
    * or an estimator. `llm()` nodes bring their own. @default the run function's `costEstimate` ({@link NodeRun}), if any
    */
   readonly costEstimate?: CostEstimateSpec;
+  /**
+   * Chooses which of this node's dependents run, from its value (e.g. `({ value }) => value.ok ?
+   * 'publish' : 'revise'`); the others end `skipped` with cause `branch`, and their own dependents
+   * follow their upstream policy. @default every dependent runs
+   */
+  readonly branch?: BranchFn<T | F, I>;
+  /** Wait for a person's decision before running (see {@link ApprovalSpec}). @default the run function's `approve`, if any */
+  readonly approve?: ApprovalSpec<I>;
 }
 
 /** A node as the executor sees it, types erased. */
@@ -189,6 +202,12 @@ export interface NodeDefinition {
   readonly estimate: number;
   readonly meta?: Readonly<Record<string, unknown>>;
   readonly costEstimate?: CostEstimateSpec;
+  /** Set for a fan-out: its children are made at run time from `items`. */
+  readonly forEach?: ForEachDefinition;
+  /** Set for a subgraph node (its `run` came from `subgraph()`): its nodes run inside this run. */
+  readonly subgraph?: SubgraphDefinition;
+  readonly branch?: BranchFn<unknown, Record<string, unknown>>;
+  readonly approve?: ApprovalSpec<Record<string, unknown>>;
 }
 
 /** Default per-attempt deadline, from seed 000: LLM p99 latency (20-25 s) plus a buffer. */

@@ -144,7 +144,41 @@ export function checkNodeSettings(node: NodeDefinition): void {
   }
   const delay = retryDelayProblem(retry);
   if (delay) throw bad(`retry.${delay.field}`, `'retry.${delay.field}' ${delay.problem}`);
+  checkDynamicSettings(node, bad);
 }
+
+/** The settings of graphs that grow: a fan-out's `items`, `key` and `join`, `branch`, `approve`. */
+function checkDynamicSettings(node: NodeDefinition, bad: (field: string, message: string) => GraphError): void {
+  if (node.forEach) {
+    if (typeof node.forEach.items !== 'function') throw bad('items', `'items' must be a function returning the list to fan out over, got ${describeValue(node.forEach.items)}`);
+    if (node.forEach.key !== undefined && typeof node.forEach.key !== 'function') throw bad('key', `'key' must be a function (item, index) => string, got ${describeValue(node.forEach.key)}`);
+    const join = joinProblem(node.forEach.join);
+    if (join) throw bad('join', `'join' ${join}`);
+    if (node.onUpstreamFailure === 'partial') throw bad('onUpstreamFailure', `a fan-out's 'onUpstreamFailure' must be 'skip' or 'fail' (its list comes from its inputs)`);
+  }
+  if (node.branch !== undefined && typeof node.branch !== 'function') throw bad('branch', `'branch' must be a function ({ value, inputs }) => dependent id(s), got ${describeValue(node.branch)}`);
+  if (node.approve !== undefined) {
+    if (typeof node.approve !== 'object' || node.approve === null) throw bad('approve', `'approve' must be an object { request?, timeout? }, got ${describeValue(node.approve)}`);
+    if (node.approve.request !== undefined && typeof node.approve.request !== 'function') throw bad('approve.request', `'approve.request' must be a function of the inputs, got ${describeValue(node.approve.request)}`);
+    const timeout = node.approve.timeout === undefined ? undefined : timeoutProblem(node.approve.timeout, true);
+    if (timeout) throw bad('approve.timeout', `'approve.timeout' ${timeout}`);
+  }
+}
+
+/**
+ * Checks a join policy; returns the problem, or undefined when it is valid. Pure.
+ * @internal
+ */
+function joinProblem(join: unknown): string | undefined {
+  if (join === 'all' || join === 'outcomes') return undefined;
+  if (typeof join === 'object' && join !== null) {
+    if ('atLeast' in join && Number.isInteger(join.atLeast) && (join.atLeast as number) >= 0) return undefined;
+    if ('fraction' in join && typeof join.fraction === 'number' && join.fraction >= 0 && join.fraction <= 1) return undefined;
+  }
+  return `must be 'all', 'outcomes', { atLeast: <integer >= 0> } or { fraction: <number in [0, 1]> }; got ${describeValue(join)}`;
+}
+
+
 
 /**
  * A backoff delay no timer can hold: `initialDelay` or `maxDelay` above {@link MAX_TIMEOUT_MS}

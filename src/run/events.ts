@@ -20,8 +20,10 @@ export const SkipCauseSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upstream'), upstream: z.string() }),
   z.object({ kind: z.literal('runFailed'), failedNode: z.string(), wasRunning: z.boolean() }),
   z.object({ kind: z.literal('budget'), spentUsd: z.number(), maxUsd: z.number(), wasRunning: z.boolean() }),
+  /** A branch node (`node`) chose other dependents (`chose`): not a failure. */
+  z.object({ kind: z.literal('branch'), node: z.string(), chose: z.array(z.string()) }),
 ]);
-/** Why a node was skipped: `{ kind: 'upstream', upstream }` or `{ kind: 'runFailed', failedNode, wasRunning }`. */
+/** Why a node was skipped: an upstream did not succeed, the run stopped, the budget, or a branch chose other dependents. */
 export type SkipCause = z.infer<typeof SkipCauseSchema>;
 
 /** The five ways a node ends. */
@@ -128,7 +130,7 @@ export const NodeInfoSchema = z.object({
 
 /** Per-node view kept by {@link shareRun}: what a late subscriber receives in `run.snapshot`. */
 export const NodeViewSchema = z.object({
-  state: z.enum(['pending', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'timedOut', 'skipped', 'fellBack']),
+  state: z.enum(['pending', 'waiting', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'timedOut', 'skipped', 'fellBack']),
   attempts: z.number().int(),
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
@@ -218,6 +220,23 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: idKeyed(z.number()), unestimated: z.array(z.string()) }).optional(),
   }),
   z.object({ type: z.literal('node.queued'), ...nodeBase, priority: z.number() }),
+  z.object({
+    type: z.literal('node.expanded'),
+    ...nodeBase,
+    /** A fan-out (`forEach`) or a subgraph. */
+    kind: z.enum(['forEach', 'subgraph']),
+    /** The nodes added to the run (ids carry the path: `explore[3]`, `research/outline`); `deps` are full ids. */
+    nodes: z.array(NodeInfoSchema.extend({ parent: z.string() })),
+  }),
+  z.object({
+    type: z.literal('node.waiting'),
+    ...nodeBase,
+    /** What the person is asked to approve (the node's `approve.request(inputs)`). */
+    payload: z.unknown(),
+    /** How long it waits, in ms; null for ever. */
+    timeoutMs: z.number().nullable(),
+  }),
+  z.object({ type: z.literal('node.decided'), ...nodeBase, approve: z.boolean(), value: z.unknown().optional(), reason: z.string().optional(), by: z.string().optional() }),
   z.object({ type: z.literal('node.started'), ...nodeBase, attempt: z.number().int() }),
   z.object({
     type: z.literal('node.retrying'),

@@ -9,6 +9,9 @@ import { estimateRunCost, type RunCostEstimate } from '../budget/index.js';
 import { checkBudgetConfig, type BudgetConfig } from '../budget/budget-config.js';
 import { assertWithinBudget } from '../budget/preflight.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
+import type { Decision } from '../graph/dynamic-spec.js';
+import { ApprovalError } from './errors.js';
+import { isRunNodeId } from './run-node-ids.js';
 
 /**
  * Node executions in flight unless told otherwise: a safety cap, not a tuning knob. It bounds plain
@@ -56,6 +59,12 @@ export interface ExecuteOptions<C = unknown> {
    * and their dependents receive the stored values. Other outcomes are ignored (those nodes run).
    */
   restore?: Readonly<Record<string, NodeOutcome>>;
+  /**
+   * Decisions about nodes that wait for approval (`approve`, `approval()`), by node id, known before
+   * the run: e.g. given to `resume` after the process that asked has exited. Each applies the moment
+   * its node waits. Decisions during a run go through {@link RunStream.decide}.
+   */
+  decisions?: Readonly<Record<string, Decision>>;
 }
 
 /**
@@ -64,8 +73,27 @@ export interface ExecuteOptions<C = unknown> {
  */
 export type ExecuteArgs<C> = unknown extends C ? [options?: ExecuteOptions<C>] : [options: ExecuteOptions<C> & { context: C }];
 
-/** A run's event stream, remembering the graph's output types for {@link collect}. */
-export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { readonly __outputs?: O };
+/**
+ * A run's event stream, remembering the graph's output types for {@link collect}. `decide` delivers
+ * a decision to the runs of this stream in progress (see `approve` on a node).
+ */
+export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & {
+  readonly __outputs?: O;
+  /**
+   * Decides about a node waiting for approval in the run(s) of this stream in progress: approve lets
+   * it run, reject fails it (`APPROVAL_REJECTED`). A decision for a node that has not asked yet is
+   * kept until it does. Throws an `ApprovalError` at once for a node the graph cannot have
+   * (`UNKNOWN_NODE`), one that has ended (`NOT_WAITING`), no run in progress (`NO_LIVE_RUN`), or a
+   * decision without a boolean `approve` (`INVALID_DECISION`).
+   *
+   * ## Example
+   * ```ts
+   * const run$ = execute(g);
+   * run$.subscribe((e) => { if (e.type === 'node.waiting') run$.decide(e.nodeId, { approve: true, by: 'ana' }); });
+   * ```
+   */
+  readonly decide?: (nodeId: string, decision: Decision) => void;
+};
 
 /**
  * Runs a graph: returns a cold Observable of {@link RunEvent}s. Subscribing starts the run;
@@ -81,7 +109,7 @@ export type RunStream<O = Record<string, unknown>> = Observable<RunEvent> & { re
  * ```
  * @throws {OptionsError} at call time, for an invalid option (named by field)
  */
-export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunStream<O> {
+export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunStream<O> & { readonly decide: (nodeId: string, decision: Decision) => void } {
   const options: ExecuteOptions<C> = args[0] ?? {};
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
@@ -102,15 +130,42 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
   const makeBudget = (): RetryBudget | undefined =>
     retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget(retryBudget);
   const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, options.model);
-  const unknown = Object.keys(options.restore ?? {}).filter((id) => !graph.indexOf.has(id));
+  const unknown = Object.keys(options.restore ?? {}).filter((id) => !isRunNodeId(graph, id));
   if (unknown.length > 0) {
     throw new OptionsError('restore', `execute: 'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`, 'execute');
   }
-  return new Observable<RunEvent>((subscriber) => {
-    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, runId: options.runId ?? crypto.randomUUID() }, subscriber);
-    subscriber.add(() => loop.cancel()); // before start: a consumer may unsubscribe on run.started
+  for (const [id, decision] of Object.entries(options.decisions ?? {})) checkDecision(graph, id, decision, 'decisions');
+  const live = new Set<RunLoop>();
+  const run$ = new Observable<RunEvent>((subscriber) => {
+    const loop = new RunLoop(
+      graph,
+      { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, decisions: options.decisions, runId: options.runId ?? crypto.randomUUID() },
+      subscriber,
+    );
+    live.add(loop);
+    subscriber.add(() => {
+      live.delete(loop);
+      loop.cancel();
+    }); // before start: a consumer may unsubscribe on run.started
     loop.start();
   });
+  return Object.assign(run$, {
+    decide(nodeId: string, decision: Decision): void {
+      checkDecision(graph, nodeId, decision, 'decide');
+      if (live.size === 0) throw new ApprovalError('NO_LIVE_RUN', nodeId, `decide: no run of this stream is in progress (subscribe first; for a run that is not live, pass 'decisions' to execute or resume)`);
+      for (const loop of live) loop.decide(nodeId, decision);
+    },
+  });
+}
+
+/** Throws an {@link ApprovalError} for a decision about a node the graph cannot have, or one without a boolean `approve`. */
+function checkDecision(graph: Graph<unknown, unknown>, nodeId: string, decision: Decision, where: string): void {
+  if (!isRunNodeId(graph, nodeId)) {
+    throw new ApprovalError('UNKNOWN_NODE', nodeId, `${where}: this graph has no node '${nodeId}' (nor a fan-out or subgraph it could belong to)`);
+  }
+  if (typeof decision !== 'object' || decision === null || typeof decision.approve !== 'boolean') {
+    throw new ApprovalError('INVALID_DECISION', nodeId, `${where}: the decision about '${nodeId}' must be an object with a boolean 'approve', got ${JSON.stringify(decision)}`);
+  }
 }
 
 /** The pre-run check: estimates the run's cost and throws `BudgetExceededError` when it is over. */

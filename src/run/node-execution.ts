@@ -1,5 +1,6 @@
 import { catchError, defer, last, map, of, throwError, type MonoTypeOperatorFunction, type Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FallbackStep, NodeContext, NodeDefinition } from '../graph/node-spec.js';
+import type { ApprovalGranted } from '../graph/dynamic-spec.js';
 import { timeout } from '../../operators/timeout.js';
 import { attempt as attemptOf, AttemptHandle, AttemptRun, type AttemptConfig, type AttemptDestination } from '../../operators/attempt.js';
 import { retryWithBackoff, type GiveUpReason, type RetryInfo } from '../../operators/retry.js';
@@ -10,6 +11,7 @@ import { scheduleAfter, MAX_TIMER_MS } from '../../operators/long-timer.js';
 import { NodeDeadlineError, NodeRunError } from './errors.js';
 import type { NodeReport } from './events.js';
 import type { Model } from '../models/model.js';
+import type { NodeBinding } from './expansion.js';
 
 /** How one node's execution ended (before the executor adds ids and timestamps). */
 export type Settlement =
@@ -87,6 +89,8 @@ export class NodeExecution implements ExecutionStop, AttemptDestination<unknown>
   declare readonly inputs: Record<string, unknown>;
   declare readonly upstream: NodeContext<Record<string, unknown>, unknown>['upstream'];
   declare readonly scope: ExecutionScope;
+  /** A child's item, inputs or context, an approved node's decision; undefined for most nodes. */
+  declare readonly binding: NodeBinding | undefined;
   declare stopped: boolean;
   declare current: AttemptHandle | undefined;
   /** {@link RUNNING}, {@link SETTLED} or {@link CLOSED}. */
@@ -99,12 +103,20 @@ export class NodeExecution implements ExecutionStop, AttemptDestination<unknown>
   /** The policies' Observable (retries or a fallback). */
   declare private subscription: Subscription | undefined;
 
-  constructor(index: number, node: NodeDefinition, inputs: Record<string, unknown>, upstream: NodeContext<Record<string, unknown>, unknown>['upstream'], scope: ExecutionScope) {
+  constructor(
+    index: number,
+    node: NodeDefinition,
+    inputs: Record<string, unknown>,
+    upstream: NodeContext<Record<string, unknown>, unknown>['upstream'],
+    scope: ExecutionScope,
+    binding: NodeBinding | undefined,
+  ) {
     this.index = index;
     this.node = node;
     this.inputs = inputs;
     this.upstream = upstream;
     this.scope = scope;
+    this.binding = binding;
     this.stopped = false;
     this.current = undefined;
     this.state = RUNNING;
@@ -361,11 +373,15 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
   declare readonly scheduler: SchedulerLike;
   declare readonly model: Model | undefined;
   declare readonly attempt: number;
+  /** A fan-out child's element and position; an approved node's decision (assigned only when set). */
+  declare readonly item?: unknown;
+  declare readonly index?: number;
+  declare readonly approval?: ApprovalGranted;
 
   constructor(execution: NodeExecution, attempt: number, handle: AttemptHandle) {
     this.#handle = handle;
     this.#execution = execution;
-    const { scope } = execution;
+    const { scope, binding } = execution;
     this.attempt = attempt; // the keys in the order they always had: a node may spread its context
     this.inputs = execution.inputs;
     this.upstream = execution.upstream;
@@ -374,6 +390,7 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
     this.context = scope.context;
     this.scheduler = scope.scheduler;
     this.model = scope.model;
+    if (binding !== undefined) bind(this, binding);
   }
 
   #emit: ((report: NodeReport) => void) | undefined;
@@ -390,14 +407,24 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
   }
 }
 
+/** Adds what a binding carries to a node's context: a child's item, index or context, an approval. */
+function bind(ctx: { context: unknown; item?: unknown; index?: number; approval?: ApprovalGranted }, binding: NodeBinding): void {
+  if (binding.hasContext) ctx.context = binding.context;
+  if (binding.index !== undefined) {
+    ctx.item = binding.item;
+    ctx.index = binding.index;
+  }
+  if (binding.approval) ctx.approval = binding.approval;
+}
+
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /** The context a fallback step runs with: the node's, with the step's own signal; reports count as the last attempt's. */
 function fallbackContext(execution: NodeExecution, attempt: number, signal: AbortSignal): NodeContext<Record<string, unknown>, unknown> {
-  const { scope, index } = execution;
-  return {
+  const { scope, index, binding } = execution;
+  const ctx = {
     inputs: execution.inputs,
     upstream: execution.upstream,
     nodeId: execution.node.id,
@@ -407,6 +434,8 @@ function fallbackContext(execution: NodeExecution, attempt: number, signal: Abor
     model: scope.model,
     attempt,
     signal,
-    emit: (report) => scope.hooks.report(index, attempt, report),
+    emit: (report: NodeReport) => scope.hooks.report(index, attempt, report),
   };
+  if (binding !== undefined) bind(ctx, binding);
+  return ctx;
 }

@@ -76,5 +76,7 @@ export function describeSkip(cause: SkipCause): string {
       return `run failed at ${cause.failedNode}`;
     case 'budget':
       return `budget $${cause.spentUsd.toFixed(4)} of $${cause.maxUsd.toFixed(4)}`;
+    case 'branch':
+      return `branch ${cause.node} chose ${cause.chose.length > 0 ? cause.chose.join(', ') : 'none'}`;
   }
 }

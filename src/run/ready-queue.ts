@@ -4,7 +4,7 @@
  */
 export class ReadyQueue {
   readonly #heap: number[] = [];
-  constructor(private readonly priority: Float64Array) {}
+  constructor(private readonly priority: ArrayLike<number>) {}
 
   get size(): number {
     return this.#heap.length;

@@ -1,5 +1,7 @@
-import type { SchedulerLike, Subscriber } from 'rxjs';
+import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
+import type { NodeDefinition } from '../graph/node-spec.js';
+import type { Decision } from '../graph/dynamic-spec.js';
 import type { RetryInfo } from '../../operators/retry.js';
 import type { NodeReport, NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
 import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
@@ -11,6 +13,9 @@ import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { RunCostEstimate } from '../budget/cost-estimate.js';
 import { BudgetStopError } from '../budget/errors.js';
 import type { Model } from '../models/model.js';
+import { forEachChildren, joinForEach, joinSubgraph, subgraphChildren, type Children, type NodeBinding } from './expansion.js';
+import { ApprovalError, DynamicNodeError } from './errors.js';
+import { scheduleAfter, MAX_TIMER_MS } from '../../operators/long-timer.js';
 
 /** Settings of one run, resolved by `execute`. */
 export interface RunSettings {
@@ -25,6 +30,22 @@ export interface RunSettings {
   restore: Readonly<Record<string, NodeOutcome>> | undefined;
   /** Stop the run when the spend crosses this, and the pre-run estimate to report. */
   budget: { maxUsd: number; estimate?: RunCostEstimate } | undefined;
+  /** Decisions known before the run (e.g. given to `resume`), by node id: applied when the node waits. */
+  decisions?: Readonly<Record<string, Decision>> | undefined;
+}
+
+/** A node that grew the run: its children (positions in the run) and, for a subgraph, their local ids. */
+interface Expansion {
+  readonly children: number[];
+  readonly localIds: readonly string[] | undefined;
+  /** Children not yet ended. */
+  open: number;
+}
+
+/** A node waiting for a decision: the payload it asked with and its deadline. */
+interface Waiting {
+  readonly payload: unknown;
+  readonly timer: Subscription | undefined;
 }
 
 /**
@@ -40,11 +61,34 @@ export class RunLoop implements ExecutionHooks {
   readonly #settings: RunSettings;
   readonly #scheduler: SchedulerLike;
   readonly #out: Subscriber<RunEvent>;
-  readonly #waitingOn: Int32Array;
+  // The run's nodes: the graph's, then the children that fan-outs and subgraphs add while it runs
+  // (appended; the per-node arrays grow with them).
+  readonly #nodes: NodeDefinition[];
+  readonly #dependents: (readonly number[])[];
+  readonly #depIndices: (readonly number[])[];
+  readonly #rank: number[];
+  #waitingOn: Int32Array;
   readonly #outcomes: (NodeOutcome | undefined)[];
-  readonly #attempts: Int32Array;
-  readonly #startedAt: Float64Array;
+  #attempts: Int32Array;
+  #startedAt: Float64Array;
   readonly #ready: ReadyQueue;
+  /** Ids of the children added so far (the graph's own ids are in `graph.indexOf`). */
+  readonly #childIndexOf = new Map<string, number>();
+  /** For each child: the node that added it. */
+  readonly #parentOf = new Map<number, number>();
+  /** For each subgraph child: the prefix of its id (`research/`), which branch targets are named without. */
+  readonly #prefixOf = new Map<number, string>();
+  /** Nodes that grew the run, by position. */
+  readonly #expansions = new Map<number, Expansion>();
+  /** What a node runs with besides its definition (children, approved nodes). */
+  readonly #bindings = new Map<number, NodeBinding>();
+  /** Ready nodes that do not take a slot: fan-outs and subgraphs to expand, nodes to ask for approval. */
+  readonly #special: number[] = [];
+  /** Fan-outs and subgraphs whose children have all ended. */
+  readonly #joins: number[] = [];
+  readonly #waiting = new Map<number, Waiting>();
+  /** Decisions that came before their node waited, by node id. */
+  readonly #decisions = new Map<string, Decision>();
   /** In-flight executions by node, in the order they started. */
   readonly #running = new Map<number, NodeExecution>();
   /** What every execution of this run shares. */
@@ -68,11 +112,16 @@ export class RunLoop implements ExecutionHooks {
     this.#scheduler = settings.scheduler;
     this.#out = out;
     const n = graph.nodes.length;
+    this.#nodes = graph.nodes.slice();
+    this.#dependents = graph.dependents.slice();
+    this.#depIndices = graph.depIndices.slice();
+    this.#rank = Array.from(graph.rank);
     this.#waitingOn = Int32Array.from(graph.depIndices, (deps) => deps.length);
     this.#outcomes = new Array<NodeOutcome | undefined>(n).fill(undefined);
     this.#attempts = new Int32Array(n);
     this.#startedAt = new Float64Array(n);
-    this.#ready = new ReadyQueue(graph.rank);
+    this.#ready = new ReadyQueue(this.#rank);
+    for (const [id, decision] of Object.entries(settings.decisions ?? {})) this.#decisions.set(id, decision);
     const { runId, context, model, scheduler, random, retryBudget } = settings;
     this.#scope = { runId, context, model, scheduler, random, retryBudget, hooks: this };
   }
@@ -87,35 +136,77 @@ export class RunLoop implements ExecutionHooks {
       nodes: this.#graph.nodes.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta } } : { id, deps: [...deps] })),
       ...costEstimateOf(this.#settings.budget),
     });
-    this.#restore();
+    const branched = this.#restore(0, this.#nodes.length);
     this.#graph.depIndices.forEach((deps, i) => {
       if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0) this.#enqueue(i);
     });
+    this.#skipUnchosen(branched);
     this.pump();
   }
 
-  /** Settles the nodes a checkpoint has a value for, re-emitting their outcome marked `restored`. */
-  #restore(): void {
+  /**
+   * Settles the nodes in [from, to) a checkpoint has a value for, re-emitting their outcome marked
+   * `restored`, and releases their dependents' counts. Returns the restored branch nodes with their
+   * choice, whose other dependents the caller skips once the ready nodes are queued.
+   */
+  #restore(from: number, to: number): [number, ReadonlySet<number>][] {
     const restore = this.#settings.restore;
-    if (!restore) return;
+    const branched: [number, ReadonlySet<number>][] = [];
+    if (!restore) return branched;
     const { runId } = this.#settings;
     const at = this.#now();
-    this.#graph.nodes.forEach((node, i) => {
+    for (let i = from; i < to; i++) {
+      const node = this.#nodes[i]!;
       const outcome = ownEntry(restore, node.id);
-      if (!hasValue(outcome)) return;
+      if (!hasValue(outcome)) continue;
       this.#outcomes[i] = outcome;
       this.#settled += 1;
       this.#restored += 1;
       const { status, endedAt: _endedAt, ...rest } = outcome;
       this.#emit({ type: `node.${status}`, runId, nodeId: node.id, at, ...rest, restored: true } as RunEvent);
-      for (const d of this.#graph.dependents[i]!) this.#waitingOn[d]! -= 1;
-    });
+      for (const d of this.#dependents[i]!) this.#waitingOn[d]! -= 1;
+      this.#childEnded(i);
+      if (node.branch) {
+        const chosen = this.#branchChoice(i, outcome.value);
+        if (chosen instanceof Set) branched.push([i, chosen]);
+      }
+    }
+    return branched;
+  }
+
+  /** Skips the dependents restored branch nodes did not choose (and what follows from their policies). */
+  #skipUnchosen(branched: readonly [number, ReadonlySet<number>][]): void {
+    for (const [i, chosen] of branched) {
+      for (const d of this.#dependents[i]!) {
+        if (this.#outcomes[d] !== undefined || chosen.has(d)) continue;
+        this.#end(d, { status: 'skipped', cause: this.#branchCause(i, chosen), endedAt: this.#now() });
+      }
+    }
   }
 
   /** Teardown on unsubscribe: stop everything, emit nothing more. */
   cancel(): void {
     this.#done = true;
     this.#stopRunning();
+  }
+
+  /**
+   * A decision about a waiting node (see `RunStream.decide`): approve lets it run (it is queued),
+   * reject fails it with `APPROVAL_REJECTED`. A decision for a node that has not asked yet is kept
+   * until it does. Throws an {@link ApprovalError} for a node that already ended (`NOT_WAITING`).
+   */
+  decide(nodeId: string, decision: Decision): void {
+    if (this.#done) return;
+    const i = this.#indexOf(nodeId);
+    if (i !== undefined && this.#outcomes[i] !== undefined) {
+      throw new ApprovalError('NOT_WAITING', nodeId, `decide: node '${nodeId}' has already ended (${this.#outcomes[i]!.status}); nothing waits for a decision`);
+    }
+    if (i === undefined || !this.#waiting.has(i)) {
+      this.#decisions.set(nodeId, decision);
+      return;
+    }
+    this.#applyDecision(i, decision);
+    this.pump();
   }
 
   /**
@@ -130,6 +221,8 @@ export class RunLoop implements ExecutionHooks {
     this.#running.clear();
     for (const execution of running) execution.abort(reason);
     for (const execution of running) execution.unsubscribe();
+    for (const { timer } of this.#waiting.values()) timer?.unsubscribe();
+    this.#waiting.clear();
   }
 
   /** Starts ready nodes while slots are free. Re-entrant calls only flag another pass. */
@@ -142,52 +235,251 @@ export class RunLoop implements ExecutionHooks {
     try {
       do {
         this.#pumpAgain = false;
+        // Expansions, approvals and joins first (they take no slot and may queue nodes), then the
+        // ready nodes by priority while slots are free.
+        while (!this.#done && (this.#special.length > 0 || this.#joins.length > 0)) {
+          if (this.#special.length > 0) this.#startSpecial(this.#special.shift()!);
+          else this.#join(this.#joins.shift()!);
+        }
         while (!this.#done && this.#running.size < this.#settings.concurrency && this.#ready.size > 0) {
           this.#startNode(this.#ready.pop()!);
         }
-      } while (this.#pumpAgain && !this.#done);
+      } while ((this.#pumpAgain || this.#special.length > 0 || this.#joins.length > 0) && !this.#done);
     } finally {
       this.#pumping = false;
     }
-    if (!this.#done && this.#settled === this.#graph.nodes.length) this.#complete();
+    if (!this.#done && this.#settled === this.#nodes.length) this.#complete();
   }
 
   #startNode(i: number): void {
     this.#startedAt[i] = this.#now();
     // Prototype-less records: V8 keeps them as dictionaries, so 10,000 nodes with 10,000 different
     // key sets do not create 10,000 hidden classes (14x faster to build; see the overhead bench).
-    const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
-    const { nodes } = this.#graph;
-    const deps = this.#graph.depIndices[i]!;
-    for (let k = 0; k < deps.length; k++) {
-      const d = deps[k]!;
-      const outcome = this.#outcomes[d]!;
-      const id = nodes[d]!.id;
-      upstream[id] = outcome;
-      if (hasValue(outcome)) inputs[id] = outcome.value;
-    }
-    const execution = new NodeExecution(i, nodes[i]!, inputs, upstream, this.#scope);
+    const binding = this.#bindings.size > 0 ? this.#bindings.get(i) : undefined;
+    const { inputs, upstream } = binding?.inputs ? (binding as { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> }) : this.#inputsOf(i);
+    const execution = new NodeExecution(i, this.#nodes[i]!, inputs, upstream, this.#scope, binding);
     // Marked running before it starts: it may settle synchronously, or the run may be cancelled or
     // failed from inside its start (by a consumer of node.started); then its teardown comes last.
     this.#running.set(i, execution);
     execution.start();
   }
 
+  /** The values and outcomes of node `i`'s dependencies, by id. */
+  #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
+    const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
+    const nodes = this.#nodes;
+    const deps = this.#depIndices[i]!;
+    // A subgraph node reads its dependencies by their ids inside the subgraph (`sources`, not `research/sources`).
+    const strip = this.#prefixOf.size > 0 ? (this.#prefixOf.get(i)?.length ?? 0) : 0;
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k]!;
+      const outcome = this.#outcomes[d]!;
+      const id = strip === 0 ? nodes[d]!.id : nodes[d]!.id.slice(strip);
+      upstream[id] = outcome;
+      if (hasValue(outcome)) inputs[id] = outcome.value;
+    }
+    return { inputs, upstream };
+  }
+
+  /**
+   * A ready node that takes no slot: one that must be approved first waits; a fan-out or a subgraph
+   * adds its children to the run. Failures of the user's functions here (`items`, `input`,
+   * `request`) fail the node, as a throwing `run` would.
+   */
+  #startSpecial(i: number): void {
+    if (this.#outcomes[i] !== undefined) return;
+    const node = this.#nodes[i]!;
+    if (node.approve && !this.#bindings.get(i)?.approval) {
+      this.#wait(i);
+      return;
+    }
+    this.#startedAt[i] = this.#now();
+    const binding = this.#bindings.get(i);
+    const { inputs, upstream } = binding?.inputs ? (binding as { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> }) : this.#inputsOf(i);
+    const context = binding?.hasContext ? binding.context : this.#settings.context;
+    let children: Children;
+    try {
+      if (node.forEach) {
+        children = forEachChildren(node, node.forEach, node.forEach.items(inputs, { context }), inputs, upstream);
+      } else {
+        const sub = node.subgraph!;
+        const input = sub.input ? sub.input(inputs, { context, ...(binding && 'item' in binding ? { item: binding.item, index: binding.index } : {}) }) : context;
+        children = subgraphChildren(node, sub, input);
+      }
+    } catch (error) {
+      this.#end(i, this.#outcomeOf(i, { status: 'failed', error }));
+      return;
+    }
+    this.#expand(i, children, node.forEach ? 'forEach' : 'subgraph');
+  }
+
+  /** Adds a node's children to the run, says so (`node.expanded`), restores or queues them. */
+  #expand(parent: number, children: Children, kind: 'forEach' | 'subgraph'): void {
+    const first = this.#nodes.length;
+    const count = children.definitions.length;
+    this.#reserve(first + count);
+    const base = this.#rank[parent]! - this.#nodes[parent]!.estimate; // the path after the parent
+    const ids: number[] = new Array<number>(count);
+    const prefix = kind === 'subgraph' ? `${this.#nodes[parent]!.id}/` : undefined;
+
+    const parentId = this.#nodes[parent]!.id;
+    const taken = children.definitions.find(({ id }) => this.#indexOf(id) !== undefined);
+    if (taken) {
+      this.#end(parent, this.#outcomeOf(parent, { status: 'failed', error: new DynamicNodeError('DUPLICATE_KEY', parentId, `'${parentId}': child id '${taken.id}' is already a node of this run`) }));
+      return;
+    }
+    for (let k = 0; k < count; k++) {
+      const i = first + k;
+      const definition = children.definitions[k]!;
+      ids[k] = i;
+      this.#nodes.push(definition);
+      this.#childIndexOf.set(definition.id, i);
+      this.#parentOf.set(i, parent);
+      if (prefix !== undefined) this.#prefixOf.set(i, prefix);
+      this.#bindings.set(i, children.bindings[k]!);
+      this.#rank.push(base + children.rank[k]!);
+      this.#outcomes.push(undefined);
+    }
+    for (let k = 0; k < count; k++) {
+      const deps = children.deps[k]!.map((d) => first + d);
+      this.#depIndices.push(deps);
+      this.#dependents.push([]);
+      this.#waitingOn[first + k] = deps.length;
+    }
+    for (let k = 0; k < count; k++) for (const d of this.#depIndices[first + k]!) (this.#dependents[d] as number[]).push(first + k);
+    this.#expansions.set(parent, { children: ids, localIds: children.localIds, open: count });
+    const { runId } = this.#settings;
+    this.#emit({
+      type: 'node.expanded',
+      runId,
+      nodeId: this.#nodes[parent]!.id,
+      at: this.#now(),
+      kind,
+      nodes: children.definitions.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta }, parent: this.#nodes[parent]!.id } : { id, deps: [...deps], parent: this.#nodes[parent]!.id })),
+    });
+    if (count === 0) {
+      this.#joins.push(parent);
+      return;
+    }
+    const branched = this.#restore(first, first + count);
+    for (let i = first; i < first + count; i++) if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0) this.#enqueue(i);
+    this.#skipUnchosen(branched);
+  }
+
+  /** Grows the per-node typed arrays to hold `n` nodes (doubling, so adding children stays linear). */
+  #reserve(n: number): void {
+    if (n <= this.#waitingOn.length) return;
+    const size = Math.max(n, this.#waitingOn.length * 2);
+    const grow = <A extends Int32Array | Float64Array>(from: A, to: A): A => {
+      to.set(from);
+      return to;
+    };
+    this.#waitingOn = grow(this.#waitingOn, new Int32Array(size));
+    this.#attempts = grow(this.#attempts, new Int32Array(size));
+    this.#startedAt = grow(this.#startedAt, new Float64Array(size));
+  }
+
+  /** A fan-out's or subgraph's children have all ended: its value by its join policy. */
+  #join(parent: number): void {
+    if (this.#outcomes[parent] !== undefined) return;
+    const expansion = this.#expansions.get(parent)!;
+    const node = this.#nodes[parent]!;
+    const ids = expansion.children.map((c) => this.#nodes[c]!.id);
+    const outcomes = expansion.children.map((c) => this.#outcomes[c]!);
+    const settlement = node.forEach ? joinForEach(node.id, node.forEach.join, ids, outcomes) : joinSubgraph(node.id, node.subgraph!, ids, expansion.localIds!, outcomes);
+    this.#settle(parent, settlement);
+  }
+
+  /** A child ended: when it was its parent's last, the parent joins. */
+  #childEnded(i: number): void {
+    if (this.#parentOf.size === 0) return;
+    const parent = this.#parentOf.get(i);
+    if (parent === undefined) return;
+    const expansion = this.#expansions.get(parent)!;
+    if (--expansion.open === 0) this.#joins.push(parent);
+  }
+
+  /** Asks for a decision: `node.waiting`, then a decision already given applies at once; else it waits (with its deadline). */
+  #wait(i: number): void {
+    const node = this.#nodes[i]!;
+    const approve = node.approve!;
+    const { inputs } = this.#bindings.get(i)?.inputs ? (this.#bindings.get(i) as { inputs: Record<string, unknown> }) : this.#inputsOf(i);
+    let payload: unknown;
+    try {
+      payload = approve.request ? approve.request(inputs) : { ...inputs };
+    } catch (error) {
+      this.#startedAt[i] = this.#now();
+      this.#end(i, this.#outcomeOf(i, { status: 'failed', error }));
+      return;
+    }
+    const ms = approve.timeout ?? false;
+    const timer = ms === false ? undefined : ms > MAX_TIMER_MS ? scheduleAfter(this.#scheduler, ms, () => this.#approvalTimedOut(i, ms)) : this.#scheduler.schedule(() => this.#approvalTimedOut(i, ms), ms);
+    this.#startedAt[i] = this.#now();
+    this.#waiting.set(i, { payload, timer });
+    this.#emit({ type: 'node.waiting', runId: this.#settings.runId, nodeId: node.id, at: this.#now(), payload, timeoutMs: ms === false ? null : ms });
+    const early = this.#decisions.get(node.id);
+    if (early) {
+      this.#decisions.delete(node.id);
+      this.#applyDecision(i, early);
+    }
+  }
+
+  #applyDecision(i: number, decision: Decision): void {
+    const waiting = this.#waiting.get(i)!;
+    this.#waiting.delete(i);
+    waiting.timer?.unsubscribe();
+    const node = this.#nodes[i]!;
+    const { approve, value, reason, by } = decision;
+    this.#emit({
+      type: 'node.decided',
+      runId: this.#settings.runId,
+      nodeId: node.id,
+      at: this.#now(),
+      approve,
+      ...(value !== undefined ? { value } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(by !== undefined ? { by } : {}),
+    });
+    if (!approve) {
+      const error = new ApprovalError('APPROVAL_REJECTED', node.id, `node '${node.id}' was rejected${by ? ` by ${by}` : ''}${reason ? `: ${reason}` : ''}`, { ...(reason !== undefined ? { reason } : {}), ...(by !== undefined ? { by } : {}) });
+      this.#end(i, this.#outcomeOf(i, { status: 'failed', error }));
+      return;
+    }
+    const binding = this.#bindings.get(i) ?? {};
+    binding.approval = { payload: waiting.payload, ...(value !== undefined ? { value } : {}), ...(by !== undefined ? { by } : {}) };
+    this.#bindings.set(i, binding);
+    this.#enqueue(i);
+  }
+
+  #approvalTimedOut(i: number, ms: number): void {
+    if (this.#done || !this.#waiting.has(i)) return;
+    this.#waiting.delete(i);
+    const id = this.#nodes[i]!.id;
+    const error = new ApprovalError('APPROVAL_TIMEOUT', id, `node '${id}' waited ${ms} ms for a decision that did not come`, { timeoutMs: ms });
+    this.#end(i, this.#outcomeOf(i, { status: 'timedOut', error, timeoutMs: ms }));
+    this.pump();
+  }
+
+  /** The run's position of a node id (the graph's, or a child's); undefined when the run has none. */
+  #indexOf(id: string): number | undefined {
+    return this.#graph.indexOf.get(id) ?? this.#childIndexOf.get(id);
+  }
+
   /** Hook of the executions: attempt `attempt` of node `i` starts. @internal */
   attemptStarted(i: number, attempt: number): void {
     this.#attempts[i] = attempt;
-    this.#emit({ type: 'node.started', runId: this.#settings.runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), attempt });
+    this.#emit({ type: 'node.started', runId: this.#settings.runId, nodeId: this.#nodes[i]!.id, at: this.#now(), attempt });
   }
 
   /** Hook of the executions: node `i` retries after a failed attempt. @internal */
   retrying(i: number, { attempt, error, delayMs }: RetryInfo): void {
-    this.#emit({ type: 'node.retrying', runId: this.#settings.runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) });
+    this.#emit({ type: 'node.retrying', runId: this.#settings.runId, nodeId: this.#nodes[i]!.id, at: this.#now(), attempt, delayMs, error: errorInfo(error) });
   }
 
   /** Hook of the executions: node `i` reports progress (tokens, usage) during attempt `attempt`. @internal */
   report(i: number, attempt: number, report: NodeReport): void {
-    const nodeId = this.#graph.nodes[i]!.id;
+    const nodeId = this.#nodes[i]!.id;
     const { runId } = this.#settings;
     // One per streamed delta, by far the most frequent event: a literal of one shape, not a spread of
     // reports of many shapes (which V8 copies through its slow, megamorphic path).
@@ -203,9 +495,56 @@ export class RunLoop implements ExecutionHooks {
   settled(i: number, settlement: Settlement): void {
     if (this.#done || this.#outcomes[i] !== undefined) return;
     this.#running.delete(i);
-    this.#end(i, this.#outcomeOf(i, settlement));
+    this.#settle(i, settlement);
     if (this.#budgetStop) this.#stopForBudget(); // the node that crossed the budget keeps its result
     else this.pump();
+  }
+
+  /** Ends node `i` with its settlement; a branch node's value first chooses which dependents run. */
+  #settle(i: number, settlement: Settlement): void {
+    if (this.#nodes[i]!.branch === undefined || (settlement.status !== 'succeeded' && settlement.status !== 'fellBack')) {
+      this.#end(i, this.#outcomeOf(i, settlement));
+      return;
+    }
+    const chosen = this.#branchChoice(i, settlement.value);
+    if (chosen instanceof Set) this.#end(i, this.#outcomeOf(i, settlement), chosen);
+    else this.#end(i, this.#outcomeOf(i, { status: 'failed', error: chosen }));
+  }
+
+  /**
+   * The dependents a branch node chose for its value (positions), or the error that fails it: the
+   * branch function threw, or named a node that is not its dependent (`BRANCH_TARGET`, keeping the value).
+   */
+  #branchChoice(i: number, value: unknown): Set<number> | unknown {
+    const node = this.#nodes[i]!;
+    let picked: string | readonly string[];
+    try {
+      const inputs = this.#bindings.get(i)?.inputs ?? this.#inputsOf(i).inputs;
+      picked = node.branch!({ value, inputs });
+    } catch (error) {
+      return error;
+    }
+    const names = typeof picked === 'string' ? [picked] : Array.isArray(picked) ? (picked as readonly unknown[]) : [picked];
+    const prefix = this.#prefixOf.get(i) ?? '';
+    const dependents = this.#dependents[i]!;
+    const chosen = new Set<number>();
+    for (const name of names) {
+      const d = typeof name === 'string' ? dependents.find((k) => this.#nodes[k]!.id === prefix + name || this.#nodes[k]!.id === name) : undefined;
+      if (d === undefined) {
+        const known = dependents.map((k) => `'${this.#nodes[k]!.id.slice(prefix.length)}'`).join(', ') || 'none';
+        return new DynamicNodeError('BRANCH_TARGET', node.id, `branch of '${node.id}' chose ${typeof name === 'string' ? `'${name}'` : String(name)}, which is not one of its dependents (${known})`, {
+          value,
+          ...(typeof name === 'string' ? { target: name } : {}),
+        });
+      }
+      chosen.add(d);
+    }
+    return chosen;
+  }
+
+  #branchCause(i: number, chosen: ReadonlySet<number>): SkipCause {
+    const prefix = this.#prefixOf.get(i) ?? '';
+    return { kind: 'branch', node: this.#nodes[i]!.id, chose: [...chosen].map((d) => this.#nodes[d]!.id.slice(prefix.length)) };
   }
 
   #outcomeOf(i: number, settlement: Settlement): NodeOutcome {
@@ -231,24 +570,31 @@ export class RunLoop implements ExecutionHooks {
    * when its last dependency ends, or, when this one did not succeed, handled by its policy.
    * Skips propagate through an explicit work list, so long chains do not grow the stack.
    */
-  #end(first: number, outcome: NodeOutcome): void {
+  #end(first: number, outcome: NodeOutcome, chosen?: ReadonlySet<number>): void {
     this.#record(first, outcome);
     let ended: number[] | undefined; // skipped nodes whose dependents are not yet released (allocated on the first skip)
     for (let i: number | undefined = first; i !== undefined && !this.#done; i = ended?.pop()) {
       const ok = hasValue(this.#outcomes[i]);
-      const dependents = this.#graph.dependents[i]!;
+      const dependents = this.#dependents[i]!;
       for (let k = 0; k < dependents.length; k++) {
         const d = dependents[k]!;
         if (this.#outcomes[d] !== undefined) continue;
         const remaining = --this.#waitingOn[d]!;
-        const policy = ok ? undefined : this.#graph.nodes[d]!.onUpstreamFailure; // a value: the dependent waits for the rest
+        if (chosen !== undefined && i === first && !chosen.has(d)) {
+          // Not chosen by the branch: skipped (not a failure), and its own dependents follow their policies.
+          this.#record(d, { status: 'skipped', cause: this.#branchCause(first, chosen), endedAt: this.#now() });
+          this.#rootCause[d] = this.#nodes[first]!.id;
+          (ended ??= []).push(d);
+          continue;
+        }
+        const policy = ok ? undefined : this.#nodes[d]!.onUpstreamFailure; // a value: the dependent waits for the rest
         if (policy === 'fail') {
-          this.#failRun(this.#rootCause[i] ?? this.#graph.nodes[i]!.id);
+          this.#failRun(this.#rootCause[i] ?? this.#nodes[i]!.id);
           return;
         }
         if (policy === 'skip') {
-          this.#record(d, { status: 'skipped', cause: { kind: 'upstream', upstream: this.#graph.nodes[i]!.id }, endedAt: this.#now() });
-          this.#rootCause[d] = this.#rootCause[i] ?? this.#graph.nodes[i]!.id;
+          this.#record(d, { status: 'skipped', cause: { kind: 'upstream', upstream: this.#nodes[i]!.id }, endedAt: this.#now() });
+          this.#rootCause[d] = this.#rootCause[i] ?? this.#nodes[i]!.id;
           (ended ??= []).push(d);
         } else if (remaining === 0) {
           this.#enqueue(d);
@@ -260,8 +606,15 @@ export class RunLoop implements ExecutionHooks {
   #record(i: number, outcome: NodeOutcome): void {
     this.#outcomes[i] = outcome;
     this.#settled += 1;
+    this.#childEnded(i);
+    const waiting = this.#waiting.size > 0 ? this.#waiting.get(i) : undefined;
+    if (waiting) {
+      // Ended while it waited (the run stopped, or an upstream policy): no decision is awaited any more.
+      waiting.timer?.unsubscribe();
+      this.#waiting.delete(i);
+    }
     const { runId } = this.#settings;
-    const nodeId = this.#graph.nodes[i]!.id;
+    const nodeId = this.#nodes[i]!.id;
     const at = outcome.endedAt;
     switch (outcome.status) {
       case 'skipped':
@@ -315,9 +668,9 @@ export class RunLoop implements ExecutionHooks {
     const running = new Set(this.#running.keys());
     this.#stopRunning(reason);
     const at = this.#now();
-    this.#graph.nodes.forEach((_, i) => {
+    for (let i = 0; i < this.#nodes.length; i++) {
       if (this.#outcomes[i] === undefined) this.#record(i, { status: 'skipped', cause: causeOf(running.has(i)), endedAt: at });
-    });
+    }
     this.#complete();
   }
 
@@ -328,12 +681,12 @@ export class RunLoop implements ExecutionHooks {
     for (let i = 0; i < this.#outcomes.length; i++) counts[this.#outcomes[i]!.status] += 1;
     let attempts = 0;
     let retries = 0;
-    for (let i = 0; i < this.#attempts.length; i++) {
+    for (let i = 0; i < this.#nodes.length; i++) {
       const made = this.#attempts[i]!;
       attempts += made;
       retries += Math.max(0, made - 1);
     }
-    const status = runStatusOf(counts, this.#graph.nodes.length, this.#failedNode !== undefined || this.#stoppedBy !== undefined);
+    const status = runStatusOf(counts, this.#nodes.length, this.#failedNode !== undefined || this.#stoppedBy !== undefined);
     const at = this.#now();
     this.#out.next({
       type: 'run.completed',
@@ -341,7 +694,7 @@ export class RunLoop implements ExecutionHooks {
       at,
       summary: {
         status,
-        nodes: this.#graph.nodes.length,
+        nodes: this.#nodes.length,
         counts,
         makespanMs: at - this.#startedRunAt,
         attempts,
@@ -357,9 +710,14 @@ export class RunLoop implements ExecutionHooks {
   }
 
   #enqueue(i: number): void {
+    const node = this.#nodes[i]!;
+    if ((node.forEach !== undefined || node.subgraph !== undefined || node.approve !== undefined) && !(node.approve && this.#bindings.get(i)?.approval && !node.forEach && !node.subgraph)) {
+      this.#special.push(i); // expanded or asked for approval by the pump: takes no slot
+      return;
+    }
     this.#ready.push(i);
     const { runId } = this.#settings;
-    this.#emit({ type: 'node.queued', runId, nodeId: this.#graph.nodes[i]!.id, at: this.#now(), priority: this.#graph.rank[i]! });
+    this.#emit({ type: 'node.queued', runId, nodeId: node.id, at: this.#now(), priority: this.#rank[i]! });
   }
 
   #emit(event: RunEvent): void {

@@ -244,7 +244,7 @@ export class NodeTemplate implements TrackedNode {
   }
 }
 
-const emptyCounts = (): Record<NodeState, number> => ({ pending: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
+const emptyCounts = (): Record<NodeState, number> => ({ pending: 0, waiting: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
 const emptyTotals = (): RunTotals => ({ calls: 0, retries: 0, cacheHits: 0, savedUsd: 0, inputTokens: 0, outputTokens: 0, tokens: 0, costUsd: 0 });
 const emptyTally = (): CallTally => ({ calls: 0, succeeded: 0, failures: 0, retries: 0, fellBack: 0, durations: [], durationCount: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
 const agentOf = (info: NodeInfo): string => (typeof info.meta?.agent === 'string' ? info.meta.agent : info.id);
@@ -485,6 +485,29 @@ export class RunState<N extends TrackedNode = TrackedNode> {
           this.routing.requests += 1;
           this.routing.calls += event.routingCalls;
         }
+        return node;
+      }
+      case 'node.expanded': {
+        // A fan-out or subgraph added nodes: listed like the graph's own (a snapshot carries them);
+        // a fan-out's children count as the fan-out's agent unless their meta names one.
+        const node = this.#nodeOf(event.nodeId);
+        if (node) {
+          node.startedAt ??= event.at;
+          this.#move(node, 'running');
+        }
+        const added: NodeInfo[] = [];
+        for (const info of event.nodes) {
+          if (this.nodes.has(info.id)) continue;
+          const agent = typeof info.meta?.agent === 'string' ? info.meta.agent : event.kind === 'forEach' ? (node?.agent ?? event.nodeId) : info.id;
+          this.#add(info.id, info.deps, agent, true);
+          added.push(info);
+        }
+        if (added.length > 0) this.graph = this.graph.concat(added);
+        return node;
+      }
+      case 'node.waiting': {
+        const node = this.#nodeOf(event.nodeId);
+        if (node) this.#move(node, 'waiting');
         return node;
       }
       case 'run.started':

@@ -2,7 +2,8 @@ import { Observable, Subject, type Subscription } from 'rxjs';
 import type { EventOf, RunEvent } from './events.js';
 import { collect, type RunResult } from './collect.js';
 import type { RunStream } from './execute.js';
-import { RunIncompleteError } from './errors.js';
+import { ApprovalError, RunIncompleteError } from './errors.js';
+import type { Decision } from '../graph/dynamic-spec.js';
 import { RunTracker } from './run-tracker.js';
 
 /** One run watched by many: see {@link shareRun}. */
@@ -18,6 +19,12 @@ export interface SharedRun<O = Record<string, unknown>> {
   snapshot(): EventOf<'run.snapshot'> | undefined;
   /** Resolves when the run completes; rejects with a `RunIncompleteError` if it is cancelled first. */
   readonly result: Promise<RunResult<O>>;
+  /**
+   * Decides about a node waiting for approval in the run (see `RunStream.decide`): approve lets it
+   * run, reject fails it. Throws an `ApprovalError` when the stream cannot take decisions, the run is
+   * not in progress, or the node cannot wait.
+   */
+  decide(nodeId: string, decision: Decision): void;
 }
 
 /**
@@ -66,6 +73,11 @@ export function shareRun<O>(run$: RunStream<O>): SharedRun<O> {
     events$,
     result,
     snapshot: () => tracker.snapshot(),
+    decide(nodeId, decision) {
+      if (!run$.decide) throw new ApprovalError('NO_LIVE_RUN', nodeId, `decide: this run's stream takes no decisions (share the stream execute() returns)`);
+      if (!connection || ended) throw new ApprovalError('NO_LIVE_RUN', nodeId, `decide: the shared run is not in progress (connect() first)`);
+      run$.decide(nodeId, decision);
+    },
     connect() {
       if (connection) return connection;
       connection = run$.subscribe({

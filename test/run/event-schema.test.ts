@@ -37,6 +37,9 @@ type Example<K extends RunEventType> = RunEvent extends infer E ? (E extends { t
 const EXAMPLES: { [K in RunEventType]: Example<K> } = {
   'run.started': { type: 'run.started', ...stamp, concurrency: null, nodes: [{ id: 'n', deps: [], meta: { model: 'm' } }], costEstimate: { totalUsd: 1, maxUsd: 2, byNode: { n: 1 }, unestimated: [] } },
   'node.queued': { type: 'node.queued', ...node, priority: 1 },
+  'node.expanded': { type: 'node.expanded', ...node, kind: 'forEach', nodes: [{ id: 'n[0]', deps: [], parent: 'n', meta: { agent: 'explorer' } }] },
+  'node.waiting': { type: 'node.waiting', ...node, payload: { draft: 'Dear team' }, timeoutMs: null },
+  'node.decided': { type: 'node.decided', ...node, approve: false, reason: 'tone', by: 'ana' },
   'node.started': { type: 'node.started', ...node, attempt: 1 },
   'node.retrying': { type: 'node.retrying', ...node, attempt: 1, delayMs: 100, error },
   'node.token': { type: 'node.token', ...report, text: 'hi' },

@@ -3,6 +3,7 @@ import type { BarOutcome, NodeState } from './model.js';
 /** Fill of a node in each state (the legend, the graph and the state chips). */
 export const STATE_COLORS: Record<NodeState, string> = {
   pending: '#cbd5e1',
+  waiting: '#d946ef',
   queued: '#93c5fd',
   running: '#3b82f6',
   retrying: '#f59e0b',

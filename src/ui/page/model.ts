@@ -372,7 +372,14 @@ export class DashboardModel {
   #endExtras(node: NodeModel, event: NodeEndEvent): void {
     if (event.type === 'node.skipped') {
       const cause = event.cause;
-      node.skipped = cause.kind === 'upstream' ? `upstream ${cause.upstream} did not succeed` : cause.kind === 'runFailed' ? `the run stopped (${cause.failedNode} failed)` : `the budget was spent ($${cause.spentUsd.toFixed(4)} of $${cause.maxUsd})`;
+      node.skipped =
+        cause.kind === 'upstream'
+          ? `upstream ${cause.upstream} did not succeed`
+          : cause.kind === 'runFailed'
+            ? `the run stopped (${cause.failedNode} failed)`
+            : cause.kind === 'branch'
+              ? `branch ${cause.node} chose ${cause.chose.join(', ') || 'none'}`
+              : `the budget was spent ($${cause.spentUsd.toFixed(4)} of $${cause.maxUsd})`;
       this.#closeBar(node, 'cancelled', event.at);
       return;
     }
