@@ -48,7 +48,9 @@ function checkedNode(node: NodeDefinition): NodeDefinition {
     return checkLast(source, id, ctx.runId);
   };
   Object.assign(run, original); // keep what run functions carry (costEstimate, defaultTimeout)
-  if (fallback === undefined) return { ...node, run };
+  // A subgraph's nodes are checked too: they are checkpointed like the graph's own.
+  const inner = node.subgraph ? { subgraph: { ...node.subgraph, graph: checkedGraph(node.subgraph.graph) } } : {};
+  if (fallback === undefined) return { ...node, run, ...inner };
   const steps = (Array.isArray(fallback) ? fallback : [fallback]) as readonly FallbackStep<unknown>[];
   const checkedSteps = steps.map((step): FallbackStep<unknown> => {
     if (typeof step !== 'function') {
@@ -63,7 +65,7 @@ function checkedNode(node: NodeDefinition): NodeDefinition {
       return result;
     };
   });
-  return { ...node, run, fallback: Array.isArray(fallback) ? checkedSteps : checkedSteps[0]! };
+  return { ...node, run, ...inner, fallback: Array.isArray(fallback) ? checkedSteps : checkedSteps[0]! };
 }
 
 /** Passes values through; at completion, fails instead if the last value cannot be stored. */

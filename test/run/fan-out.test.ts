@@ -214,3 +214,42 @@ describe('forEach: a fan-out over a list known at run time', () => {
     void NEVER;
   });
 });
+
+describe('resuming inside a fan-out or a subgraph', () => {
+  it('children that succeeded are restored, only the others run again, and the parent joins them all', async () => {
+    const calls: string[] = [];
+    let broken = true;
+    const build = () =>
+      graph()
+        .node('plan', { run: () => (calls.push('plan'), [['a', 'b', 'c']]) })
+        .forEach('explore', {
+          deps: ['plan'],
+          items: ({ plan }) => plan,
+          key: (k) => k,
+          run: ({ item, nodeId }) => {
+            calls.push(nodeId);
+            return item === 'b' && broken ? Promise.reject(new Error('b is down')) : Promise.resolve(item.toUpperCase());
+          },
+        })
+        .build();
+    const first = await collect(execute(build(), { runId: 'r' }));
+    expect(first.outcomes.explore.status).toBe('failed');
+    broken = false;
+    calls.length = 0;
+    const restore = Object.fromEntries(Object.entries(first.outcomes).filter(([, o]) => o.status === 'succeeded'));
+    const events: RunEvent[] = [];
+    const second = await collect(execute(build(), { runId: 'r', restore }).pipe(map((e) => (events.push(e), e))));
+    expect(calls).toEqual(['explore/b']); // plan, explore/a and explore/c restored
+    expect(second.outcomes.explore).toMatchObject({ status: 'succeeded', value: ['A', 'B', 'C'] });
+    expect(events.filter((e) => e.type === 'node.succeeded' && e.restored).map((e) => (e as { nodeId: string }).nodeId)).toEqual(['plan', 'explore/a', 'explore/c']);
+    expect(second.summary).toMatchObject({ status: 'succeeded', restored: 3 });
+  });
+
+  it('restore refuses ids the graph cannot have, but accepts children of its fan-outs and subgraphs', () => {
+    const g = graph().forEach('n', { items: () => [1], run: () => [1] }).build();
+    const ok = { status: 'succeeded', value: 1, attempts: 1, startedAt: 0, endedAt: 1, durationMs: 1 } as const;
+    expect(() => execute(g, { restore: { 'n[0]': ok } })).not.toThrow();
+    expect(() => execute(g, { restore: { 'm[0]': ok } })).toThrow(/'restore' names nodes this graph does not have: 'm\[0\]'/);
+    expect(() => execute(g, { restore: { 'n[x]': ok } })).toThrow(/'n\[x\]'/);
+  });
+});
