@@ -10,6 +10,7 @@ import { checkBudgetConfig, type BudgetConfig } from '../budget/budget-config.js
 import { assertWithinBudget } from '../budget/preflight.js';
 import { createRetryBudget, type RetryBudget, type RetryBudgetConfig } from '../../operators/retry-budget.js';
 import type { Decision } from '../graph/dynamic-spec.js';
+import type { NodeDefinition } from '../graph/node-spec.js';
 import { ApprovalError } from './errors.js';
 import { isRunNodeId } from './run-node-ids.js';
 
@@ -171,6 +172,21 @@ function checkDecision(graph: Graph<unknown, unknown>, nodeId: string, decision:
 /** The pre-run check: estimates the run's cost and throws `BudgetExceededError` when it is over. */
 function preflight(graph: Graph<unknown, unknown>, config: BudgetConfig, model: Model | undefined): { maxUsd: number; estimate: RunCostEstimate } {
   const { maxUsd, top } = checkBudgetConfig(config);
-  const estimate = assertWithinBudget(estimateRunCost(graph.nodes, { top, ...(model ? { model: model.model } : {}) }), config);
+  const estimate = assertWithinBudget(estimateRunCost(costedNodesOf(graph), { top, ...(model ? { model: model.model } : {}) }), config);
   return { maxUsd, estimate };
+}
+
+/**
+ * The nodes the pre-run estimate prices: the graph's, with each subgraph node replaced by the
+ * subgraph's nodes (ids and deps prefixed, as they run). A fan-out counts once (one child's
+ * estimate: its list is not known before the run). Pure.
+ */
+function costedNodesOf(graph: Graph<unknown, unknown>, prefix = ''): NodeDefinition[] {
+  return graph.nodes.flatMap((node) =>
+    node.subgraph && !node.forEach
+      ? costedNodesOf(node.subgraph.graph, `${prefix}${node.id}/`)
+      : prefix === ''
+        ? [node]
+        : [{ ...node, id: prefix + node.id, deps: node.deps.map((dep) => prefix + dep) }],
+  );
 }

@@ -111,3 +111,15 @@ describe('subgraph: a built graph used as a node', () => {
     expect(outcomes.main).toMatchObject({ status: 'fellBack', value: 'outline of 2' });
   });
 });
+
+describe('subgraph: budgets', () => {
+  it("the pre-run estimate prices the subgraph's nodes (a subgraph of Claude calls over the limit is refused before it runs)", () => {
+    const costly = graph()
+      .node('a', { run: () => ['x'], costEstimate: { model: 'claude-sonnet-4-6', inputTokens: 1_000_000, outputTokens: 0 } })
+      .node('b', { deps: ['a'], run: () => ['y'], costEstimate: { model: 'claude-sonnet-4-6', inputTokens: 1_000_000, outputTokens: 0 } })
+      .build();
+    const g = graph().node('sub', { run: subgraph(costly) }).build();
+    expect(() => execute(g, { budget: { maxUsd: 5 } })).toThrow(expect.objectContaining({ name: 'BudgetExceededError', message: expect.stringContaining('sub/a') }));
+    expect(() => execute(g, { budget: { maxUsd: 7 } })).not.toThrow(); // 2 x $3
+  });
+});
