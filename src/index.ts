@@ -110,3 +110,5 @@ export {
   type AgentNodeErrorDetails,
   type ToolCallErrorCode,
 } from './agents/errors.js';
+export { loop, type LoopOptions, type LoopRun, type LoopContext, type LoopCheck } from './nodes/loop.js';
+export { LoopError, isLoopError, type LoopErrorCode } from './nodes/errors.js';

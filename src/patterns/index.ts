@@ -14,3 +14,4 @@ export * from './supervisor/index.js';
 export * from './bus/index.js';
 export * from './agents/index.js';
 export * from './pool/index.js';
+export * from './collaboration/index.js';

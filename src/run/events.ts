@@ -12,6 +12,8 @@ import {
   ToolFailedEventSchema,
   ToolSucceededEventSchema,
 } from '../agents/events.js';
+import { NodeIterationEventSchema } from '../nodes/loop-events.js';
+import { PeerFinishedEventSchema, PeerTurnEventSchema } from '../patterns/collaboration/events.js';
 
 export { ErrorInfoSchema, type ErrorInfo } from './event-fields.js';
 
@@ -194,6 +196,9 @@ const DECLARED_REPORT_SCHEMAS = [
   NodeThinkingEventSchema,
   AgentFinishedEventSchema,
   AgentRetryingEventSchema,
+  NodeIterationEventSchema,
+  PeerTurnEventSchema,
+  PeerFinishedEventSchema,
 ] as const;
 
 /**

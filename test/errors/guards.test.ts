@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes] =
+  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes, collaboration] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
@@ -36,6 +36,7 @@ async function load() {
       import('../../src/peer/errors.js'),
       import('../../src/mcp/errors.js'),
       import('../../src/agents/errors.js'),
+      import('../../src/patterns/collaboration/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -77,6 +78,10 @@ async function load() {
     AgentNodeError: new agentNodes.AgentNodeError('MAX_STEPS', 'a', 'x'),
     ToolCallError: new agentNodes.ToolCallError('UNKNOWN_TOOL', 'read', 'x'),
     BudgetStopError: new budget.BudgetStopError({ spentUsd: 1, maxUsd: 0.5 }),
+    DynamicNodeError: new run.DynamicNodeError('NOT_A_LIST', 'a', 'x'),
+    ApprovalError: new run.ApprovalError('APPROVAL_REJECTED', 'a', 'x'),
+    LoopError: new nodes.LoopError('MAX_ITERATIONS', 'a', 'x', { iterations: 1, lastValue: 'draft' }),
+    CollaborationError: new collaboration.CollaborationError('MAX_TURNS', 'team', 'x'),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -102,6 +107,10 @@ async function load() {
     ['isLlmNodeError', nodes.isLlmNodeError, nodes.LlmNodeError],
     ['isNodeRunError', run.isNodeRunError, run.NodeRunError],
     ['isRunIncompleteError', run.isRunIncompleteError, run.RunIncompleteError],
+    ['isDynamicNodeError', run.isDynamicNodeError, run.DynamicNodeError],
+    ['isApprovalError', run.isApprovalError, run.ApprovalError],
+    ['isLoopError', nodes.isLoopError, nodes.LoopError],
+    ['isCollaborationError', collaboration.isCollaborationError, collaboration.CollaborationError],
     ['isBudgetExceededError', budget.isBudgetExceededError, budget.BudgetExceededError],
     ['isCostEstimateError', budget.isCostEstimateError, budget.CostEstimateError],
     ['isModelCallError', modelError.isModelCallError, modelError.ModelCallError],
