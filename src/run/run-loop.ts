@@ -256,7 +256,16 @@ export class RunLoop implements ExecutionHooks {
     // Prototype-less records: V8 keeps them as dictionaries, so 10,000 nodes with 10,000 different
     // key sets do not create 10,000 hidden classes (14x faster to build; see the overhead bench).
     const binding = this.#bindings.size > 0 ? this.#bindings.get(i) : undefined;
-    const { inputs, upstream } = binding?.inputs ? (binding as { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> }) : this.#inputsOf(i);
+    let inputs: Record<string, unknown>;
+    let upstream: Record<string, NodeOutcome>;
+    if (binding?.inputs) {
+      inputs = binding.inputs; // a fan-out child: its parent's inputs
+      upstream = binding.upstream!;
+    } else {
+      inputs = Object.create(null) as Record<string, unknown>;
+      upstream = Object.create(null) as Record<string, NodeOutcome>;
+      this.#fillInputs(i, inputs, upstream);
+    }
     const execution = new NodeExecution(i, this.#nodes[i]!, inputs, upstream, this.#scope, binding);
     // Marked running before it starts: it may settle synchronously, or the run may be cancelled or
     // failed from inside its start (by a consumer of node.started); then its teardown comes last.
@@ -268,6 +277,12 @@ export class RunLoop implements ExecutionHooks {
   #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
     const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
+    this.#fillInputs(i, inputs, upstream);
+    return { inputs, upstream };
+  }
+
+  /** Fills `inputs` and `upstream` of node `i` from its dependencies' outcomes. */
+  #fillInputs(i: number, inputs: Record<string, unknown>, upstream: Record<string, NodeOutcome>): void {
     const nodes = this.#nodes;
     const deps = this.#depIndices[i]!;
     // A subgraph node reads its dependencies by their ids inside the subgraph (`sources`, not `research/sources`).
@@ -279,7 +294,6 @@ export class RunLoop implements ExecutionHooks {
       upstream[id] = outcome;
       if (hasValue(outcome)) inputs[id] = outcome.value;
     }
-    return { inputs, upstream };
   }
 
   /**
