@@ -6,7 +6,7 @@ import type { RetryInfo } from '../../operators/retry.js';
 import type { NodeReport, NodeStatus, RunEvent, RunStatus, SkipCause } from './events.js';
 import { errorInfo, hasValue, type NodeOutcome } from './outcome.js';
 import { NodeExecution, type ExecutionHooks, type ExecutionScope, type Settlement } from './node-execution.js';
-import { ReadyQueue } from './ready-queue.js';
+import { FifoList, ReadyQueue } from './ready-queue.js';
 import { UsageLedger } from './usage-ledger.js';
 import { idRecord, ownEntry } from './id-record.js';
 import type { RetryBudget } from '../../operators/retry-budget.js';
@@ -83,9 +83,9 @@ export class RunLoop implements ExecutionHooks {
   /** What a node runs with besides its definition (children, approved nodes). */
   readonly #bindings = new Map<number, NodeBinding>();
   /** Ready nodes that do not take a slot: fan-outs and subgraphs to expand, nodes to ask for approval. */
-  readonly #special: number[] = [];
+  readonly #special = new FifoList();
   /** Fan-outs and subgraphs whose children have all ended. */
-  readonly #joins: number[] = [];
+  readonly #joins = new FifoList();
   readonly #waiting = new Map<number, Waiting>();
   /** Decisions that came before their node waited, by node id. */
   readonly #decisions = new Map<string, Decision>();
@@ -237,14 +237,14 @@ export class RunLoop implements ExecutionHooks {
         this.#pumpAgain = false;
         // Expansions, approvals and joins first (they take no slot and may queue nodes), then the
         // ready nodes by priority while slots are free.
-        while (!this.#done && (this.#special.length > 0 || this.#joins.length > 0)) {
-          if (this.#special.length > 0) this.#startSpecial(this.#special.shift()!);
-          else this.#join(this.#joins.shift()!);
+        while (!this.#done && (this.#special.size > 0 || this.#joins.size > 0)) {
+          if (this.#special.size > 0) this.#startSpecial(this.#special.take());
+          else this.#join(this.#joins.take());
         }
         while (!this.#done && this.#running.size < this.#settings.concurrency && this.#ready.size > 0) {
           this.#startNode(this.#ready.pop()!);
         }
-      } while ((this.#pumpAgain || this.#special.length > 0 || this.#joins.length > 0) && !this.#done);
+      } while ((this.#pumpAgain || this.#special.size > 0 || this.#joins.size > 0) && !this.#done);
     } finally {
       this.#pumping = false;
     }
