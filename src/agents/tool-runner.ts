@@ -1,4 +1,4 @@
-import { catchError, defer, forkJoin, from, map, mergeMap, of, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, forkJoin, from, isObservable, map, mergeMap, of, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { NodeContext } from '../graph/node-spec.js';
 import { attempt } from '../../operators/attempt.js';
 import { timeout } from '../../operators/timeout.js';
@@ -95,7 +95,16 @@ function runToolCall(use: ToolUseBlock, step: number, settings: ToolRunSettings,
       return of(failed(new ToolCallError('INVALID_INPUT', use.name, message, { issues: checked.issues }), message, 'error'));
     }
 
-    const contextFor = (signal: AbortSignal): ToolContext => ({ signal, scheduler, context: ctx.context, runId: ctx.runId, nodeId: ctx.nodeId, toolUseId: use.id, step });
+    const contextFor = (signal: AbortSignal): ToolContext => ({
+      signal,
+      scheduler,
+      context: ctx.context,
+      runId: ctx.runId,
+      nodeId: ctx.nodeId,
+      toolUseId: use.id,
+      step,
+      ...(ctx.waitForApproval ? { waitForApproval: ctx.waitForApproval } : {}),
+    });
     // One try: the tool's run with its own signal, under its deadline (from admission), holding a slot.
     let once = attempt((handle) => tool.run(checked.value, contextFor(handle.signal)), {
       signal: ctx.signal,
@@ -112,7 +121,8 @@ function runToolCall(use: ToolUseBlock, step: number, settings: ToolRunSettings,
     const approved: Observable<unknown> = tool.approve
       ? defer(() => {
           const verdict = tool.approve!(checked.value, contextFor(ctx.signal));
-          return isThenable(verdict) ? from(verdict) : of(verdict); // a plain answer stays synchronous (virtual time)
+          // A plain answer or an Observable (a person's decision on the run's stream) stays in the run's time.
+          return isObservable(verdict) ? verdict : isThenable(verdict) ? from(verdict) : of(verdict);
         }).pipe(
           mergeMap((verdict) => {
             if (verdict === true) return retried;

@@ -1,4 +1,5 @@
-import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
+import { map, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import type { Decision } from '../graph/dynamic-spec.js';
 import { z } from 'zod';
 import type { ContentBlock } from '../models/model.js';
 import { OptionsError } from '../errors/options-error.js';
@@ -20,7 +21,12 @@ export interface ToolContext<C = unknown> {
   readonly toolUseId: string;
   /** The agent step (model call) that asked for it, from 1. */
   readonly step: number;
+  /** Asks a person on the run's stream (see `NodeContext.waitForApproval`); absent outside a run. */
+  readonly waitForApproval?: (payload: unknown, options?: { readonly timeout?: number | false }) => Observable<Decision>;
 }
+
+/** A tool's approval check: `true` runs the call; `false` or a string (the reason the model reads) refuses it. */
+export type ToolApproval<I, C> = (input: I, ctx: ToolContext<C>) => boolean | string | PromiseLike<boolean | string> | Observable<boolean | string>;
 
 /** A tool's input checked against its schema: the typed value, or the issues to send back to the model. */
 export type ToolInputCheck<I> = { ok: true; value: I } | { ok: false; issues: string[] };
@@ -50,7 +56,7 @@ export interface Tool<I = unknown, R = unknown, C = unknown> {
    * Asked before each call with the validated input: `true` runs it; `false` or a string refuses it, and
    * the model is told so (the string is the reason it reads). @default every call approved
    */
-  readonly approve: ((input: I, ctx: ToolContext<C>) => boolean | string | PromiseLike<boolean | string>) | undefined;
+  readonly approve: ToolApproval<I, C> | undefined;
   /** Turns the tool's value into what the model reads. @default strings as they are, other values as JSON */
   format(value: R): ToolResultContent;
 }
@@ -70,7 +76,14 @@ export interface ToolSpec<S extends z.ZodType, R, C> {
   retry?: number;
   /** @default unbounded */
   concurrency?: number;
-  approve?: (input: z.output<S>, ctx: ToolContext<C>) => boolean | string | PromiseLike<boolean | string>;
+  /**
+   * Asked before each call with the validated input (see {@link Tool.approve}). `true` asks a person on
+   * the run's stream before every call: the agent node emits `node.waiting` with `{ tool, input,
+   * toolUseId }` and the call runs once `run$.decide(nodeId, { approve: true })` says so; a rejection is
+   * told to the model with its reason. `{ timeout }` with it: `{ ask: true, timeout: 60_000 }`.
+   * @default every call approved
+   */
+  approve?: ToolApproval<z.output<S>, C> | true | { readonly ask: true; readonly timeout?: number | false };
   format?: (value: R) => ToolResultContent;
 }
 
@@ -146,8 +159,24 @@ export function tool<S extends z.ZodType, R, C = unknown>(spec: ToolSpec<S, R, C
     timeout: spec.timeout ?? DEFAULT_TOOL_TIMEOUT_MS,
     retry: spec.retry ?? 0,
     concurrency: spec.concurrency,
-    approve: spec.approve,
+    approve: approvalOf(spec),
     format: spec.format ?? formatToolValue,
+  };
+}
+
+/** A tool's approval check: the user's function, or one asking a person on the run's stream (`approve: true`). */
+function approvalOf<S extends z.ZodType, R, C>(spec: ToolSpec<S, R, C>): ToolApproval<z.output<S>, C> | undefined {
+  const { approve, name } = spec;
+  if (approve === undefined || typeof approve === 'function') return approve;
+  if (approve !== true && !(typeof approve === 'object' && approve !== null && approve.ask === true)) {
+    throw new OptionsError('approve', `tool '${name}': 'approve' must be a function, true, or { ask: true, timeout? }`);
+  }
+  const timeout = approve === true ? false : (approve.timeout ?? false);
+  return (input, ctx) => {
+    if (!ctx.waitForApproval) return `the call to '${name}' needs a person's approval, and this agent does not run in a run that can ask one`;
+    return ctx.waitForApproval({ tool: name, input, toolUseId: ctx.toolUseId }, { timeout }).pipe(
+      map((decision) => decision.approve || (decision.reason ?? `a person rejected the call to '${name}'${decision.by ? ` (${decision.by})` : ''}`)),
+    );
   };
 }
 

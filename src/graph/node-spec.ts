@@ -4,7 +4,7 @@ import type { NodeOutcome } from '../run/outcome.js';
 import type { NodeReport } from '../run/events.js';
 import type { Model } from '../models/model.js';
 import type { CostEstimateSpec } from '../budget/cost-estimate.js';
-import type { ApprovalGranted, ApprovalSpec, BranchFn, ForEachDefinition, SubgraphDefinition } from './dynamic-spec.js';
+import type { ApprovalGranted, ApprovalSpec, BranchFn, Decision, ForEachDefinition, SubgraphDefinition } from './dynamic-spec.js';
 
 /**
  * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
@@ -43,6 +43,15 @@ export interface NodeContext<I, C = unknown, D = I> {
   emit(report: NodeReport): void;
   /** Set when the node waited for approval (`approve`) and was approved: the payload and the decision. */
   readonly approval?: ApprovalGranted;
+  /**
+   * Asks a person while the node runs (e.g. before a tool call with side effects): subscribing emits
+   * `node.waiting` with `payload`, and the Observable emits the {@link Decision} once
+   * `run$.decide(nodeId, ...)` delivers one (requests of one node are answered in the order they were
+   * asked), then completes. Past `timeout` (ms), it emits a rejection with the reason. Unsubscribing
+   * withdraws the request. The node keeps its slot while it waits. Set on the contexts the run gives
+   * its nodes (absent on contexts made by hand, e.g. in a test).
+   */
+  readonly waitForApproval?: (payload: unknown, options?: { readonly timeout?: number | false }) => Observable<Decision>;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { catchError, defer, last, map, of, throwError, type MonoTypeOperatorFunction, type Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, catchError, defer, last, map, of, throwError, type MonoTypeOperatorFunction, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FallbackStep, NodeContext, NodeDefinition } from '../graph/node-spec.js';
-import type { ApprovalGranted } from '../graph/dynamic-spec.js';
+import type { ApprovalGranted, Decision } from '../graph/dynamic-spec.js';
 import { timeout } from '../../operators/timeout.js';
 import { attempt as attemptOf, AttemptHandle, AttemptRun, type AttemptConfig, type AttemptDestination } from '../../operators/attempt.js';
 import { retryWithBackoff, type GiveUpReason, type RetryInfo } from '../../operators/retry.js';
@@ -30,6 +30,8 @@ export interface ExecutionHooks {
   report(index: number, attempt: number, report: NodeReport): void;
   /** The execution's one outcome; nothing is heard from it afterwards. */
   settled(index: number, settlement: Settlement): void;
+  /** The node asks a person while it runs; `deliver` hears the decision. Returns the withdrawal. */
+  ask(index: number, payload: unknown, timeout: number | false, deliver: (decision: Decision) => void): () => void;
 }
 
 /** What a run shares with every node execution: one object per run. */
@@ -405,6 +407,22 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
   get signal(): AbortSignal {
     return this.#handle.signal;
   }
+
+  /** Bound on read, so `({ waitForApproval }) => waitForApproval(...)` works. */
+  get waitForApproval(): (payload: unknown, options?: { readonly timeout?: number | false }) => Observable<Decision> {
+    const execution = this.#execution;
+    return (payload, options) => askApproval(execution, payload, options);
+  }
+}
+
+/** A node's request for a decision while it runs (see `NodeContext.waitForApproval`): cold, withdrawn on unsubscribe. */
+function askApproval(execution: NodeExecution, payload: unknown, options: { readonly timeout?: number | false } | undefined): Observable<Decision> {
+  return new Observable<Decision>((subscriber) =>
+    execution.scope.hooks.ask(execution.index, payload, options?.timeout ?? false, (decision) => {
+      subscriber.next(decision);
+      subscriber.complete();
+    }),
+  );
 }
 
 /** Adds what a binding carries to a node's context: a child's item, index or context, an approval. */
@@ -435,6 +453,7 @@ function fallbackContext(execution: NodeExecution, attempt: number, signal: Abor
     attempt,
     signal,
     emit: (report: NodeReport) => scope.hooks.report(index, attempt, report),
+    waitForApproval: (payload: unknown, options?: { readonly timeout?: number | false }) => askApproval(execution, payload, options),
   };
   if (binding !== undefined) bind(ctx, binding);
   return ctx;

@@ -42,6 +42,12 @@ interface Expansion {
   open: number;
 }
 
+/** A running node's request for a decision: who hears it, and its deadline. */
+interface Ask {
+  readonly deliver: (decision: Decision) => void;
+  timer: Subscription | undefined;
+}
+
 /** A node waiting for a decision: the payload it asked with and its deadline. */
 interface Waiting {
   readonly payload: unknown;
@@ -87,6 +93,8 @@ export class RunLoop implements ExecutionHooks {
   /** Fan-outs and subgraphs whose children have all ended. */
   readonly #joins = new FifoList();
   readonly #waiting = new Map<number, Waiting>();
+  /** Requests of running nodes for a decision (`waitForApproval`), oldest first. */
+  readonly #asks = new Map<number, Ask[]>();
   /** Decisions that came before their node waited, by node id. */
   readonly #decisions = new Map<string, Decision>();
   /** In-flight executions by node, in the order they started. */
@@ -200,6 +208,11 @@ export class RunLoop implements ExecutionHooks {
     const i = this.#indexOf(nodeId);
     if (i !== undefined && this.#outcomes[i] !== undefined) {
       throw new ApprovalError('NOT_WAITING', nodeId, `decide: node '${nodeId}' has already ended (${this.#outcomes[i]!.status}); nothing waits for a decision`);
+    }
+    const asks = i === undefined ? undefined : this.#asks.get(i);
+    if (asks && asks.length > 0) {
+      this.#answer(i!, asks.shift()!, decision);
+      return;
     }
     if (i === undefined || !this.#waiting.has(i)) {
       this.#decisions.set(nodeId, decision);
@@ -475,6 +488,53 @@ export class RunLoop implements ExecutionHooks {
     this.pump();
   }
 
+  /** Hook of the executions: node `i` asks a person while it runs (`waitForApproval`). @internal */
+  ask(i: number, payload: unknown, timeout: number | false, deliver: (decision: Decision) => void): () => void {
+    const ask: Ask = { deliver, timer: undefined };
+    const node = this.#nodes[i]!;
+    this.#emit({ type: 'node.waiting', runId: this.#settings.runId, nodeId: node.id, at: this.#now(), payload, timeoutMs: timeout === false ? null : timeout });
+    const early = this.#decisions.get(node.id);
+    if (early) {
+      this.#decisions.delete(node.id);
+      this.#answer(i, ask, early);
+      return () => undefined;
+    }
+    const asks = this.#asks.get(i) ?? [];
+    asks.push(ask);
+    this.#asks.set(i, asks);
+    if (timeout !== false) {
+      const expire = () => {
+        const at = asks.indexOf(ask);
+        if (at === -1 || this.#done) return;
+        asks.splice(at, 1);
+        this.#answer(i, ask, { approve: false, reason: `no decision within ${timeout} ms`, by: 'timeout' });
+      };
+      ask.timer = timeout > MAX_TIMER_MS ? scheduleAfter(this.#scheduler, timeout, expire) : this.#scheduler.schedule(expire, timeout);
+    }
+    return () => {
+      ask.timer?.unsubscribe();
+      const at = asks.indexOf(ask);
+      if (at !== -1) asks.splice(at, 1);
+    };
+  }
+
+  /** Delivers a decision to a running node's request, saying so on the stream first. */
+  #answer(i: number, ask: Ask, decision: Decision): void {
+    ask.timer?.unsubscribe();
+    const { approve, value, reason, by } = decision;
+    this.#emit({
+      type: 'node.decided',
+      runId: this.#settings.runId,
+      nodeId: this.#nodes[i]!.id,
+      at: this.#now(),
+      approve,
+      ...(value !== undefined ? { value } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(by !== undefined ? { by } : {}),
+    });
+    ask.deliver(decision);
+  }
+
   /** The run's position of a node id (the graph's, or a child's); undefined when the run has none. */
   #indexOf(id: string): number | undefined {
     return this.#graph.indexOf.get(id) ?? this.#childIndexOf.get(id);
@@ -621,6 +681,7 @@ export class RunLoop implements ExecutionHooks {
     this.#outcomes[i] = outcome;
     this.#settled += 1;
     this.#childEnded(i);
+    if (this.#asks.size > 0) this.#asks.delete(i); // its requests were withdrawn with its work
     const waiting = this.#waiting.size > 0 ? this.#waiting.get(i) : undefined;
     if (waiting) {
       // Ended while it waited (the run stopped, or an upstream policy): no decision is awaited any more.

@@ -510,6 +510,12 @@ export class RunState<N extends TrackedNode = TrackedNode> {
         if (node) this.#move(node, 'waiting');
         return node;
       }
+      case 'node.decided': {
+        // A node that asked while it ran goes on running; one that asked before it ran waits for its turn.
+        const node = this.#nodeOf(event.nodeId);
+        if (node?.state === 'waiting') this.#move(node, node.attempts > 0 ? 'running' : 'pending');
+        return node;
+      }
       case 'run.started':
         if (this.#acrossRuns) this.#addRun(event);
         else this.#reset(event.runId, event.at, event.concurrency, event.nodes);
