@@ -37,6 +37,11 @@ export interface NodeContext<I, C = unknown, D = I> {
   /** The run's model provider (`execute(g, { model })`), if one was given. */
   readonly model: Model | undefined;
   /**
+   * The run's random source in [0, 1) (`execute(g, { random })`): draw from it instead of
+   * Math.random so a seeded run replays (a bandit router's samples). Absent in contexts built by hand.
+   */
+  readonly random?: () => number;
+  /**
    * Reports progress on the run's stream: `node.token` for streamed text, `node.usage` for a
    * model call's tokens and cost (added up in the run summary). Ignored once the attempt ended.
    */

@@ -15,3 +15,4 @@ export * from './bus/index.js';
 export * from './agents/index.js';
 export * from './pool/index.js';
 export * from './collaboration/index.js';
+export * from './routing/index.js';

@@ -13,6 +13,7 @@ import {
   ToolSucceededEventSchema,
 } from '../agents/events.js';
 import { NodeIterationEventSchema } from '../nodes/loop-events.js';
+import { ExperimentAssignedEventSchema, RouterChoseEventSchema, RouterRewardedEventSchema } from '../patterns/routing/events.js';
 import { PeerFinishedEventSchema, PeerTurnEventSchema } from '../patterns/collaboration/events.js';
 
 export { ErrorInfoSchema, type ErrorInfo } from './event-fields.js';
@@ -188,6 +189,9 @@ const DECLARED_REPORT_SCHEMAS = [
   SupervisorRoutedEventSchema,
   SupervisorWorkerEventSchema,
   SupervisorFinishedEventSchema,
+  RouterChoseEventSchema,
+  RouterRewardedEventSchema,
+  ExperimentAssignedEventSchema,
   CircuitEventSchema,
   AgentStepEventSchema,
   ToolCalledEventSchema,

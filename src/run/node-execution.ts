@@ -374,6 +374,7 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
   declare readonly context: unknown;
   declare readonly scheduler: SchedulerLike;
   declare readonly model: Model | undefined;
+  declare readonly random: () => number;
   declare readonly attempt: number;
   /** A fan-out child's element and position; an approved node's decision (assigned only when set). */
   declare readonly item?: unknown;
@@ -392,6 +393,7 @@ class AttemptContextImpl implements NodeContext<Record<string, unknown>, unknown
     this.context = scope.context;
     this.scheduler = scope.scheduler;
     this.model = scope.model;
+    this.random = scope.random;
     if (binding !== undefined) bind(this, binding);
   }
 
@@ -450,6 +452,7 @@ function fallbackContext(execution: NodeExecution, attempt: number, signal: Abor
     context: scope.context,
     scheduler: scope.scheduler,
     model: scope.model,
+    random: scope.random,
     attempt,
     signal,
     emit: (report: NodeReport) => scope.hooks.report(index, attempt, report),

@@ -37,3 +37,6 @@ export {
   type GraphChanges,
   type ChangedDeps,
 } from './errors.js';
+export { memoryPosteriorStore, type PosteriorStore, type ArmStats, type PendingChoice, type MemoryPosteriorStoreOptions } from './posterior-store.js';
+export { sqlitePosteriorStore, type SqlitePosteriorStore, type SqlitePosteriorStoreOptions } from './posterior-sqlite.js';
+export { redisPosteriorStore, type RedisPosteriorStore, type RedisPosteriorStoreOptions } from './posterior-redis.js';

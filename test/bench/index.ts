@@ -10,6 +10,7 @@ import { installPackagesEngineOnly } from './install.bench.js';
 import { agentStepOverhead } from './agent.bench.js';
 import { streamCpuRatio } from './stream-cpu.bench.js';
 import { cacheSavings } from './cache.bench.js';
+import { banditFigures } from './bandit.bench.js';
 
 /** Every bench, by the name that picks it: `npm run bench -- soak resilience` runs those two alone. */
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   agentStepOverhead, // agent_step_overhead_us
   streamCpuRatio, // stream_cpu_ratio_vs_bare_sdk
   cacheSavings, // cache_savings_percent
+  banditFigures, // bandit_regret_ratio, bandit_choice_overhead_us
   installPackagesEngineOnly, // npm pack + npm install from the registry: RXO_BENCH_SKIP_INSTALL=1 skips it
 };
 

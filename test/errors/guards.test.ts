@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes, collaboration] =
+  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes, collaboration, routing] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
@@ -37,6 +37,7 @@ async function load() {
       import('../../src/mcp/errors.js'),
       import('../../src/agents/errors.js'),
       import('../../src/patterns/collaboration/errors.js'),
+      import('../../src/patterns/routing/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -82,6 +83,7 @@ async function load() {
     ApprovalError: new run.ApprovalError('APPROVAL_REJECTED', 'a', 'x'),
     LoopError: new nodes.LoopError('MAX_ITERATIONS', 'a', 'x', { iterations: 1, lastValue: 'draft' }),
     CollaborationError: new collaboration.CollaborationError('MAX_TURNS', 'team', 'x'),
+    RoutingError: new routing.RoutingError('INVALID_OPTIONS', 'pick', 'x'),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -111,6 +113,7 @@ async function load() {
     ['isApprovalError', run.isApprovalError, run.ApprovalError],
     ['isLoopError', nodes.isLoopError, nodes.LoopError],
     ['isCollaborationError', collaboration.isCollaborationError, collaboration.CollaborationError],
+    ['isRoutingError', routing.isRoutingError, routing.RoutingError],
     ['isBudgetExceededError', budget.isBudgetExceededError, budget.BudgetExceededError],
     ['isCostEstimateError', budget.isCostEstimateError, budget.CostEstimateError],
     ['isModelCallError', modelError.isModelCallError, modelError.ModelCallError],

@@ -31,6 +31,12 @@ export interface SupervisorCallContext {
   readonly attempt: number;
   /** The run's user context (`execute(g, { context })`). */
   readonly context: unknown;
+  /**
+   * The run's random source in [0, 1) (`execute(g, { random })`, e.g. `seededRandom(7)`): draw from
+   * it, never from Math.random, so a seeded run replays the same choices (a `banditRouter`'s
+   * samples). Absent when the executor does not hand one to nodes.
+   */
+  readonly random?: () => number;
   /** Reports progress on the run's stream (tokens, usage, supervisor events of nested teams). */
   emit(report: NodeReport): void;
 }

@@ -20,7 +20,7 @@ describe('supervisor: state isolation', () => {
     expect(valueOf<SupervisorResult>(events).output).toBe('ok');
     expect(seen.map((s) => s.input)).toEqual(['patient id column?', { table: 'PT_ID' }]);
     // the context carries facilities and where the worker runs, not the conversation
-    expect(Object.keys(seen[0]!.ctx).sort()).toEqual(['attempt', 'context', 'emit', 'model', 'nodeId', 'runId', 'scheduler', 'signal', 'supervisor', 'turn', 'worker']);
+    expect(Object.keys(seen[0]!.ctx).sort()).toEqual(['attempt', 'context', 'emit', 'model', 'nodeId', 'random', 'runId', 'scheduler', 'signal', 'supervisor', 'turn', 'worker']);
     expect(seen[1]!.ctx).toMatchObject({ supervisor: 'standardize', worker: 'auditor', turn: 2 });
   });
 
