@@ -5,48 +5,19 @@
  * Anthropic server's request log shows that no model call was repeated: one request per node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqliteStore } from 'rx-orchestra/store';
 import type { RunEvent } from 'rx-orchestra';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
 import { tempDir } from './stores.js';
+import { runFixture, waitUntil } from '../support/child-run.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/approval-pipeline.ts', import.meta.url));
 
 const promptOf = (request: FakeRequest) => ((request.body?.messages ?? []) as { content: string }[]).at(-1)?.content ?? '';
 
-function runPipeline(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, ANTHROPIC_API_KEY: '', LEASE_TTL_MS: '1500' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const events = () =>
-    stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{') && line.endsWith('}'))
-      .map((line) => JSON.parse(line) as RunEvent);
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; events: RunEvent[]; stderr: string }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, events: events(), stderr }));
-  });
-  return { closed, events, kill: () => child.kill('SIGKILL') };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, withinMs = 60_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const runPipeline = (env: Record<string, string>) => runFixture(fixture, { ...env, LEASE_TTL_MS: '1500' });
 
 const ids = (events: RunEvent[], type: RunEvent['type'], restored?: boolean) =>
   events

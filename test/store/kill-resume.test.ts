@@ -7,7 +7,6 @@
  * Every node ends exactly once as succeeded, and none that had succeeded calls the model again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisStore, sqliteStore, type RunCheckpoint, type RunStore } from 'rx-orchestra/store';
@@ -15,8 +14,8 @@ import { type RunEvent } from 'rx-orchestra';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { tempDir } from './stores.js';
+import { runFixture, waitUntil } from '../support/child-run.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/durable-pipeline.ts', import.meta.url));
 const NODES = ['a', 'b', 'c', 'd', 'e', 'f'];
 
@@ -24,44 +23,9 @@ const promptOf = (request: FakeRequest) => ((request.body?.messages ?? []) as { 
 /** `prompt:c a=answer-a b=answer-b` → `c` */
 const nodeOf = (request: FakeRequest) => /^prompt:(\w+)/.exec(promptOf(request))?.[1];
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  events: RunEvent[];
-  stderr: string;
-}
-
 /** Runs the fixture pipeline in a new Node process; `kill` sends it SIGKILL. */
-function runPipeline(mode: 'start' | 'resume', env: { url: string; store: string; runId: string }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    cwd: repoRoot,
-    env: { ...process.env, FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, ANTHROPIC_API_KEY: '', LEASE_TTL_MS: '1500' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // A killed process may leave a cut-off last line: keep whole lines only.
-  const events = () =>
-    stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{') && line.endsWith('}'))
-      .map((line) => JSON.parse(line) as RunEvent);
-  const closed = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, events: events(), stderr }));
-  });
-  return { closed, events, kill: () => child.kill('SIGKILL') };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, withinMs = 60_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const runPipeline = (mode: 'start' | 'resume', env: { url: string; store: string; runId: string }) =>
+  runFixture(fixture, { FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, LEASE_TTL_MS: '1500' });
 
 const succeededIn = (checkpoint: RunCheckpoint | undefined) =>
   Object.values(checkpoint?.nodes ?? {})

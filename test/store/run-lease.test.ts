@@ -7,7 +7,6 @@
  * the SQLite store's clock can be virtual, real processes for the SIGKILL case.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
@@ -28,6 +27,7 @@ import {
 import { graph, graphFromNodes, type RunEvent } from 'rx-orchestra';
 import { startFakeAnthropic, type FakeRequest } from 'rx-orchestra/testing';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { runFixture } from '../support/child-run.js';
 import { redisKind, sqliteKind, tempDir } from './stores.js';
 
 const settle = (run$: Observable<RunEvent>) =>
@@ -289,7 +289,6 @@ describe('the lease in virtual time (SQLite store with a virtual clock)', () => 
 });
 
 describe('a run killed with SIGKILL keeps its lease until it expires, then is resumed in a new process', () => {
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
   const fixture = fileURLToPath(new URL('./fixtures/durable-pipeline.ts', import.meta.url));
   const nodeOf = (request: FakeRequest) => /^prompt:(\w+)/.exec(((request.body?.messages ?? []) as { content: string }[]).at(-1)?.content ?? '')?.[1];
   let redis: TestRedis;
@@ -303,27 +302,7 @@ describe('a run killed with SIGKILL keeps its lease until it expires, then is re
     await redis.stop();
   });
 
-  function runPipeline(mode: 'start' | 'resume', env: Record<string, string>) {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, MODE: mode, ANTHROPIC_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const events = () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{') && line.endsWith('}'))
-        .map((line) => JSON.parse(line) as RunEvent);
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; events: RunEvent[]; stderr: string }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ code, signal, events: events(), stderr }));
-    });
-    return { pid: child.pid!, closed, kill: () => child.kill('SIGKILL') };
-  }
+  const runPipeline = (mode: 'start' | 'resume', env: Record<string, string>) => runFixture(fixture, { ...env, MODE: mode });
 
   it.each([
     { name: 'sqlite', location: () => join(dir.path, 'killed.db'), reader: (location: string): RunStore => sqliteStore(location) },
