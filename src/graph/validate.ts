@@ -55,9 +55,25 @@ export function validateShape(nodes: readonly NodeShape[]): void {
       );
     }
   }
+  checkChildPrefixes(nodes as readonly (NodeShape & { forEach?: unknown; subgraph?: unknown })[]);
   const cycle = findCycle(nodes);
   if (cycle) {
     throw new GraphError('CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, { nodeId: cycle[0], path: cycle });
+  }
+}
+
+/**
+ * Throws a `DUPLICATE_ID` {@link GraphError} for a node whose id starts like the children a fan-out
+ * or subgraph adds at run time (`explore[0]`, `explore/a.ts`, `research/outline`): they would collide.
+ */
+function checkChildPrefixes(nodes: readonly (NodeShape & { forEach?: unknown; subgraph?: unknown })[]): void {
+  const growing = nodes.filter((n) => n.forEach !== undefined || n.subgraph !== undefined);
+  if (growing.length === 0) return;
+  for (const { id } of nodes) {
+    const owner = growing.find((g) => g.id !== id && (id.startsWith(`${g.id}[`) || id.startsWith(`${g.id}/`)));
+    if (owner) {
+      throw new GraphError('DUPLICATE_ID', `node id '${id}' could collide with the nodes ${owner.forEach !== undefined ? 'fan-out' : 'subgraph'} '${owner.id}' adds at run time (their ids start with '${owner.id}[' or '${owner.id}/'); rename one`, { nodeId: id });
+    }
   }
 }
 

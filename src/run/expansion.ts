@@ -11,6 +11,10 @@ import { DynamicNodeError } from './errors.js';
 import type { Settlement } from './node-execution.js';
 import { idRecord } from './id-record.js';
 
+/** The deps of a child that has none (fan-out children): shared, frozen lists. */
+const NO_IDS: readonly string[] = Object.freeze([]);
+const NO_POSITIONS: number[] = Object.freeze([]) as unknown as number[];
+
 /** What a node's execution runs with besides its definition: set for children and approved nodes. @internal */
 export interface NodeBinding {
   /** A fan-out child's inputs and upstream (its parent's), instead of values from its own deps. */
@@ -24,6 +28,8 @@ export interface NodeBinding {
   context?: unknown;
   /** An approved node's payload and decision. */
   approval?: { payload: unknown; value?: unknown; by?: string };
+  /** A subgraph node's id prefix (`research/`): its deps and branch targets are named without it. */
+  prefix?: string;
 }
 
 /** Children to add to the run: definitions with full ids, their deps as positions in this list, bindings, and local ids. @internal */
@@ -72,10 +78,10 @@ export function forEachChildren(
     } else {
       id = `${parent.id}[${index}]`;
     }
-    definitions[index] = { ...template, id, deps: [] };
+    definitions[index] = { ...template, id, deps: NO_IDS };
     bindings[index] = { inputs, upstream, item, index };
   }
-  return { definitions, deps: definitions.map(() => []), rank: definitions.map(() => parent.estimate), bindings };
+  return { definitions, deps: new Array<number[]>(list.length).fill(NO_POSITIONS), rank: new Array<number>(list.length).fill(parent.estimate), bindings };
 }
 
 /**
@@ -90,7 +96,7 @@ export function subgraphChildren(parent: NodeDefinition, subgraph: SubgraphDefin
     definitions,
     deps: graph.depIndices.map((deps) => [...deps]),
     rank: Array.from(graph.rank),
-    bindings: definitions.map(() => ({ hasContext: true, context })),
+    bindings: definitions.map(() => ({ hasContext: true, context, prefix })),
     localIds: graph.nodes.map((node) => node.id),
   };
 }

@@ -34,6 +34,9 @@ export interface RunSettings {
   decisions?: Readonly<Record<string, Decision>> | undefined;
 }
 
+/** The deps (and dependents) of a node that has none: one shared, frozen list. */
+const NO_DEPS: readonly number[] = Object.freeze([]);
+
 /** A node that grew the run: its children (positions in the run) and, for a subgraph, their local ids. */
 interface Expansion {
   readonly children: number[];
@@ -78,16 +81,16 @@ export class RunLoop implements ExecutionHooks {
   #attempts: Int32Array;
   #startedAt: Float64Array;
   readonly #ready: ReadyQueue;
-  /** Ids of the children added so far (the graph's own ids are in `graph.indexOf`). */
-  readonly #childIndexOf = new Map<string, number>();
-  /** For each child: the node that added it. */
-  readonly #parentOf = new Map<number, number>();
-  /** For each subgraph child: the prefix of its id (`research/`), which branch targets are named without. */
-  readonly #prefixOf = new Map<number, string>();
+  /**
+   * For each node: 1 + the position of the node that added it, 0 for the graph's own (grown with the
+   * typed arrays). Arrays by position, not Maps: a 10,000-child fan-out sets and reads one per child.
+   */
+  #parentOf: Int32Array;
   /** Nodes that grew the run, by position. */
   readonly #expansions = new Map<number, Expansion>();
-  /** What a node runs with besides its definition (children, approved nodes). */
-  readonly #bindings = new Map<number, NodeBinding>();
+  /** What a node runs with besides its definition (children, approved nodes), by position; `#bound` counts them. */
+  readonly #bindings: (NodeBinding | undefined)[] = [];
+  #bound = 0;
   /** Ready nodes that do not take a slot: fan-outs and subgraphs to expand, nodes to ask for approval. */
   readonly #special = new FifoList();
   /** Fan-outs and subgraphs whose children have all ended. */
@@ -128,6 +131,7 @@ export class RunLoop implements ExecutionHooks {
     this.#outcomes = new Array<NodeOutcome | undefined>(n).fill(undefined);
     this.#attempts = new Int32Array(n);
     this.#startedAt = new Float64Array(n);
+    this.#parentOf = new Int32Array(n);
     this.#ready = new ReadyQueue(this.#rank);
     for (const [id, decision] of Object.entries(settings.decisions ?? {})) this.#decisions.set(id, decision);
     const { runId, context, model, scheduler, random, retryBudget } = settings;
@@ -145,8 +149,9 @@ export class RunLoop implements ExecutionHooks {
       ...costEstimateOf(this.#settings.budget),
     });
     const branched = this.#restore(0, this.#nodes.length);
+    const unchosen = this.#unchosen(branched);
     this.#graph.depIndices.forEach((deps, i) => {
-      if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0) this.#enqueue(i);
+      if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0 && !unchosen?.has(i)) this.#enqueue(i);
     });
     this.#skipUnchosen(branched);
     this.pump();
@@ -180,6 +185,14 @@ export class RunLoop implements ExecutionHooks {
       }
     }
     return branched;
+  }
+
+  /** The dependents restored branch nodes did not choose: not to be queued, though their counts may be 0. */
+  #unchosen(branched: readonly [number, ReadonlySet<number>][]): Set<number> | undefined {
+    if (branched.length === 0) return undefined;
+    const unchosen = new Set<number>();
+    for (const [i, chosen] of branched) for (const d of this.#dependents[i]!) if (!chosen.has(d)) unchosen.add(d);
+    return unchosen;
   }
 
   /** Skips the dependents restored branch nodes did not choose (and what follows from their policies). */
@@ -268,7 +281,7 @@ export class RunLoop implements ExecutionHooks {
     this.#startedAt[i] = this.#now();
     // Prototype-less records: V8 keeps them as dictionaries, so 10,000 nodes with 10,000 different
     // key sets do not create 10,000 hidden classes (14x faster to build; see the overhead bench).
-    const binding = this.#bindings.size > 0 ? this.#bindings.get(i) : undefined;
+    const binding = this.#bound > 0 ? this.#bindings[i] : undefined;
     let inputs: Record<string, unknown>;
     let upstream: Record<string, NodeOutcome>;
     if (binding?.inputs) {
@@ -277,7 +290,7 @@ export class RunLoop implements ExecutionHooks {
     } else {
       inputs = Object.create(null) as Record<string, unknown>;
       upstream = Object.create(null) as Record<string, NodeOutcome>;
-      this.#fillInputs(i, inputs, upstream);
+      this.#fillInputs(i, inputs, upstream, binding);
     }
     const execution = new NodeExecution(i, this.#nodes[i]!, inputs, upstream, this.#scope, binding);
     // Marked running before it starts: it may settle synchronously, or the run may be cancelled or
@@ -290,16 +303,16 @@ export class RunLoop implements ExecutionHooks {
   #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
     const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
-    this.#fillInputs(i, inputs, upstream);
+    this.#fillInputs(i, inputs, upstream, this.#bound > 0 ? this.#bindings[i] : undefined);
     return { inputs, upstream };
   }
 
   /** Fills `inputs` and `upstream` of node `i` from its dependencies' outcomes. */
-  #fillInputs(i: number, inputs: Record<string, unknown>, upstream: Record<string, NodeOutcome>): void {
+  #fillInputs(i: number, inputs: Record<string, unknown>, upstream: Record<string, NodeOutcome>, binding: NodeBinding | undefined): void {
     const nodes = this.#nodes;
     const deps = this.#depIndices[i]!;
     // A subgraph node reads its dependencies by their ids inside the subgraph (`sources`, not `research/sources`).
-    const strip = this.#prefixOf.size > 0 ? (this.#prefixOf.get(i)?.length ?? 0) : 0;
+    const strip = binding?.prefix?.length ?? 0;
     for (let k = 0; k < deps.length; k++) {
       const d = deps[k]!;
       const outcome = this.#outcomes[d]!;
@@ -317,12 +330,12 @@ export class RunLoop implements ExecutionHooks {
   #startSpecial(i: number): void {
     if (this.#outcomes[i] !== undefined) return;
     const node = this.#nodes[i]!;
-    if (node.approve && !this.#bindings.get(i)?.approval) {
+    if (node.approve && !this.#bindings[i]?.approval) {
       this.#wait(i);
       return;
     }
     this.#startedAt[i] = this.#now();
-    const binding = this.#bindings.get(i);
+    const binding = this.#bindings[i];
     const { inputs, upstream } = binding?.inputs ? (binding as { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> }) : this.#inputsOf(i);
     const context = binding?.hasContext ? binding.context : this.#settings.context;
     let children: Children;
@@ -348,49 +361,43 @@ export class RunLoop implements ExecutionHooks {
     this.#reserve(first + count);
     const base = this.#rank[parent]! - this.#nodes[parent]!.estimate; // the path after the parent
     const ids: number[] = new Array<number>(count);
-    const prefix = kind === 'subgraph' ? `${this.#nodes[parent]!.id}/` : undefined;
-
     const parentId = this.#nodes[parent]!.id;
-    const taken = children.definitions.find(({ id }) => this.#indexOf(id) !== undefined);
-    if (taken) {
-      this.#end(parent, this.#outcomeOf(parent, { status: 'failed', error: new DynamicNodeError('DUPLICATE_KEY', parentId, `'${parentId}': child id '${taken.id}' is already a node of this run`) }));
-      return;
-    }
+    // Child ids cannot collide: each starts with its parent's id and `[` or `/`, which no other node
+    // of the graph may start with (checked at build time), and a fan-out's keys are unique.
+    const { definitions, bindings, deps: localDeps, rank } = children;
     for (let k = 0; k < count; k++) {
       const i = first + k;
-      const definition = children.definitions[k]!;
       ids[k] = i;
-      this.#nodes.push(definition);
-      this.#childIndexOf.set(definition.id, i);
-      this.#parentOf.set(i, parent);
-      if (prefix !== undefined) this.#prefixOf.set(i, prefix);
-      this.#bindings.set(i, children.bindings[k]!);
-      this.#rank.push(base + children.rank[k]!);
+      this.#nodes.push(definitions[k]!);
+      this.#parentOf[i] = parent + 1;
+      this.#bindings[i] = bindings[k];
+      this.#rank.push(base + rank[k]!);
       this.#outcomes.push(undefined);
     }
+    this.#bound += count;
     for (let k = 0; k < count; k++) {
-      const deps = children.deps[k]!.map((d) => first + d);
+      const local = localDeps[k]!;
+      const deps = local.length === 0 ? NO_DEPS : local.map((d) => first + d);
       this.#depIndices.push(deps);
-      this.#dependents.push([]);
+      this.#dependents.push(kind === 'forEach' ? NO_DEPS : []); // a fan-out's children have no dependents
       this.#waitingOn[first + k] = deps.length;
     }
-    for (let k = 0; k < count; k++) for (const d of this.#depIndices[first + k]!) (this.#dependents[d] as number[]).push(first + k);
+    if (kind === 'subgraph') for (let k = 0; k < count; k++) for (const d of this.#depIndices[first + k]!) (this.#dependents[d] as number[]).push(first + k);
     this.#expansions.set(parent, { children: ids, localIds: children.localIds, open: count });
     const { runId } = this.#settings;
-    this.#emit({
-      type: 'node.expanded',
-      runId,
-      nodeId: this.#nodes[parent]!.id,
-      at: this.#now(),
-      kind,
-      nodes: children.definitions.map(({ id, deps, meta }) => (meta ? { id, deps: [...deps], meta: { ...meta }, parent: this.#nodes[parent]!.id } : { id, deps: [...deps], parent: this.#nodes[parent]!.id })),
-    });
+    const nodes = new Array<{ id: string; deps: string[]; meta?: Record<string, unknown>; parent: string }>(count);
+    for (let k = 0; k < count; k++) {
+      const { id, deps, meta } = definitions[k]!;
+      nodes[k] = meta ? { id, deps: deps.length === 0 ? [] : [...deps], meta: { ...meta }, parent: parentId } : { id, deps: deps.length === 0 ? [] : [...deps], parent: parentId };
+    }
+    this.#emit({ type: 'node.expanded', runId, nodeId: parentId, at: this.#now(), kind, nodes });
     if (count === 0) {
       this.#joins.push(parent);
       return;
     }
     const branched = this.#restore(first, first + count);
-    for (let i = first; i < first + count; i++) if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0) this.#enqueue(i);
+    const unchosen = this.#unchosen(branched);
+    for (let i = first; i < first + count; i++) if (this.#outcomes[i] === undefined && this.#waitingOn[i] === 0 && !unchosen?.has(i)) this.#enqueue(i);
     this.#skipUnchosen(branched);
   }
 
@@ -405,6 +412,7 @@ export class RunLoop implements ExecutionHooks {
     this.#waitingOn = grow(this.#waitingOn, new Int32Array(size));
     this.#attempts = grow(this.#attempts, new Int32Array(size));
     this.#startedAt = grow(this.#startedAt, new Float64Array(size));
+    this.#parentOf = grow(this.#parentOf, new Int32Array(size));
   }
 
   /** A fan-out's or subgraph's children have all ended: its value by its join policy. */
@@ -420,9 +428,8 @@ export class RunLoop implements ExecutionHooks {
 
   /** A child ended: when it was its parent's last, the parent joins. */
   #childEnded(i: number): void {
-    if (this.#parentOf.size === 0) return;
-    const parent = this.#parentOf.get(i);
-    if (parent === undefined) return;
+    const parent = this.#parentOf[i]! - 1;
+    if (parent < 0) return;
     const expansion = this.#expansions.get(parent)!;
     if (--expansion.open === 0) this.#joins.push(parent);
   }
@@ -431,7 +438,7 @@ export class RunLoop implements ExecutionHooks {
   #wait(i: number): void {
     const node = this.#nodes[i]!;
     const approve = node.approve!;
-    const { inputs } = this.#bindings.get(i)?.inputs ? (this.#bindings.get(i) as { inputs: Record<string, unknown> }) : this.#inputsOf(i);
+    const { inputs } = this.#bindings[i]?.inputs ? (this.#bindings[i] as { inputs: Record<string, unknown> }) : this.#inputsOf(i);
     let payload: unknown;
     try {
       payload = approve.request ? approve.request(inputs) : { ...inputs };
@@ -473,9 +480,12 @@ export class RunLoop implements ExecutionHooks {
       this.#end(i, this.#outcomeOf(i, { status: 'failed', error }));
       return;
     }
-    const binding = this.#bindings.get(i) ?? {};
+    const binding = this.#bindings[i] ?? {};
     binding.approval = { payload: waiting.payload, ...(value !== undefined ? { value } : {}), ...(by !== undefined ? { by } : {}) };
-    this.#bindings.set(i, binding);
+    if (this.#bindings[i] === undefined) {
+      this.#bindings[i] = binding;
+      this.#bound += 1;
+    }
     this.#enqueue(i);
   }
 
@@ -537,7 +547,11 @@ export class RunLoop implements ExecutionHooks {
 
   /** The run's position of a node id (the graph's, or a child's); undefined when the run has none. */
   #indexOf(id: string): number | undefined {
-    return this.#graph.indexOf.get(id) ?? this.#childIndexOf.get(id);
+    const own = this.#graph.indexOf.get(id);
+    if (own !== undefined) return own;
+    // A child: decisions are rare, so a scan of the children beats a Map kept up per child.
+    for (let i = this.#graph.nodes.length; i < this.#nodes.length; i++) if (this.#nodes[i]!.id === id) return i;
+    return undefined;
   }
 
   /** Hook of the executions: attempt `attempt` of node `i` starts. @internal */
@@ -593,13 +607,13 @@ export class RunLoop implements ExecutionHooks {
     const node = this.#nodes[i]!;
     let picked: string | readonly string[];
     try {
-      const inputs = this.#bindings.get(i)?.inputs ?? this.#inputsOf(i).inputs;
+      const inputs = this.#bindings[i]?.inputs ?? this.#inputsOf(i).inputs;
       picked = node.branch!({ value, inputs });
     } catch (error) {
       return error;
     }
     const names = typeof picked === 'string' ? [picked] : Array.isArray(picked) ? (picked as readonly unknown[]) : [picked];
-    const prefix = this.#prefixOf.get(i) ?? '';
+    const prefix = this.#bindings[i]?.prefix ?? '';
     const dependents = this.#dependents[i]!;
     const chosen = new Set<number>();
     for (const name of names) {
@@ -617,7 +631,7 @@ export class RunLoop implements ExecutionHooks {
   }
 
   #branchCause(i: number, chosen: ReadonlySet<number>): SkipCause {
-    const prefix = this.#prefixOf.get(i) ?? '';
+    const prefix = this.#bindings[i]?.prefix ?? '';
     return { kind: 'branch', node: this.#nodes[i]!.id, chose: [...chosen].map((d) => this.#nodes[d]!.id.slice(prefix.length)) };
   }
 
@@ -743,9 +757,14 @@ export class RunLoop implements ExecutionHooks {
     const running = new Set(this.#running.keys());
     this.#stopRunning(reason);
     const at = this.#now();
-    for (let i = 0; i < this.#nodes.length; i++) {
-      if (this.#outcomes[i] === undefined) this.#record(i, { status: 'skipped', cause: causeOf(running.has(i)), endedAt: at });
-    }
+    // Children first, the latest added first (so a fan-out or subgraph node ends after its children,
+    // nested ones included), then the graph's own nodes in order. A node whose children were running
+    // was running too.
+    const skip = (i: number) => {
+      if (this.#outcomes[i] === undefined) this.#record(i, { status: 'skipped', cause: causeOf(running.has(i) || this.#expansions.has(i)), endedAt: at });
+    };
+    for (let i = this.#nodes.length - 1; i >= this.#graph.nodes.length; i--) skip(i);
+    for (let i = 0; i < this.#graph.nodes.length; i++) skip(i);
     this.#complete();
   }
 
@@ -786,7 +805,7 @@ export class RunLoop implements ExecutionHooks {
 
   #enqueue(i: number): void {
     const node = this.#nodes[i]!;
-    if ((node.forEach !== undefined || node.subgraph !== undefined || node.approve !== undefined) && !(node.approve && this.#bindings.get(i)?.approval && !node.forEach && !node.subgraph)) {
+    if ((node.forEach !== undefined || node.subgraph !== undefined || node.approve !== undefined) && !(node.approve && this.#bindings[i]?.approval && !node.forEach && !node.subgraph)) {
       this.#special.push(i); // expanded or asked for approval by the pump: takes no slot
       return;
     }

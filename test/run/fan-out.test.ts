@@ -253,3 +253,30 @@ describe('resuming inside a fan-out or a subgraph', () => {
     expect(() => execute(g, { restore: { 'n[x]': ok } })).toThrow(/'n\[x\]'/);
   });
 });
+
+describe('fan-out ids and stops', () => {
+  it('a node id that could collide with the children of a fan-out or subgraph is refused at build time', () => {
+    expect(() => graph().forEach('explore', { items: () => [1], run: () => [1] }).node('explore[0]', { run: () => [1] }).build()).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_ID', nodeId: 'explore[0]', message: expect.stringContaining("fan-out 'explore'") }),
+    );
+  });
+
+  it('a run stopped by a fail policy skips a fan-out after its running children, saying it was running', () => {
+    testScheduler().run(({ flush }) => {
+      const g = graph()
+        .forEach('fan', { items: () => [1, 2], run: ({ item }) => work(10, item) })
+        .node('bad', { run: () => timer(5).pipe(mergeMap(() => throwError(() => new Error('x')))) })
+        .node('after', { deps: ['bad'], onUpstreamFailure: 'fail', run: () => [1] })
+        .build();
+      const events = record(execute(g));
+      flush();
+      expect(eventTimeline(events, { only: ['node.skipped'] })).toEqual([
+        't=5 node.skipped fan[1] (run failed at bad)',
+        't=5 node.skipped fan[0] (run failed at bad)',
+        't=5 node.skipped fan (run failed at bad)',
+        't=5 node.skipped after (run failed at bad)',
+      ]);
+      expect(events.find((e) => e.type === 'node.skipped' && e.nodeId === 'fan')).toMatchObject({ cause: { wasRunning: true } });
+    });
+  });
+});
