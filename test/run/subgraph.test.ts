@@ -123,3 +123,25 @@ describe('subgraph: budgets', () => {
     expect(() => execute(g, { budget: { maxUsd: 7 } })).not.toThrow(); // 2 x $3
   });
 });
+
+describe('subgraph: resume', () => {
+  it('a checkpointed run resumes inside the subgraph: only its nodes without a value run again', async () => {
+    const calls: string[] = [];
+    let broken = true;
+    const inner = graph()
+      .node('fetch', { run: () => (calls.push('fetch'), ['data']) })
+      .node('parse', { deps: ['fetch'], run: ({ inputs }) => (calls.push('parse'), broken ? Promise.reject(new Error('parser down')) : Promise.resolve(inputs.fetch.toUpperCase())) })
+      .build();
+    const g = graph().node('etl', { run: subgraph(inner, { output: (o) => o.parse }) }).build();
+    const first = await collect(execute(g, { runId: 'etl-1' }));
+    expect(first.outcomes.etl.status).toBe('failed');
+    expect(calls).toEqual(['fetch', 'parse']);
+    broken = false;
+    calls.length = 0;
+    const restore = Object.fromEntries(Object.entries(first.outcomes).filter(([, o]) => o.status === 'succeeded'));
+    expect(Object.keys(restore)).toEqual(['etl/fetch']);
+    const second = await collect(execute(g, { runId: 'etl-1', restore }));
+    expect(calls).toEqual(['parse']);
+    expect(second.outcomes.etl).toMatchObject({ status: 'succeeded', value: 'DATA' });
+  });
+});
