@@ -7,7 +7,7 @@ import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
 import { OptionsError, isOptionsError } from '../errors/options-error.js';
 import { defaultModel } from '../nodes/default-model.js';
-import { checkLlmDeadlines, checkThinking } from '../nodes/llm-options.js';
+import { checkBatch, checkLlmDeadlines, checkThinking } from '../nodes/llm-options.js';
 import type { LlmUpstream } from '../nodes/llm.js';
 import { DEFAULT_CALL_TIMEOUT_MS, nodeModel } from '../nodes/model-call.js';
 import { jsonSchemaOf } from '../nodes/structured-output.js';
@@ -50,6 +50,13 @@ export interface AgentNodeOptions<I, T, D = unknown, M extends TranscriptMode = 
   governed?: boolean;
   /** Prices for cost accounting. @default CLAUDE_PRICES */
   prices?: PriceTable;
+  /**
+   * Send each step's model call through the Message Batches API, at half price: every step waits
+   * for its batch (minutes, at most 24 h) and has no call deadline, so a loop of n steps takes n
+   * batches. For agents that can wait (nightly runs). See `llm({ batch })`.
+   * @default the run's (`execute(g, { batch })`), else false
+   */
+  batch?: boolean;
   /**
    * Model calls at most, output repairs included. A model that still asks for tools at the last one
    * fails the node with a `MAX_STEPS` {@link AgentNodeError} that keeps the transcript. @default 10
@@ -195,6 +202,7 @@ function checkAgentOptions(options: AgentNodeOptions<unknown, unknown, unknown, 
   }
   checkLlmDeadlines(options, 'agent');
   checkThinking(options, 'agent');
+  checkBatch(options, 'agent');
 }
 
 /**
@@ -277,8 +285,8 @@ export function agent<I = Record<string, unknown>, T = string, D = unknown, M ex
 
   // Plain tools only: a source's tools are known once a node run has taken it (see `estimatedInputTokens`).
   const toolDefinitionTokens = definitions.length > 0 ? estimateTokens(JSON.stringify(definitions)) : 0;
-  const costEstimate: CostEstimator = (context) =>
-    agentCostEstimate(
+  const costEstimate: CostEstimator = (context) => {
+    const estimate = agentCostEstimate(
       {
         model: (info) => options.model ?? options.provider?.model ?? info.model ?? defaultModel().model,
         system: options.system,
@@ -293,6 +301,8 @@ export function agent<I = Record<string, unknown>, T = string, D = unknown, M ex
       },
       context,
     );
+    return estimate && options.batch !== undefined ? { ...estimate, batch: options.batch } : estimate;
+  };
 
   const run = (ctx: NodeContext<I, unknown, D>) =>
     defer(() => {
@@ -318,5 +328,5 @@ export function agent<I = Record<string, unknown>, T = string, D = unknown, M ex
         return agentLoop(prompt, settings, ctx as NodeContext<unknown>) as Observable<AgentValue<T, M>>;
       });
     });
-  return withRunDefaults(run, { costEstimate, defaultTimeout: false });
+  return withRunDefaults(run, { costEstimate, defaultTimeout: false, ...(options.batch !== undefined ? { batch: options.batch } : {}) });
 }

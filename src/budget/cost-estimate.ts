@@ -29,6 +29,12 @@ export interface CostEstimate {
    * @default the estimate's `prices` option, else `CLAUDE_PRICES`
    */
   readonly prices?: PriceTable;
+  /**
+   * Whether the node's calls go through the Message Batches API (`llm({ batch: true })`): priced at
+   * the batch discount (`batchPrice`, half the list price). `false` keeps a node at the list price
+   * when the whole run is batched. @default the estimate's `batch` option (false)
+   */
+  readonly batch?: boolean;
 }
 
 /**
@@ -118,6 +124,8 @@ export interface NodeCost {
   /** Output tokens over all calls (`calls x outputTokens`). */
   readonly outputTokens: number;
   readonly usd: number;
+  /** True when the node is priced as batched (half price). @default false */
+  readonly batch?: boolean;
 }
 
 /**

@@ -99,7 +99,7 @@ export type BudgetConfigField = 'maxUsd' | 'top' | 'maxTokens' | 'ellipsis' | 't
  * const fieldOf = (e: unknown): CostEstimateField | undefined => (isCostEstimateError(e) ? e.field : undefined);
  * ```
  */
-export type CostEstimateField = 'costEstimate' | 'model' | 'inputTokens' | 'outputTokens' | 'calls' | 'prices';
+export type CostEstimateField = 'costEstimate' | 'model' | 'inputTokens' | 'outputTokens' | 'calls' | 'prices' | 'batch';
 
 /**
  * A node whose cost estimate is unusable: not an object, a bad field (`field` names it), or an

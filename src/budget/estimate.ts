@@ -1,4 +1,4 @@
-import { CLAUDE_PRICES, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
+import { CLAUDE_PRICES, batchPrice, costUsd, priceOf, type PriceTable } from '../models/pricing.js';
 import { checkTop, DEFAULT_TOP_NODES } from './budget-config.js';
 import type { CostedNode, NodeCost, RunCostEstimate } from './cost-estimate.js';
 import { resolveCostEstimates } from './resolve-estimates.js';
@@ -20,6 +20,12 @@ export interface EstimateRunCostOptions {
   top?: number;
   /** The run's model id, passed to estimator functions as `context.model`. @default undefined */
   model?: string;
+  /**
+   * Price every node as batched (`execute(g, { batch })`): at the Message Batches API's discount
+   * (half price), except nodes whose estimate says `batch: false`. @default false (only nodes whose
+   * estimate says `batch: true`)
+   */
+  batch?: boolean;
 }
 
 /**
@@ -49,7 +55,7 @@ export interface EstimateRunCostOptions {
  * @throws {OptionsError} (scope `'budget'`) for an invalid `top`
  */
 export function estimateRunCost(nodes: readonly CostedNode[], options: EstimateRunCostOptions = {}): RunCostEstimate {
-  const { prices = CLAUDE_PRICES, top = DEFAULT_TOP_NODES, model } = options;
+  const { prices = CLAUDE_PRICES, top = DEFAULT_TOP_NODES, model, batch: runBatched = false } = options;
   checkTop(top);
   const estimates = resolveCostEstimates(nodes, model);
   const costs: NodeCost[] = [];
@@ -62,12 +68,14 @@ export function estimateRunCost(nodes: readonly CostedNode[], options: EstimateR
       return;
     }
     const calls = estimate.calls ?? 1;
-    const price = priceOf(estimate.model, estimate.prices ?? prices, node.id);
+    const listPrice = priceOf(estimate.model, estimate.prices ?? prices, node.id);
+    const batched = estimate.batch ?? runBatched;
+    const price = batched ? batchPrice(listPrice) : listPrice;
     const inputTokens = calls * estimate.inputTokens;
     const outputTokens = calls * estimate.outputTokens;
     const usd = costUsd({ inputTokens, outputTokens }, price);
     totalUsd += usd;
-    costs.push({ nodeId: node.id, model: estimate.model, calls, inputTokens, outputTokens, usd });
+    costs.push({ nodeId: node.id, model: estimate.model, calls, inputTokens, outputTokens, usd, ...(batched ? { batch: true } : {}) });
   });
   const byNode = costs.sort((a, b) => b.usd - a.usd); // stable: ties keep the nodes' order
   return { totalUsd, byNode, top: byNode.slice(0, top), unestimated };

@@ -69,7 +69,7 @@ export function checkCostEstimate(nodeId: string, value: unknown): CostEstimate 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CostEstimateError(nodeId, 'costEstimate', `'costEstimate' must be { model, inputTokens, outputTokens } or a function returning one, got ${value === null ? 'null' : describe(value)}`);
   }
-  const { model, inputTokens, outputTokens, calls, prices } = value as Record<string, unknown>;
+  const { model, inputTokens, outputTokens, calls, prices, batch } = value as Record<string, unknown>;
   if (typeof model !== 'string' || model === '') {
     throw new CostEstimateError(nodeId, 'model', `'costEstimate.model' must be a non-empty model id, got ${describe(model)}`);
   }
@@ -83,6 +83,9 @@ export function checkCostEstimate(nodeId: string, value: unknown): CostEstimate 
   }
   if (prices !== undefined && (typeof prices !== 'object' || prices === null || Array.isArray(prices))) {
     throw new CostEstimateError(nodeId, 'prices', `'costEstimate.prices' must be a price table, got ${prices === null ? 'null' : describe(prices)}`);
+  }
+  if (batch !== undefined && typeof batch !== 'boolean') {
+    throw new CostEstimateError(nodeId, 'batch', `'costEstimate.batch' must be a boolean, got ${describe(batch)}`);
   }
   return value as CostEstimate;
 }

@@ -236,6 +236,8 @@ export function governedModel(model: Model, options: GovernedModelOptions = {}):
   return {
     model: model.model,
     ...(model.cacheNamespace !== undefined ? { cacheNamespace: model.cacheNamespace } : {}),
+    // The provider's Message Batches API passes through (batched calls skip the direct quota).
+    ...('batches' in model ? { get batches() { return (model as { batches?: unknown }).batches; } } : {}),
     rateLimiter,
     concurrency,
     breakerFor,

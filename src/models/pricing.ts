@@ -9,7 +9,23 @@ export interface ModelPrice {
   cacheWritePerMTok?: number;
   /** Reading from the prompt cache. @default 0.1 x inputPerMTok */
   cacheReadPerMTok?: number;
+  /**
+   * Share of the list price a call sent through the Message Batches API pays, on every kind of token
+   * (input, output, cache writes and reads). @default 0.5 ({@link BATCH_DISCOUNT}: half price)
+   */
+  batchShare?: number;
 }
+
+/**
+ * What a batched call pays of the list price: half (the Message Batches API's 50 % discount).
+ *
+ * ## Example
+ * ```ts
+ * import { BATCH_DISCOUNT } from 'rx-orchestra';
+ * const batchedUsd = (listUsd: number) => listUsd * BATCH_DISCOUNT;
+ * ```
+ */
+export const BATCH_DISCOUNT = 0.5;
 
 /** Prices by model id. A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its undated id. */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
@@ -92,4 +108,26 @@ export function costUsd(usage: TokenUsage, price: ModelPrice): number {
       (usage.cacheReadInputTokens ?? 0) * cacheReadPerMTok) /
     1_000_000
   );
+}
+
+/**
+ * The price of a call sent through the Message Batches API: every token at `batchShare` of the
+ * list price (half, by default). Prices without `cacheWritePerMTok` / `cacheReadPerMTok` keep their
+ * 1.25x / 0.1x ratios, of the discounted input price.
+ *
+ * ## Example
+ * ```ts
+ * import { batchPrice, costUsd, priceOf } from 'rx-orchestra';
+ * costUsd({ inputTokens: 1_000_000, outputTokens: 100_000 }, batchPrice(priceOf('claude-sonnet-4-5'))); // 2.25
+ * ```
+ */
+export function batchPrice(price: ModelPrice): ModelPrice {
+  const share = price.batchShare ?? BATCH_DISCOUNT;
+  return {
+    inputPerMTok: price.inputPerMTok * share,
+    outputPerMTok: price.outputPerMTok * share,
+    ...(price.cacheWritePerMTok !== undefined ? { cacheWritePerMTok: price.cacheWritePerMTok * share } : {}),
+    ...(price.cacheReadPerMTok !== undefined ? { cacheReadPerMTok: price.cacheReadPerMTok * share } : {}),
+    batchShare: 1,
+  };
 }

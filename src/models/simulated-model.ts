@@ -11,6 +11,8 @@ import { planAnswer, type SimulatedToolPolicy } from './simulated/answer.js';
 import { DEFAULT_CACHE_MIN_TOKENS, PromptCache, type CacheSplit } from './simulated/prompt-cache.js';
 import { dropPoint, replyTimeline, tokensBy, type Delta, type ReplyTimeline, type Segment } from './simulated/timeline.js';
 import type { EnumPicker } from './simulated/json-schema-sample.js';
+import { simulatedBatches, type OfflineAnswer, type SimulatedBatchOptions } from './simulated/batches.js';
+import type { BatchBackend } from './batch/backend.js';
 
 /** Settings of {@link simulatedModel}. Every field is optional. */
 export interface SimulatedModelOptions {
@@ -78,6 +80,13 @@ export interface SimulatedModelOptions {
    * @default 'simulated' (free)
    */
   model?: string;
+  /**
+   * The simulated Message Batches API (`batches`, used by `batchingModel`): how long a batch takes
+   * (minutes by default, in scheduler time), when it expires, how long canceling takes. Its answers
+   * are the model's own (replies, faults as errored lines), without the per-minute quota.
+   * @default { processingMs: { medianMs: 120000, p95Ms: 900000 }, expiresAfterMs: 86400000, cancelMs: 0 }
+   */
+  batch?: SimulatedBatchOptions;
 }
 
 /** A {@link Model} that answers offline after a simulated latency. */
@@ -86,6 +95,8 @@ export interface SimulatedModel extends Model {
   readonly model: string;
   /** `'simulated'`: a response cache keeps its answers apart from the real model's (see {@link Model.cacheNamespace}). */
   readonly cacheNamespace: 'simulated';
+  /** Its Message Batches API, in scheduler time (see {@link SimulatedModelOptions.batch}); what `batchingModel` uses. */
+  readonly batches: BatchBackend;
 }
 
 const DEFAULT_LATENCY: LatencyProfile = { medianMs: 1200, p95Ms: 2500 };
@@ -318,8 +329,19 @@ export function simulatedModel(options: SimulatedModelOptions = {}): SimulatedMo
     };
   };
 
+  /** A request answered offline, as one line of a batch: no quota, no timeline (the batch's end is its time). */
+  const answerOffline: OfflineAnswer = (request, requestId, now) => {
+    const invalid = requestProblem(request);
+    if (invalid) return { error: new SimulatedModelError('BAD_REQUEST', `${where}: ${invalid}`, { requestId }) };
+    const input = promptCache.split(request, request.model ?? model, inputTokensOf(request), now);
+    const plan = planCall(request, requestId, input);
+    return plan.error ? { error: plan.error() } : { completion: plan.completion!(now) };
+  };
+  const batches = simulatedBatches(answerOffline, seededRandom((seed ^ 0x6a7c4e1) | 0), scheduler, options.batch);
+
   return {
     model,
+    batches,
     cacheNamespace: 'simulated', // priced as `model`, but never cached as its answers
     stream: (request, signal) => call(request, signal, STREAM_OUTPUT),
     complete: (request, signal) => call(request, signal, COMPLETE_OUTPUT),

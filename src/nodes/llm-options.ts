@@ -53,3 +53,14 @@ export function checkThinking(options: { readonly thinking?: { budgetTokens: num
     throw new OptionsError('thinking.budgetTokens', `${factory}: 'thinking.budgetTokens' (${budget}) must be below 'maxTokens' (${maxTokens}): thinking tokens count towards it`);
   }
 }
+
+/**
+ * Checks `batch` of `llm()` / `agent()` options when the factory is called: a boolean when given.
+ * @throws {OptionsError} naming `batch`
+ * @internal
+ */
+export function checkBatch(options: { readonly batch?: unknown }, factory: 'llm' | 'agent'): void {
+  if (options.batch !== undefined && typeof options.batch !== 'boolean') {
+    throw new OptionsError('batch', `${factory}: 'batch' must be true or false, got ${typeof options.batch}`);
+  }
+}

@@ -8,7 +8,7 @@ import type { CostEstimator } from '../budget/cost-estimate.js';
 import { estimateTokens } from '../budget/token-cap.js';
 import { LlmNodeError } from './errors.js';
 import { jsonSchemaOf, parseStructured, repairPrompt } from './structured-output.js';
-import { checkLlmDeadlines, checkThinking } from './llm-options.js';
+import { checkBatch, checkLlmDeadlines, checkThinking } from './llm-options.js';
 import { DEFAULT_CALL_TIMEOUT_MS, nodeModel, streamCall } from './model-call.js';
 
 /**
@@ -73,6 +73,16 @@ export interface LlmNodeOptions<I, T, D = unknown> {
   /** Prices for cost accounting. @default CLAUDE_PRICES */
   prices?: PriceTable;
   /**
+   * Send this node's calls through the Message Batches API, at half price: they wait (minutes, at
+   * most 24 h) for their batch instead of streaming, skip the per-minute quota and have no call
+   * deadline (`timeout`, `firstTokenTimeout`, `idleTimeout` do not apply; a node `timeout` still
+   * does). The provider needs a Message Batches API (`simulatedModel()` has one; wrap Claude in
+   * `batchingModel(model, { backend: anthropicBatches() })`). `false` keeps the node direct when
+   * the whole run is batched.
+   * @default the run's (`execute(g, { batch })`), else false
+   */
+  batch?: boolean;
+  /**
    * Input tokens to assume for the pre-run cost estimate (the prompt cannot be built before its
    * inputs exist). @default the system prompt + 100 + what the dependencies are expected to output
    */
@@ -94,6 +104,8 @@ export interface LlmRun<I, T, D = unknown> extends NodeRun<I, T, unknown, D> {
   readonly costEstimate: CostEstimator;
   /** No node deadline: the call deadline (`timeout`) lives inside, after admission. */
   readonly defaultTimeout: false;
+  /** The node's `batch` setting, when it has one (what a durable run looks for). */
+  readonly batch?: boolean;
 }
 
 /** Prompt-template allowance in the pre-run estimate, on top of the system prompt and the inputs. */
@@ -126,6 +138,7 @@ const PROMPT_ALLOWANCE_TOKENS = 100;
 export function llm<I = Record<string, unknown>, T = string, D = unknown>(options: LlmNodeOptions<I, T, D>): LlmRun<I, T, D> {
   checkLlmDeadlines(options); // bad deadlines fail here, naming the field, not after a 1 ms timer
   checkThinking(options, 'llm');
+  checkBatch(options, 'llm');
   const { schema, repairs = 2, prices = CLAUDE_PRICES } = options;
   let jsonSchema: Record<string, unknown> | undefined;
 
@@ -134,6 +147,7 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
     inputTokens: options.estimatedInputTokens ?? estimateTokens(options.system ?? '') + PROMPT_ALLOWANCE_TOKENS + info.upstreamOutputTokens,
     outputTokens: options.maxTokens ?? 1024,
     prices,
+    ...(options.batch !== undefined ? { batch: options.batch } : {}),
   });
 
   const run = (ctx: NodeContext<I, unknown, D>) =>
@@ -185,5 +199,5 @@ export function llm<I = Record<string, unknown>, T = string, D = unknown>(option
         );
       return answer(request, repairs);
     });
-  return withRunDefaults(run, { costEstimate, defaultTimeout: false });
+  return withRunDefaults(run, { costEstimate, defaultTimeout: false, ...(options.batch !== undefined ? { batch: options.batch } : {}) });
 }

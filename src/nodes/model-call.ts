@@ -1,7 +1,13 @@
-import { Observable } from 'rxjs';
+import { Observable, type SchedulerLike } from 'rxjs';
 import type { NodeContext } from '../graph/node-spec.js';
 import { isAnswer, type Completion, type CompletionRequest, type Model, type ModelEvent } from '../models/model.js';
-import { costUsd, priceOf, type ModelPrice, type PriceTable } from '../models/pricing.js';
+import { batchPrice, costUsd, priceOf, type ModelPrice, type PriceTable } from '../models/pricing.js';
+import { batchBackendOf, batchingModel, isBatchingModel, type BatchableRequest, type BatchingModel } from '../models/batch/batching-model.js';
+import { isBatchedCompletion } from '../models/batch/live-batch.js';
+import { tagBatchOwner } from '../models/batch/call-key.js';
+import { BATCH_REPORT_TYPES } from '../models/batch/batch-events.js';
+import { runBatchingOf } from '../models/batch/run-batching.js';
+import { OptionsError } from '../errors/options-error.js';
 import { timeout, type TimeoutKind } from '../../operators/timeout.js';
 import { CallDeadlineError } from '../models/model-error.js';
 import { NodeDeadlineError } from '../run/errors.js';
@@ -19,6 +25,8 @@ export interface NodeModelOptions {
   readonly governed?: boolean;
   readonly model?: string;
   readonly prices: PriceTable;
+  /** Send the calls through the Message Batches API (`llm({ batch })`). @default the run's (`execute(g, { batch })`), else false */
+  readonly batch?: boolean;
 }
 
 /** The model a node's calls go to, resolved once per attempt. @internal */
@@ -30,6 +38,32 @@ export interface NodeModel {
   readonly price: ModelPrice;
   /** True when the call deadlines apply here (the provider is not a governed model, which applies them from admission). */
   readonly selfTimed: boolean;
+  /** True when the calls go into batches (`provider` is then a batching model): no call deadlines, half price. */
+  readonly batched?: boolean;
+}
+
+/** One batching model per provider and scheduler, for `llm({ batch: true })` in a run that batches nothing else. */
+const batchers = new WeakMap<Model, WeakMap<SchedulerLike, BatchingModel>>();
+
+/**
+ * The batching model a node's batched calls go to: the chosen provider if it is one, else the run's
+ * batching model's sibling for it, else one shared per provider and scheduler. Undefined when the
+ * provider has no Message Batches API and the node did not ask for batching itself (the run's
+ * `batch` then leaves it direct).
+ */
+function batcherFor(chosen: Model, runBatcher: BatchingModel | undefined, asked: boolean | undefined, scheduler: SchedulerLike, nodeId: string): BatchingModel | undefined {
+  const backed = isBatchingModel(chosen) ? chosen.backend !== undefined : batchBackendOf(chosen) !== undefined || (runBatcher?.inner === chosen && runBatcher.backend !== undefined);
+  if (!backed) {
+    if (asked) throw new OptionsError('batch', `node '${nodeId}': 'batch: true' needs a provider with a Message Batches API: wrap it, batchingModel(model, { backend: anthropicBatches() })`, 'models');
+    return undefined;
+  }
+  if (isBatchingModel(chosen)) return chosen;
+  if (runBatcher) return runBatcher.forProvider(chosen);
+  let byScheduler = batchers.get(chosen);
+  if (!byScheduler) batchers.set(chosen, (byScheduler = new WeakMap()));
+  let batcher = byScheduler.get(scheduler);
+  if (!batcher) byScheduler.set(scheduler, (batcher = batchingModel(chosen, { scheduler })));
+  return batcher;
 }
 
 /**
@@ -37,11 +71,32 @@ export interface NodeModel {
  * default (one governor per provider and scheduler), and its price (an unpriced model throws here,
  * before any call). @internal
  */
-export function nodeModel(options: NodeModelOptions, ctx: Pick<NodeContext<unknown>, 'model' | 'scheduler' | 'nodeId'>): NodeModel {
-  const chosen = options.provider ?? ctx.model ?? defaultModel();
-  const provider = options.governed === false ? chosen : governed(chosen, ctx.scheduler);
+export function nodeModel(options: NodeModelOptions, ctx: Pick<NodeContext<unknown>, 'model' | 'scheduler' | 'nodeId' | 'runId'>): NodeModel {
+  const runBatcher = isBatchingModel(ctx.model) ? ctx.model : ctx.model === undefined ? registeredBatcher(ctx.runId, ctx.scheduler) : undefined;
+  const chosen = options.provider ?? ctx.model ?? runBatcher ?? defaultModel();
+  const wanted = options.batch ?? (isBatchingModel(chosen) ? chosen.batchByDefault : (runBatcher?.batchByDefault ?? false));
+  const batcher = wanted ? batcherFor(chosen, runBatcher, options.batch, ctx.scheduler, ctx.nodeId) : undefined;
+  // Direct calls go to the wrapped model, behind traffic control; batched ones skip the per-minute quota.
+  const direct = isBatchingModel(chosen) ? chosen.inner : chosen;
+  const provider = batcher ?? (options.governed === false ? direct : governed(direct, ctx.scheduler));
   const modelId = options.model ?? provider.model;
-  return { provider, modelId, price: priceOf(modelId, options.prices, ctx.nodeId), selfTimed: !isGoverned(provider) };
+  return { provider, modelId, price: priceOf(modelId, options.prices, ctx.nodeId), selfTimed: !batcher && !isGoverned(provider), ...(batcher ? { batched: true } : {}) };
+}
+
+/** The batching model of a durable run over the default model (see src/models/batch/run-batching.ts), made on first use. */
+function registeredBatcher(runId: string, scheduler: SchedulerLike): BatchingModel | undefined {
+  const batching = runBatchingOf(runId);
+  if (!batching) return undefined;
+  batching.batcher ??= batchingModel(defaultModel(), { ...batching.settings, batchByDefault: batching.batchByDefault, ...(batching.journal ? { journal: batching.journal } : {}), scheduler });
+  return batching.batcher;
+}
+
+/** A batched call's request: marked `batch: true`, tagged with its node, without call deadlines (a batch takes minutes to hours). */
+function batchedRequest(request: CompletionRequest, nodeId: string): BatchableRequest {
+  const { timeoutMs: _total, firstTokenMs: _first, idleMs: _idle, ...rest } = request;
+  const batched: BatchableRequest = { ...rest, batch: true };
+  tagBatchOwner(batched, nodeId);
+  return batched;
 }
 
 /**
@@ -58,7 +113,8 @@ type ThinkingReport = { type: 'node.thinking'; text: string };
  * {@link Completion} once. Unsubscribing aborts the call. The request is tagged with the node's run,
  * node and attempt, so that a provider's own trace spans nest under the attempt's (src/models/call-scope.ts). @internal
  */
-export function streamCall(model: NodeModel, request: CompletionRequest, ctx: Pick<NodeContext<unknown>, 'signal' | 'scheduler' | 'nodeId' | 'runId' | 'attempt' | 'emit'>): Observable<Completion> {
+export function streamCall(model: NodeModel, asked: CompletionRequest, ctx: Pick<NodeContext<unknown>, 'signal' | 'scheduler' | 'nodeId' | 'runId' | 'attempt' | 'emit'>): Observable<Completion> {
+  const request = model.batched ? batchedRequest(asked, ctx.nodeId) : asked;
   tagCall(request, { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt });
   const sent = model.provider.stream(request, ctx.signal);
   const timed = model.selfTimed && (request.timeoutMs ?? request.firstTokenMs ?? request.idleMs) !== undefined;
@@ -93,7 +149,7 @@ export function streamCall(model: NodeModel, request: CompletionRequest, ctx: Pi
                 type: 'node.usage',
                 model: model.modelId,
                 usage: completion.usage,
-                costUsd: costUsd(completion.usage, model.price),
+                costUsd: costUsd(completion.usage, isBatchedCompletion(completion) ? batchPrice(model.price) : model.price),
                 ...(completion.rateLimit ? { rateLimit: completion.rateLimit } : {}),
               });
               subscriber.next(completion);
@@ -103,7 +159,8 @@ export function streamCall(model: NodeModel, request: CompletionRequest, ctx: Pi
             case 'tool_use': // complete tool calls arrive in the completion's content
               return;
             default:
-              ctx.emit(event); // traffic control: waits, limits, breakers
+              // Traffic control (waits, limits, breakers) and batch reports (batch.submitted / polled / ended).
+              ctx.emit(BATCH_REPORT_TYPES.has(event.type) ? (event as unknown as NodeReport) : event);
           }
         } catch (error) {
           subscriber.error(error); // as an operator's callback that throws

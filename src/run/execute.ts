@@ -13,6 +13,8 @@ import type { Decision } from '../graph/dynamic-spec.js';
 import type { NodeDefinition } from '../graph/node-spec.js';
 import { ApprovalError } from './errors.js';
 import { isRunNodeId } from './run-node-ids.js';
+import { batchingModel, isBatchingModel, type BatchRunOptions } from '../models/batch/batching-model.js';
+import { registerRunBatching } from '../models/batch/run-batching.js';
 
 /**
  * Node executions in flight unless told otherwise: a safety cap, not a tuning knob. It bounds plain
@@ -66,6 +68,13 @@ export interface ExecuteOptions<C = unknown> {
    * its node waits. Decisions during a run go through {@link RunStream.decide}.
    */
   decisions?: Readonly<Record<string, Decision>>;
+  /**
+   * Send every `llm()` / `agent()` call of the run through the Message Batches API, at half price:
+   * `true`, or settings (`maxWaitMs`, `maxBatchSize`, `pollInterval`, `retryAs`, `maxQueuedRequests`,
+   * `backend`). Each wave of ready nodes waits for its batch (minutes, at most 24 h); a node's
+   * `batch: false` keeps it direct. @default false
+   */
+  batch?: boolean | BatchRunOptions;
 }
 
 /**
@@ -119,18 +128,25 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
   if (options.runId !== undefined && (typeof options.runId !== 'string' || options.runId === '')) {
     throw new OptionsError('runId', `execute: 'runId' must be a non-empty string`, 'execute');
   }
+  if (options.batch !== undefined && typeof options.batch !== 'boolean' && (typeof options.batch !== 'object' || options.batch === null)) {
+    throw new OptionsError('batch', `execute: 'batch' must be true, false or { maxWaitMs, maxBatchSize, ... }`, 'execute');
+  }
+  const batch = options.batch === undefined || options.batch === false ? undefined : options.batch === true ? {} : options.batch;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const model = batch && options.model && !isBatchingModel(options.model) ? batchingModel(options.model, { ...batch, scheduler }) : options.model;
+  const batched = batch !== undefined || (isBatchingModel(options.model) && options.model.batchByDefault);
   const settings = {
     concurrency,
     context: options.context as unknown,
-    scheduler: options.scheduler ?? asyncScheduler,
+    scheduler,
     random: options.random ?? Math.random,
-    model: options.model,
+    model,
   };
   const retryBudget = options.retryBudget;
   if (retryBudget && !('tryRetry' in retryBudget)) createRetryBudget(retryBudget); // validate now, not at subscribe
   const makeBudget = (): RetryBudget | undefined =>
     retryBudget === false ? undefined : retryBudget !== undefined && 'tryRetry' in retryBudget ? retryBudget : createRetryBudget(retryBudget);
-  const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, options.model);
+  const budget = options.budget === undefined ? undefined : preflight(graph, options.budget, model, batched);
   const unknown = Object.keys(options.restore ?? {}).filter((id) => !isRunNodeId(graph, id));
   if (unknown.length > 0) {
     throw new OptionsError('restore', `execute: 'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`, 'execute');
@@ -138,11 +154,11 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
   for (const [id, decision] of Object.entries(options.decisions ?? {})) checkDecision(graph, id, decision, 'decisions');
   const live = new Set<RunLoop>();
   const run$ = new Observable<RunEvent>((subscriber) => {
-    const loop = new RunLoop(
-      graph,
-      { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, decisions: options.decisions, runId: options.runId ?? crypto.randomUUID() },
-      subscriber,
-    );
+    const runId = options.runId ?? crypto.randomUUID();
+    // A batched run without a model of its own: its nodes find the run's batching by run id (the
+    // default model is chosen in the nodes, above this layer).
+    if (batch && !options.model) subscriber.add(registerRunBatching(runId, { batchByDefault: true, settings: batch }));
+    const loop = new RunLoop(graph, { ...settings, retryBudget: makeBudget(), budget, restore: options.restore, decisions: options.decisions, runId }, subscriber);
     live.add(loop);
     subscriber.add(() => {
       live.delete(loop);
@@ -170,9 +186,9 @@ function checkDecision(graph: Graph<unknown, unknown>, nodeId: string, decision:
 }
 
 /** The pre-run check: estimates the run's cost and throws `BudgetExceededError` when it is over. */
-function preflight(graph: Graph<unknown, unknown>, config: BudgetConfig, model: Model | undefined): { maxUsd: number; estimate: RunCostEstimate } {
+function preflight(graph: Graph<unknown, unknown>, config: BudgetConfig, model: Model | undefined, batched: boolean): { maxUsd: number; estimate: RunCostEstimate } {
   const { maxUsd, top } = checkBudgetConfig(config);
-  const estimate = assertWithinBudget(estimateRunCost(costedNodesOf(graph), { top, ...(model ? { model: model.model } : {}) }), config);
+  const estimate = assertWithinBudget(estimateRunCost(costedNodesOf(graph), { top, ...(model ? { model: model.model } : {}), ...(batched ? { batch: true } : {}) }), config);
   return { maxUsd, estimate };
 }
 

@@ -4,6 +4,7 @@ import type { RunStore } from './run-store.js';
 import { checkpoint } from './checkpoint.js';
 import { checkedGraph } from './checked-graph.js';
 import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
+import { withDurableBatches } from './batch-durable.js';
 
 /**
  * Options of {@link executeDurable}: `execute`'s, with a required `runId`, plus a graph `version`.
@@ -46,10 +47,11 @@ export interface DurableExecuteOptions<C = unknown> extends Omit<ExecuteOptions<
  * @throws {OptionsError} (scope `'execute'`) at call time, for an invalid option (as `execute`); {@link StoreError} `INVALID_OPTION` for an invalid `lease`
  */
 export function executeDurable<O, C>(store: RunStore, graph: Graph<O, C>, options: DurableExecuteOptions<C>): RunStream<O> {
-  const { version, runId, lease, ...rest } = options;
+  const { version, runId, lease, ...given } = options;
+  const { options: rest, around } = withDurableBatches(store, runId, graph as Graph<unknown, unknown>, given); // batches written down as they are created
   const settings = leaseSettings(lease);
   const run = (execute as (g: Graph<O, C>, o: ExecuteOptions<C>) => RunStream<O>)(checkedGraph(graph), { ...rest, runId });
-  return withLease(store, runId, settings, (leaseOwner) =>
+  return around(withLease(store, runId, settings, (leaseOwner) =>
     run.pipe(
       checkpoint(store, runId, graph as Graph<unknown, unknown>, {
         ifExists: 'refuse',
@@ -58,5 +60,5 @@ export function executeDurable<O, C>(store: RunStore, graph: Graph<O, C>, option
         ...(rest.scheduler ? { scheduler: rest.scheduler } : {}),
       }),
     ),
-  );
+  ));
 }

@@ -40,3 +40,4 @@ export {
 export { memoryPosteriorStore, type PosteriorStore, type ArmStats, type PendingChoice, type MemoryPosteriorStoreOptions } from './posterior-store.js';
 export { sqlitePosteriorStore, type SqlitePosteriorStore, type SqlitePosteriorStoreOptions } from './posterior-sqlite.js';
 export { redisPosteriorStore, type RedisPosteriorStore, type RedisPosteriorStoreOptions } from './posterior-redis.js';
+export { storeBatchJournal } from './batch-journal.js';

@@ -10,6 +10,7 @@ import { checkpoint } from './checkpoint.js';
 import { checkedGraph } from './checked-graph.js';
 import { andThen, isPromiseLike } from './maybe-promise.js';
 import { leaseSettings, withLease, type LeaseOptions } from './run-lease.js';
+import { withDurableBatches } from './batch-durable.js';
 
 /**
  * Options of {@link resume}: `execute`'s (the run id and restore come from the checkpoint), plus the graph `version`.
@@ -53,9 +54,10 @@ export interface ResumeOptions<C = unknown> extends Omit<ExecuteOptions<C>, 'run
  * ```
  */
 export function resume<O, C>(store: RunStore, runId: string, graph: Graph<O, C>, options: ResumeOptions<C> = {}): RunStream<O> {
-  const { version, lease, ...rest } = options;
+  const { version, lease, ...given } = options;
+  const { options: rest, around } = withDurableBatches(store, runId, graph as Graph<unknown, unknown>, given); // batches of the killed run are polled, not sent again
   const settings = leaseSettings(lease);
-  return withLease(store, runId, settings, (leaseOwner) =>
+  return around(withLease(store, runId, settings, (leaseOwner) =>
     defer((): Observable<RunEvent> => {
       const start = (restore: Record<string, NodeOutcome>) =>
         (execute as (g: Graph<O, C>, o: ExecuteOptions<C>) => RunStream<O>)(checkedGraph(graph), { ...rest, runId, restore }).pipe(
@@ -70,7 +72,7 @@ export function resume<O, C>(store: RunStore, runId: string, graph: Graph<O, C>,
       const restore = loadRestore(store, runId, graph as Graph<unknown, unknown>, version);
       return isPromiseLike(restore) ? from(restore).pipe(mergeMap(start)) : start(restore);
     }),
-  );
+  ));
 }
 
 /**

@@ -26,3 +26,4 @@ export {
 } from './fake-anthropic/replies.js';
 export { fakeThinkingSignature } from './fake-anthropic/thinking-signature.js';
 export { scriptedModel, type ScriptedModel, type ScriptedModelOptions, type ScriptedModelStep, type ScriptedToolCall, type ScriptedModelCall } from './scripted-model.js';
+export type { FakeBatchOptions, FakeBatchResult, FakeBatchRequest } from './fake-anthropic/batches.js';

@@ -6,7 +6,9 @@ import { rateLimitOf } from './headers.js';
 import { AnswerBlocks } from './answer-blocks.js';
 import { toParams } from './request-params.js';
 import { secretsOf } from './scrub-secrets.js';
-import { RxOrchestraError, brandError } from '../../errors/rx-orchestra-error.js';
+import { MissingApiKeyError, defaultClaudeModelId } from './defaults.js';
+import { anthropicBatches } from '../batch/anthropic-batches.js';
+import type { BatchBackend } from '../batch/backend.js';
 import { withCallScope } from '../call-scope.js';
 
 /** Settings of {@link anthropicModel}. Every field is optional. */
@@ -25,23 +27,7 @@ export interface AnthropicModelOptions {
   scheduler?: SchedulerLike;
 }
 
-/** No API key where a real Claude call is needed. */
-export class MissingApiKeyError extends RxOrchestraError {
-  static {
-    brandError(this, 'MissingApiKeyError');
-  }
-  override readonly name = 'MissingApiKeyError';
-  readonly code = 'MISSING_API_KEY' as const;
-  readonly retryable = false;
-  constructor() {
-    super('anthropicModel: no API key: set ANTHROPIC_API_KEY or pass { apiKey } (offline, use simulatedModel())');
-  }
-}
-
-/** The default Claude model id: `RX_ORCHESTRA_MODEL` from the environment (empty counts as unset), else Sonnet 4.6 (Sonnet 4.5 retires on 2026-11-30). */
-export function defaultClaudeModelId(): string {
-  return process.env.RX_ORCHESTRA_MODEL || 'claude-sonnet-4-6';
-}
+export { MissingApiKeyError, defaultClaudeModelId } from './defaults.js';
 
 /**
  * Claude as a {@link Model}, over the official `@anthropic-ai/sdk` with streaming. Each call is a
@@ -69,7 +55,7 @@ export function defaultClaudeModelId(): string {
  * ```
  * @throws {MissingApiKeyError} when no key is given or found and no client is passed
  */
-export function anthropicModel(options: AnthropicModelOptions = {}): Model {
+export function anthropicModel(options: AnthropicModelOptions = {}): Model & { readonly batches: BatchBackend } {
   const { model = defaultClaudeModelId(), maxTokens = 1024, scheduler = asyncScheduler } = options;
   const client = clientFor(options);
   const secrets = secretsOf(client); // scrubbed from every error that leaves the adapter
@@ -136,9 +122,14 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model {
       };
     });
 
+  let batches: BatchBackend | undefined;
   return {
     model,
     stream,
+    /** The Message Batches API over the same client (made on first use), so `batch: true` needs no setup. */
+    get batches(): BatchBackend {
+      return (batches ??= anthropicBatches({ client, model, maxTokens }));
+    },
     complete: (request, signal) =>
       stream(request, signal).pipe(
         filter((event): event is Extract<ModelEvent, { type: 'completion' }> => event.type === 'completion'),

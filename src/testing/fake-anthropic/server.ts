@@ -11,6 +11,7 @@ import { requestProblem, thinkingEnabled } from './request-rules.js';
 import { structuredOutputProblem } from './schema-rules.js';
 import { errorBody } from './sse.js';
 import { writeReply } from './write-reply.js';
+import { fakeBatches, type FakeBatchOptions } from './batches.js';
 
 /** The parsed JSON body of a request; the Messages fields the fake reads are typed. */
 export interface FakeRequestBody {
@@ -61,6 +62,12 @@ export interface FakeAnthropicOptions {
    * prefix is shorter is not cached, as with the real API. @default 1024 (Sonnet and Opus)
    */
   cacheMinTokens?: number;
+  /**
+   * How the Message Batches endpoints (`/v1/messages/batches`: create, retrieve, list, results as
+   * JSONL, cancel, delete) process batches: processing time, expiry, per-request results.
+   * @default every batch ends at once, every request answered with `DEFAULT_REPLY_TEXT`
+   */
+  batches?: FakeBatchOptions;
 }
 
 /** A running fake Anthropic server; see {@link startFakeAnthropic}. */
@@ -107,7 +114,9 @@ const sendError = (res: ServerResponse, status: number, type: string, message: s
  * `@anthropic-ai/sdk` talks to over real HTTP. It serves `POST /v1/messages` (SSE with the exact
  * wire format when `stream: true`, JSON otherwise) from a queue of scripted {@link Reply}s, then
  * from `options.respond`, then a default text; `POST /v1/messages/count_tokens` answers
- * `{ input_tokens }`; anything else is a 404 `not_found_error`. Replies can be HTTP errors with
+ * `{ input_tokens }`; the Message Batches endpoints (`/v1/messages/batches`: create, retrieve, list,
+ * results as JSONL, cancel, delete) process batches as `options.batches` scripts them; anything
+ * else is a 404 `not_found_error`. Replies can be HTTP errors with
  * `retry-after`, mid-stream `error` events, dropped connections, slow first bytes and stalls.
  * Replies can call tools (`{ toolUse: [{ name, input }] }`: `tool_use` blocks streamed as
  * `input_json_delta` chunks, `stop_reason: 'tool_use'`) and think (signed `thinking` blocks, when
@@ -147,6 +156,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   let closing: Promise<void> | undefined;
+  let baseURL = '';
+  const batches = fakeBatches(options.batches ?? {}, () => baseURL);
 
   const ended = () => {
     inFlight -= 1;
@@ -195,6 +206,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId });
       res.end(JSON.stringify({ input_tokens: estimateInputTokens(record.body) }));
       return;
+    }
+    if (record.path === '/v1/messages/batches' || record.path.startsWith('/v1/messages/batches/')) {
+      return batches.handle(record.method, record.path, new URL(req.url ?? '/', 'http://fake').searchParams, record.body, res, requestId);
     }
     if (!isMessages) {
       return sendError(res, 404, 'not_found_error', `${record.method} ${record.path} is not served by the fake Anthropic server.`, requestId);
@@ -247,8 +261,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
+  baseURL = `http://${hostPart}:${address.port}`;
   return {
-    baseURL: `http://${hostPart}:${address.port}`,
+    baseURL,
     requests,
     get queued() {
       return queue.length;

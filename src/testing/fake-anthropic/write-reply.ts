@@ -98,7 +98,8 @@ const startStream = (target: ReplyTarget, headers: Record<string, string>) => {
   target.res.flushHeaders();
 };
 
-type MessageFields = Partial<Pick<TextReply, 'text' | 'chunks' | 'model' | 'stopReason' | 'usage' | 'thinking'>> & Partial<Pick<ToolUseReply, 'toolUse'>>;
+/** The parts of a reply a message is built from. @internal */
+export type MessageFields = Partial<Pick<TextReply, 'text' | 'chunks' | 'model' | 'stopReason' | 'usage' | 'thinking'>> & Partial<Pick<ToolUseReply, 'toolUse'>>;
 
 /** What the fake thinks when the request enables thinking and the reply scripts none. */
 const DEFAULT_THINKING = 'Let me think about how to answer this.';
@@ -106,7 +107,8 @@ const DEFAULT_THINKING = 'Let me think about how to answer this.';
 /** Splits JSON into the small pieces the API streams tool input in, after an empty first delta. */
 const jsonChunks = (json: string): string[] => ['', ...(json.match(/[\s\S]{1,12}/g) ?? [])];
 
-const messageOf = (target: ReplyTarget, reply: MessageFields): FakeMessage => {
+/** The message a reply answers with (also a batch's succeeded line). @internal */
+export const messageOf = (target: Pick<ReplyTarget, 'thinking' | 'requestNumber' | 'messageId' | 'model' | 'inputTokens' | 'cache'>, reply: MessageFields): FakeMessage => {
   const content: FakeBlock[] = [];
   let outputChars = 0;
   if (target.thinking) {
