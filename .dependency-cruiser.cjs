@@ -28,7 +28,7 @@
 const LAYERS = [
   ['base', '^src/(errors|peer)/'],
   ['operators', '^operators/'],
-  ['events', '^src/run/event-fields\\.ts$|^src/(models|store|nodes)/[a-z-]+-events\\.ts$|^src/patterns/[a-z]+/[a-z-]*events\\.ts$|^src/agents/events\\.ts$'],
+  ['events', '^src/run/event-fields\\.ts$|^src/(models|store|nodes)/[a-z-]+-events\\.ts$|^src/models/batch/batch-events\\.ts$|^src/patterns/[a-z]+/[a-z-]*events\\.ts$|^src/agents/events\\.ts$'],
   ['vocabulary', '^src/run/(events|outcome)\\.ts$'],
   ['models', '^src/(models|budget)/'],
   ['graph', '^src/graph/'],

@@ -16,7 +16,8 @@
 export { graph, graphFromNodes, type GraphBuilder } from './graph/builder.js';
 export { GraphError, isGraphError, type GraphErrorCode } from './graph/errors.js';
 export type { Graph } from './graph/graph.js';
-export type { ForEachSpec, ForEachContext, JoinPolicy, JoinValue, ApprovalSpec, ApprovalGranted, Decision, BranchFn } from './graph/dynamic-spec.js';
+export type { JoinPolicy, ApprovalSpec, ApprovalGranted, Decision, BranchFn } from './graph/dynamic-spec.js';
+export type { ForEachSpec, ForEachContext, JoinValue } from './graph/for-each-spec.js';
 export { subgraph, type SubgraphOptions, type SubgraphRun, type SubgraphInputContext } from './run/subgraph.js';
 export { approval, type ApprovalRun } from './nodes/approval.js';
 export {
@@ -112,3 +113,30 @@ export {
 } from './agents/errors.js';
 export { loop, type LoopOptions, type LoopRun, type LoopContext, type LoopCheck } from './nodes/loop.js';
 export { LoopError, isLoopError, type LoopErrorCode } from './nodes/errors.js';
+export { BATCH_DISCOUNT, batchPrice } from './models/pricing.js';
+export type { SimulatedBatchOptions } from './models/simulated/batches.js';
+export {
+  batchingModel,
+  isBatchingModel,
+  anthropicBatches,
+  memoryBatchJournal,
+  isBatchedCompletion,
+  pollDelay,
+  BatchCallError,
+  isBatchCallError,
+  type BatchingModel,
+  type BatchingModelOptions,
+  type BatchableRequest,
+  type BatchRunOptions,
+  type AnthropicBatchesOptions,
+  type BatchBackend,
+  type BatchEntry,
+  type BatchStatus,
+  type BatchItemResult,
+  type BatchRequestCounts,
+  type BatchJournal,
+  type BatchJournalEntry,
+  type BatchedCompletion,
+  type BatchPollInterval,
+  type BatchCallErrorCode,
+} from './models/batch/index.js';

@@ -41,6 +41,8 @@ export interface RunCommandOptions {
   json: boolean;
   /** Print the cost estimate and the plan; call nothing. @default false */
   dryRun: boolean;
+  /** Send every model call through the Message Batches API (half price, minutes to hours per wave). @default false */
+  batch?: boolean;
   /** Plain progress lines even in a terminal. @default false (a live view in a TTY) */
   plain: boolean;
   /** Exit 0 when the run ends `partial`. @default false (exit 1) */
@@ -63,6 +65,12 @@ export interface RunCommandOptions {
   uiHost?: string;
   /** After the run, keep the dashboard up this many seconds. @default until Ctrl-C */
   uiLingerSeconds?: number;
+  /** `--approve a,b`: approve these nodes the moment they wait (given to the run as `decisions`). */
+  approve?: string[];
+  /** `--reject a,b`: reject these nodes the moment they wait. */
+  reject?: string[];
+  /** `--approve-all`: approve every node that waits, without asking. @default false (ask in a terminal) */
+  approveAll?: boolean;
 }
 
 /**
@@ -94,7 +102,8 @@ Options:
   --export <name>        take the pipeline from this export
   --concurrency <n>      node executions in flight (overrides the pipeline's)
   --budget <usd>         refuse the run when its estimate is over <usd>; stop it when the spend crosses it
-  --dry-run              print the cost estimate and the plan; call no model
+  --dry-run              print the cost estimate (with and without --batch) and the plan; call no model
+  --batch                send the model calls through the Message Batches API: half price, each wave waits for its batch
   --json                 write the run's events to stdout as NDJSON (with --dry-run: the plan as JSON)
   --plain                plain progress lines even in a terminal
   --log-level <level>    pino JSON logs to stderr: ${LOG_LEVELS.join('|')} (default: $LOG_LEVEL, else none)
@@ -105,6 +114,9 @@ Options:
   --ui-port <port>       dashboard port
   --ui-host <host>       dashboard host: 127.0.0.1 (default), localhost or ::1; never beyond this machine
   --ui-linger <seconds>  after the run, keep the dashboard up this long (default: until Ctrl-C)
+  --approve <id>[,<id>]  approve these nodes when they wait for approval (else a terminal asks)
+  --reject <id>[,<id>]   reject these nodes when they wait for approval
+  --approve-all          approve every node that waits for approval, without asking
   -h, --help             this text           -v, --version     the version
 
 Exit codes: 0 succeeded, 1 failed or partial, 2 bad usage or pipeline file, 3 refused by --budget, 130 interrupted.
@@ -115,6 +127,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   budget: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  batch: { type: 'boolean' },
   json: { type: 'boolean' },
   plain: { type: 'boolean' },
   'log-level': { type: 'string' },
@@ -125,6 +138,9 @@ const OPTIONS = {
   'ui-port': { type: 'string' },
   'ui-host': { type: 'string' },
   'ui-linger': { type: 'string' },
+  approve: { type: 'string', multiple: true },
+  reject: { type: 'string', multiple: true },
+  'approve-all': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -169,6 +185,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     allowPartial: values['allow-partial'] ?? false,
     ui: values.ui ?? false,
   };
+  if (values.batch) options.batch = true;
   if (values.export !== undefined) options.exportName = nonEmpty('--export', values.export);
   if (values.concurrency !== undefined) options.concurrency = number('--concurrency', values.concurrency, { integer: true, min: 1 });
   if (values.budget !== undefined) options.budgetUsd = number('--budget', values.budget.replace(/^\$/, ''), { min: 0 });
@@ -178,9 +195,21 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (values['ui-port'] !== undefined) options.uiPort = number('--ui-port', values['ui-port'], { integer: true, min: 0, max: 65_535 });
   if (values['ui-host'] !== undefined) options.uiHost = loopback(nonEmpty('--ui-host', values['ui-host']));
   if (values['ui-linger'] !== undefined) options.uiLingerSeconds = number('--ui-linger', values['ui-linger'], { min: 0 });
+  if (values.approve !== undefined) options.approve = nodeIds('--approve', values.approve);
+  if (values.reject !== undefined) options.reject = nodeIds('--reject', values.reject);
+  if (values['approve-all']) options.approveAll = true;
+  const both = options.approve?.find((id) => options.reject?.includes(id));
+  if (both !== undefined) throw new CliError('USAGE', `--approve and --reject both name '${both}': decide once`);
   const uiOnly = (['uiPort', 'uiHost', 'uiLingerSeconds'] as const).find((key) => options[key] !== undefined);
   if (uiOnly && !options.ui) throw new CliError('USAGE', `--${uiOnly === 'uiLingerSeconds' ? 'ui-linger' : uiOnly === 'uiPort' ? 'ui-port' : 'ui-host'} needs --ui`);
   return { kind: 'run', options };
+}
+
+/** Node ids from repeated, comma-separated flags (`--approve a,b --approve c`). */
+function nodeIds(flag: string, values: readonly string[]): string[] {
+  const ids = values.flatMap((value) => value.split(',')).map((id) => id.trim());
+  if (ids.some((id) => id === '')) throw new CliError('USAGE', `${flag} needs node ids, comma-separated: ${flag} <id>[,<id>]`);
+  return [...new Set(ids)];
 }
 
 function nonEmpty(flag: string, value: string): string {

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
+import type { Decision } from '../graph/dynamic-spec.js';
 import { CliError } from './errors.js';
 
 /**
@@ -16,6 +17,8 @@ export interface DashboardOptions {
   port?: number;
   /** A loopback host (127.0.0.1, localhost, ::1); the dashboard refuses any other. */
   host?: string;
+  /** Delivers the page's Approve/Reject to the run (`shareRun(...).decide`); without it the page cannot decide. */
+  decide?: (nodeId: string, decision: Decision) => void;
 }
 
 /**

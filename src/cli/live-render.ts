@@ -1,5 +1,6 @@
 import type { LiveNode, LiveNodeState, LiveRunState } from './live-state.js';
 import { LIVE_NODE_STATES } from './live-state.js';
+import { liveRows, type LiveRow } from './live-rows.js';
 import { formatCost, formatCount, formatSeconds, truncate } from './format.js';
 
 /**
@@ -45,15 +46,22 @@ export const STATE_STYLE: Record<LiveNodeState, { icon: string; label: string; c
 };
 
 const HEADER_LINES = 2;
+/** Waiting nodes stand out: their line in their state's colour, bold. */
+const WAITING_COLOR = `1;${STATE_STYLE.waiting.color}`;
 const ID_WIDTH_MAX = 32;
 
 /**
  * The live terminal view of a run as lines (no newlines), a pure function of the state, the time
  * and the terminal size. A header (run id, elapsed time, progress, counts by state, tokens, cost),
  * then, when every node fits, one line per node (state, elapsed, attempt, tokens, cost, for an
- * agent node its steps, tool calls and the tool called last, last error); when not (a 10,000-node graph), the nodes in flight and the failed ones, each list cut
- * with `… and N more`. At most `rows - 1` lines, each at most `columns - 1` characters, and the
- * work is proportional to the lines drawn, not to the graph.
+ * agent node its steps, tool calls and the tool called last, last error, for a waiting node what
+ * it asks approval of), the children of a fan-out or subgraph indented under it; when not, each
+ * fan-out as one line with its children's progress (`explore … [412/1,000 done, 3 running, 1 failed]`);
+ * for a graph too big even for that (10,000 nodes), the nodes awaiting approval, the fan-outs in
+ * progress, the nodes in flight and the failed ones, each list cut with `… and N more` (see
+ * `liveRows`). Nodes awaiting approval are bold magenta and counted first. At most `rows - 1`
+ * lines, each at most `columns - 1` characters, and the work is proportional to the lines drawn,
+ * not to the graph.
  *
  * ## Example
  * ```ts
@@ -75,13 +83,11 @@ export function renderLiveView(state: LiveRunState, size: LiveViewSize): string[
   const room = height - HEADER_LINES;
   if (room <= 0 || state.order.length === 0) return lines;
 
-  const all = state.order.length <= room;
-  const shown: readonly (LiveNode | string)[] = all ? state.order : bigGraphRows(state, room);
-  const nodes = shown.filter((row): row is LiveNode => typeof row !== 'string');
-  const idWidth = Math.min(ID_WIDTH_MAX, nodes.reduce((w, n) => Math.max(w, n.id.length), 4));
+  const shown = liveRows(state, room);
+  const idWidth = Math.min(ID_WIDTH_MAX, shown.reduce((w, row) => (typeof row === 'string' ? w : Math.max(w, row.node.id.length + 2 * row.depth)), 4));
   for (const row of shown) {
     if (typeof row === 'string') lines.push(fit(row, '1'));
-    else lines.push(fit(nodeLine(row, idWidth, size.now), STATE_STYLE[row.state].color));
+    else lines.push(fit(nodeLine(row, idWidth, size.now), row.node.state === 'waiting' ? WAITING_COLOR : STATE_STYLE[row.node.state].color));
   }
   return lines;
 }
@@ -111,46 +117,17 @@ function countsLine(state: LiveRunState): string {
   return `${counts.join('  ')}   ${formatCount(state.tokens)} tok  ${formatCost(state.costUsd)}${retries}`;
 }
 
-/**
- * Rows for a graph too big to list: the failed nodes (the first ones: root causes come first)
- * and the nodes in flight (longest running first), each under a title and cut to fit `room`.
- */
-function bigGraphRows(state: LiveRunState, room: number): (LiveNode | string)[] {
-  const { problems, active } = state;
-  const wantProblems = problems.length === 0 ? 0 : problems.length + 1; // a title and every node
-  const wantActive = active.size === 0 ? 0 : active.size + 1;
-  // Failures get up to a third of the room (at least 2 lines), in-flight nodes the rest, and
-  // whatever one list leaves unused goes to the other.
-  let problemRoom = Math.min(wantProblems, room, Math.max(2, Math.floor(room / 3)));
-  const activeRoom = Math.max(0, Math.min(wantActive, room - problemRoom));
-  problemRoom = Math.min(wantProblems, room - activeRoom);
-  return [...section(`in flight (${formatCount(active.size)})`, active, active.size, activeRoom), ...section(`failed (${formatCount(problems.length)})`, problems, problems.length, problemRoom)];
-}
-
-/** A title and the first nodes of a list, with `… and N more` when they do not all fit in `room` lines. */
-function section(title: string, nodes: Iterable<LiveNode>, count: number, room: number): (LiveNode | string)[] {
-  if (room <= 0 || count === 0) return [];
-  const rows: (LiveNode | string)[] = [title];
-  if (room === 1) return rows;
-  const fits = count + 1 <= room;
-  const take = fits ? count : room - 2;
-  let k = 0;
-  for (const node of nodes) {
-    if (k++ >= take) break;
-    rows.push(node);
-  }
-  if (!fits) rows.push(`  … and ${formatCount(count - take)} more`);
-  return rows;
-}
-
-function nodeLine(node: LiveNode, idWidth: number, now: number): string {
+function nodeLine(row: Exclude<LiveRow, string>, idWidth: number, now: number): string {
+  const { node } = row;
   const { icon, label } = STATE_STYLE[node.state];
   const elapsed = node.startedAt === undefined ? '' : formatSeconds((node.endedAt ?? now) - node.startedAt);
   const attempt = node.attempts > 1 ? `#${node.attempts}` : '';
   const tokens = node.tokens > 0 ? `${formatCount(node.tokens)} tok` : '';
   const cost = node.costUsd > 0 ? formatCost(node.costUsd) : '';
   const note = node.note && node.state !== 'running' ? `  ${node.note}` : '';
-  return `${icon} ${truncate(node.id, idWidth).padEnd(idWidth)}  ${label.padEnd(9)}  ${elapsed.padStart(7)}  ${attempt.padStart(3)}  ${tokens.padStart(10)}  ${cost.padStart(8)}${agentPart(node)}${note}`.trimEnd();
+  const id = truncate(`${'  '.repeat(row.depth)}${node.id}`, idWidth).padEnd(idWidth);
+  const group = row.group === undefined ? '' : `  ${row.group}`;
+  return `${icon} ${id}  ${label.padEnd(9)}  ${elapsed.padStart(7)}  ${attempt.padStart(3)}  ${tokens.padStart(10)}  ${cost.padStart(8)}${group}${agentPart(node)}${note}`.trimEnd();
 }
 
 /** An agent node's loop so far: `  step 2 · 3 tools (1 failed) · lookup` (the steps ended, the tool calls, the last tool). */

@@ -2,6 +2,7 @@ import type { EventOf, RunEvent, RunSummary } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
 import { NodeTemplate, RunState, type NodeState, type TrackedNode } from '../run/run-state.js';
 import { formatError } from './format.js';
+import { emptyStateCounts, parentFromId, payloadPreview, type LiveGroup } from './live-groups.js';
 
 /**
  * A node's lifecycle state, as `run.snapshot` names it.
@@ -23,7 +24,7 @@ export type LiveNodeState = NodeState;
  * const counts = LIVE_NODE_STATES.map((s) => `${s} ${state.counts[s]}`);
  * ```
  */
-export const LIVE_NODE_STATES: readonly LiveNodeState[] = ['succeeded', 'fellBack', 'running', 'retrying', 'queued', 'pending', 'failed', 'timedOut', 'skipped'];
+export const LIVE_NODE_STATES: readonly LiveNodeState[] = ['waiting', 'succeeded', 'fellBack', 'running', 'retrying', 'queued', 'pending', 'failed', 'timedOut', 'skipped'];
 
 /**
  * One node as the terminal views show it: the run's node record ({@link TrackedNode}: state,
@@ -38,17 +39,25 @@ export const LIVE_NODE_STATES: readonly LiveNodeState[] = ['succeeded', 'fellBac
  * ```
  */
 export interface LiveNode extends TrackedNode {
-  /** The last error (retrying, failed, timed out, fell back) or why it was skipped. */
+  /** The last error (retrying, failed, timed out, fell back), why it was skipped, or what it waits for approval of. */
   note?: string | undefined;
+  /** For a node a fan-out or subgraph added (`node.expanded`): that node's id. */
+  parent?: string | undefined;
+  /** While it waits for a decision (`node.waiting`): what the person is asked to approve. */
+  payload?: unknown;
 }
 
 /** A {@link LiveNode} before its first event (the run's reducer copies it for each node). */
 class LiveNodeTemplate extends NodeTemplate implements LiveNode {
   declare note: string | undefined;
+  declare parent: string | undefined;
+  declare payload: unknown;
 
   constructor() {
     super();
     this.note = undefined;
+    this.parent = undefined;
+    this.payload = undefined;
   }
 }
 
@@ -72,17 +81,40 @@ export class LiveRunState {
   readonly active = new Set<LiveNode>();
   /** Nodes that failed or timed out, in the order they ended. */
   readonly problems: LiveNode[] = [];
+  /** Nodes waiting for a decision (`node.waiting`), in the order they asked. */
+  readonly waiting = new Set<LiveNode>();
+  /** The graph's own nodes (no parent), in definition order: the rows a grouped view starts from. */
+  readonly roots: LiveNode[] = [];
+  /** The children of each fan-out or subgraph node (by its id), with counts by state. */
+  readonly groups = new Map<string, LiveGroup<LiveNode>>();
+  /** Nodes added by the event being applied, whose parent is set once it is (see `apply`). */
+  readonly #added: LiveNode[] = [];
   readonly #run = new RunState<LiveNode>({
     template: new LiveNodeTemplate(),
+    extend: (node) => {
+      this.#added.push(node);
+    },
     onReset: () => {
       this.active.clear();
       this.problems.length = 0;
+      this.waiting.clear();
+      this.roots.length = 0;
+      this.groups.clear();
     },
-    onMove: (node) => {
+    onMove: (node, from) => {
       const state = node.state;
       if (state === 'running' || state === 'retrying') this.active.add(node);
       else this.active.delete(node);
       if (state === 'failed' || state === 'timedOut') this.problems.push(node);
+      if (state === 'waiting') this.waiting.add(node);
+      else if (from === 'waiting') this.waiting.delete(node);
+      if (node.parent !== undefined) {
+        const counts = this.groups.get(node.parent)?.counts;
+        if (counts) {
+          counts[from] -= 1;
+          counts[state] += 1;
+        }
+      }
     },
     unknownNodes: 'ignore', // the terminal lists the graph's nodes
   });
@@ -142,8 +174,22 @@ export class LiveRunState {
   /** Takes one event into account. */
   apply(event: RunEvent): void {
     const node = this.#run.apply(event);
+    if (this.#added.length > 0) this.#place(event);
     if (node !== undefined) {
       switch (event.type) {
+        case 'node.expanded': {
+          const group = this.groups.get(node.id);
+          if (group) group.kind = event.kind;
+          break;
+        }
+        case 'node.waiting':
+          node.payload = event.payload;
+          node.note = `asks: ${payloadPreview(event.payload)}${event.timeoutMs === null ? '' : ` (decide within ${formatWait(event.timeoutMs)})`}`;
+          break;
+        case 'node.decided':
+          node.payload = undefined;
+          node.note = `${event.approve ? 'approved' : 'rejected'}${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
+          break;
         case 'node.retrying':
           node.note = formatError(event.error);
           break;
@@ -154,6 +200,7 @@ export class LiveRunState {
         case 'node.failed':
         case 'node.timedOut':
         case 'node.fellBack':
+          node.payload = undefined;
           node.attempts = event.attempts;
           node.startedAt = event.startedAt;
           node.note = event.type === 'node.succeeded' ? undefined : formatError(event.error); // a success clears the last retry's error
@@ -169,9 +216,38 @@ export class LiveRunState {
     }
   }
 
+  /**
+   * Gives the nodes the last event added their place: a child of the fan-out or subgraph that
+   * expanded (`node.expanded` says which), or, from a snapshot (which does not), of the node its id
+   * extends (`explore[3]` → `explore`); else a root.
+   */
+  #place(event: RunEvent): void {
+    const parentOf = event.type === 'node.expanded' ? new Map(event.nodes.map((info) => [info.id, info.parent])) : undefined;
+    const isNode = (id: string) => this.#run.nodes.has(id);
+    for (const node of this.#added) {
+      const parent = parentOf ? parentOf.get(node.id) : parentFromId(node.id, isNode);
+      if (parent === undefined || !isNode(parent)) {
+        this.roots.push(node);
+        continue;
+      }
+      node.parent = parent;
+      let group = this.groups.get(parent);
+      if (!group) {
+        group = { id: parent, kind: event.type === 'node.expanded' ? event.kind : undefined, children: [], counts: emptyStateCounts() };
+        this.groups.set(parent, group);
+      }
+      group.children.push(node);
+      group.counts[node.state] += 1;
+    }
+    this.#added.length = 0;
+  }
+
   /** How many nodes have ended (any way). */
   get ended(): number {
     const c = this.#run.counts;
     return c.succeeded + c.fellBack + c.failed + c.timedOut + c.skipped;
   }
 }
+
+/** A wait as `2m00s`/`30.00s`, for an approval's deadline. */
+const formatWait = (ms: number): string => (ms < 60_000 ? `${(ms / 1000).toFixed(0)}s` : `${Math.round(ms / 60_000)}m`);

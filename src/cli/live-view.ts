@@ -65,6 +65,13 @@ export interface LiveViewStats {
 export interface LiveView {
   /** Draws now if anything changed (the ticks call it; call it to force a frame). */
   draw(): void;
+  /**
+   * Stops redrawing for a while (a question is asked below the view): draws the latest frame, shows
+   * the cursor, and leaves the frame where it is; {@link LiveView.resume} draws on below what was
+   * written meanwhile.
+   */
+  pause(): void;
+  resume(): void;
   /** Draws the final frame, shows the cursor again and stops redrawing. Idempotent. */
   stop(): void;
   readonly stats: LiveViewStats;
@@ -98,12 +105,14 @@ export function startLiveView(state: LiveRunState, out: TerminalOutput, options:
   let drawnVersion = -1;
   let drawnSize = '';
   let stopped = false;
+  let paused = false;
 
   const restore = () => out.write(LEAVE);
   process.once('exit', restore);
   out.write(ENTER);
 
   const frame = (force: boolean) => {
+    if (paused) return;
     const columns = out.columns ?? 80;
     const rows = out.rows ?? 24;
     const size = `${columns}x${rows}`;
@@ -129,9 +138,23 @@ export function startLiveView(state: LiveRunState, out: TerminalOutput, options:
     draw: () => {
       if (!stopped) frame(false);
     },
+    pause: () => {
+      if (stopped || paused) return;
+      frame(true);
+      paused = true;
+      restore();
+      drawnLines = 0; // what is written meanwhile stays: the next frame starts below it
+    },
+    resume: () => {
+      if (stopped || !paused) return;
+      paused = false;
+      out.write(ENTER);
+      frame(true);
+    },
     stop: () => {
       if (stopped) return;
       stopped = true;
+      paused = false;
       ticks.unsubscribe();
       frame(true);
       restore();

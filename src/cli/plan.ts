@@ -52,6 +52,11 @@ export interface RunPlan {
    * the sentence {@link offlinePricingNote} says it with.
    */
   readonly offlinePricing?: OfflinePricing;
+  /**
+   * With `--batch`: the estimate with every call direct and with every call batched (Message
+   * Batches API, half price); `cost` is the batched one.
+   */
+  readonly batching?: { readonly directUsd: number; readonly batchedUsd: number };
 }
 
 /**
@@ -98,6 +103,8 @@ export function offlinePricingNote(model: string): string {
 export interface PlanRunOptions {
   /** The run's model id, for cost estimators (`execute`'s `model.model`). */
   model?: string;
+  /** Price every call as batched (`--batch`). @default false */
+  batch?: boolean;
   /** The run's `budget.maxUsd`. */
   maxUsd?: number;
   /** How many of the most expensive nodes `cost.top` lists. @default 3 */
@@ -125,7 +132,10 @@ export interface PlanRunOptions {
  * @throws {CostEstimateError} for an invalid estimate, naming the node
  */
 export function planRun(graph: Graph<Record<string, unknown>, unknown>, options: PlanRunOptions = {}): RunPlan {
-  const cost = estimateRunCost(graph.nodes, { ...(options.model ? { model: options.model } : {}), ...(options.top !== undefined ? { top: options.top } : {}) });
+  const estimateWith = (batch: boolean) => estimateRunCost(graph.nodes, { ...(options.model ? { model: options.model } : {}), ...(options.top !== undefined ? { top: options.top } : {}), ...(batch ? { batch } : {}) });
+  const batched = options.batch === true;
+  const cost = estimateWith(batched);
+  const batching = batched ? { directUsd: estimateWith(false).totalUsd, batchedUsd: cost.totalUsd } : undefined;
   const costOf = new Map(cost.byNode.map((c) => [c.nodeId, c]));
   const steps = priorityOrder(graph).map((i, k): PlanStep => {
     const node = graph.nodes[i]!;
@@ -145,7 +155,7 @@ export function planRun(graph: Graph<Record<string, unknown>, unknown>, options:
   const { offlineModel } = options;
   const offlineNodes = offlineModel === undefined ? [] : steps.filter((s) => s.cost?.model === offlineModel).map((s) => s.id);
   const offlinePricing = offlineNodes.length > 0 ? { model: offlineModel!, nodes: offlineNodes, note: offlinePricingNote(offlineModel!) } : undefined;
-  return { steps, criticalPath, cost, ...(budget ? { budget } : {}), ...(offlinePricing ? { offlinePricing } : {}) };
+  return { steps, criticalPath, cost, ...(budget ? { budget } : {}), ...(offlinePricing ? { offlinePricing } : {}), ...(batching ? { batching } : {}) };
 }
 
 /**
@@ -214,6 +224,10 @@ export function formatPlan(plan: RunPlan): string[] {
     `Estimated cost: ${formatCost(cost.totalUsd)} for ${steps.length} node${steps.length === 1 ? '' : 's'}` +
       (cost.top.length > 0 ? `; most expensive: ${cost.top.map((n) => `${n.nodeId} ${formatCost(n.usd)}`).join(', ')}` : ''),
   ];
+  if (plan.batching) {
+    const { directUsd, batchedUsd } = plan.batching;
+    lines.push(`Batched (--batch, Message Batches API): ${formatCost(batchedUsd)}; direct: ${formatCost(directUsd)}. Each wave of ready nodes waits for its batch (minutes, at most 24 h)`);
+  }
   if (plan.offlinePricing) {
     const { nodes, note } = plan.offlinePricing;
     const which = nodes.length === estimated ? 'every estimated node' : listed(nodes);

@@ -1,14 +1,26 @@
 import type { RunEvent } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
-import type { LiveRunState } from './live-state.js';
+import type { LiveNode, LiveRunState } from './live-state.js';
 import { formatCost, formatCount, formatError, formatSeconds } from './format.js';
+import { groupProgress, payloadPreview, type LiveGroup } from './live-groups.js';
+
+/** A fan-out with more children than this gets progress lines (every tenth) instead of a line per child. */
+export const GROUP_LINES_MAX = 20;
+/** Of such a fan-out, the first this many failed children get their own line. */
+const GROUP_FAILURES_SHOWN = 5;
 
 /**
  * The plain progress line for an event, for logs and pipes (CI): the seconds since the run
  * started, an icon and what happened, e.g. `   1.21s ✓ plan 1.21s  412 tok $0.0031`. Undefined for
  * events that get no line (queued, tokens, usage, rate-limit waits, agent steps and tool calls
- * that succeeded: an agent's failed tool calls and its end get a line). Call it after
- * `state.apply(event)`, which supplies the run's start and each node's tokens and cost. Pure.
+ * that succeeded: an agent's failed tool calls and its end get a line). A fan-out or subgraph
+ * that adds nodes gets a line (`⊕ explore fanned out: 1,000 children`); the children of a fan-out
+ * with more than {@link GROUP_LINES_MAX} get none each, but the fan-out gets a progress line at
+ * every tenth of them ended (`◦ explore [400/1,000 done, 8 running, 1 failed]`), and its first
+ * failed children a line each. A node that waits for approval gets a line with what it asks
+ * (`⏸ send awaiting approval: {"to":"team"}`), and the decision one. Call it after
+ * `state.apply(event)`, which supplies the run's start, each node's tokens and cost and the
+ * fan-outs' progress. Pure.
  *
  * ## Example
  * ```ts
@@ -28,7 +40,24 @@ export function progressLine(event: RunEvent, state: LiveRunState): string | und
 }
 
 function describe(event: RunEvent, state: LiveRunState): string | undefined {
+  if ('nodeId' in event && state.groups.size > 0) {
+    const parent = state.nodes.get(event.nodeId)?.parent;
+    const group = parent === undefined ? undefined : state.groups.get(parent);
+    if (group && group.children.length > GROUP_LINES_MAX) return childOfBigGroup(event, state, group);
+  }
+  return describeEvent(event, state);
+}
+
+function describeEvent(event: RunEvent, state: LiveRunState): string | undefined {
   switch (event.type) {
+    case 'node.expanded':
+      return event.kind === 'forEach'
+        ? `⊕ ${event.nodeId} fanned out: ${plural(event.nodes.length, 'child', 'children')}`
+        : `⊕ ${event.nodeId} runs its subgraph: ${plural(event.nodes.length, 'node')}`;
+    case 'node.waiting':
+      return `⏸ ${event.nodeId} awaiting approval${event.timeoutMs === null ? '' : ` (for ${formatSeconds(event.timeoutMs)})`}: ${payloadPreview(event.payload, 200)}`;
+    case 'node.decided':
+      return `${event.approve ? '☑' : '☒'} ${event.nodeId} ${event.approve ? 'approved' : 'rejected'}${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'run.started':
       return `▶ run ${event.runId} started: ${plural(event.nodes.length, 'node')}, concurrency ${event.concurrency === Infinity ? '∞' : event.concurrency}` +
         (event.costEstimate ? `, estimated ${formatCost(event.costEstimate.totalUsd)} of a ${formatCost(event.costEstimate.maxUsd)} budget` : '');
@@ -64,6 +93,25 @@ function describe(event: RunEvent, state: LiveRunState): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A line for an event of a child of a big fan-out: its failure (the first few), and the fan-out's
+ * progress when the child's end crosses a tenth of the children; nothing for the rest.
+ */
+function childOfBigGroup(event: RunEvent, state: LiveRunState, group: LiveGroup<LiveNode>): string | undefined {
+  if (event.type === 'node.waiting' || event.type === 'node.decided') return describeEvent(event, state);
+  if (!(event.type === 'node.succeeded' || event.type === 'node.fellBack' || event.type === 'node.failed' || event.type === 'node.timedOut' || event.type === 'node.skipped')) return undefined;
+  const c = group.counts;
+  const total = group.children.length;
+  const ended = c.succeeded + c.fellBack + c.failed + c.timedOut + c.skipped;
+  const failures = c.failed + c.timedOut;
+  const lines: string[] = [];
+  if ((event.type === 'node.failed' || event.type === 'node.timedOut') && failures <= GROUP_FAILURES_SHOWN) {
+    lines.push(describeEvent(event, state)! + (failures === GROUP_FAILURES_SHOWN ? ` (further failed children of ${group.id} are counted in its progress lines)` : ''));
+  }
+  if (Math.floor((ended * 10) / total) > Math.floor(((ended - 1) * 10) / total)) lines.push(`◦ ${group.id} ${groupProgress(group)}`);
+  return lines.length === 0 ? undefined : lines.join(`\n${' '.repeat(9)}`);
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;

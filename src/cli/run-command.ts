@@ -10,6 +10,8 @@ import type { RunEvent } from '../run/events.js';
 import { assertWithinBudget } from '../budget/preflight.js';
 import { estimateRunCost } from '../budget/estimate.js';
 import { defaultModel, isDefaultModelSimulated } from '../nodes/default-model.js';
+import { batchBackendOf, batchingModel, isBatchingModel } from '../models/batch/batching-model.js';
+import { anthropicBatches } from '../models/batch/anthropic-batches.js';
 import { isBudgetExceededError } from '../budget/errors.js';
 import { logRunEvents } from '../observe/run-logger.js';
 import { writeRunLog } from '../observe/run-log-file.js';
@@ -23,6 +25,8 @@ import { progressLine } from './progress-lines.js';
 import { interruptedVerdict, judgeRun, type Verdict } from './verdict.js';
 import { bufferedLines, type TextOutput } from './output.js';
 import { loadDashboard, type Dashboard, type DashboardModule } from './dashboard.js';
+import { liveApprovals, type LiveApprovals } from './live-approvals.js';
+import type { Readable } from 'node:stream';
 
 /**
  * The process the CLI talks to; `main` fills it from `process`, tests may replace parts.
@@ -45,6 +49,8 @@ export interface CliIo {
   readonly interrupts: Observable<unknown>;
   /** Loads the dashboard for `--ui`. @default loadDashboard (src/ui) */
   readonly dashboard?: () => Promise<DashboardModule>;
+  /** Where approvals are asked (when a TTY) and answered. @default process.stdin */
+  readonly stdin?: Readable & { readonly isTTY?: boolean };
 }
 
 /**
@@ -100,7 +106,7 @@ export async function runCommand(command: RunCommandOptions, io: CliIo): Promise
   let dashboard: Dashboard | undefined;
   if (ui) {
     const where = { ...(command.uiPort !== undefined ? { port: command.uiPort } : {}), ...(command.uiHost ? { host: command.uiHost } : {}) };
-    dashboard = await ui.startDashboard({ events$: shared.events$, ...where }).catch((error: unknown) => {
+    dashboard = await ui.startDashboard({ events$: shared.events$, decide: (nodeId, decision) => shared.decide(nodeId, decision), ...where }).catch((error: unknown) => {
       throw new CliError('UI_UNAVAILABLE', `--ui: the dashboard could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
     io.stderr.write(`◆ dashboard: ${dashboard.url}\n`);
@@ -123,6 +129,18 @@ export async function runCommand(command: RunCommandOptions, io: CliIo): Promise
   if (logging) sinks.push(logRunEvents({ level: logLevel, destination: loadPeer<{ pino: typeof Pino }>('pino').pino.destination({ fd: 2, sync: true }) }));
   const runsLog = runsLogPath ? writeRunLog(runsLogPath) : undefined;
   if (runsLog) sinks.push(runsLog);
+  // Nodes waiting for approval: asked in a terminal, approved by --approve-all, else how to decide is printed.
+  const approvals: LiveApprovals = liveApprovals({
+    decide: (nodeId, decision) => shared.decide(nodeId, decision),
+    input: io.stdin ?? process.stdin,
+    output: live ? io.stdout : io.stderr,
+    ...(command.approveAll ? { approveAll: true } : {}),
+    decided: new Set([...(command.approve ?? []), ...(command.reject ?? [])]),
+    ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
+    pause: () => view?.pause(), // a live view stops redrawing while a question is asked below it
+    resume: () => view?.resume(),
+  });
+  sinks.push((event) => approvals.apply(event)); // last: the views have taken the event in
   const watching = shared.events$.subscribe({ next: (event) => sinks.forEach((sink) => sink(event)), error: () => undefined });
 
   let interrupted = false;
@@ -142,6 +160,7 @@ export async function runCommand(command: RunCommandOptions, io: CliIo): Promise
     if (!(interrupted && isRunIncompleteError(error))) throw error;
     verdict = interruptedVerdict(state, scheduler.now());
   } finally {
+    approvals.close();
     view?.stop();
     if (view && io.env.RX_ORCHESTRA_VIEW_STATS) io.stderr.write(`${describeStats(view.stats)}\n`);
     watching.unsubscribe();
@@ -163,6 +182,19 @@ function withOverrides(pipeline: Pipeline, command: RunCommandOptions): ExecuteO
   if (command.concurrency !== undefined) options.concurrency = command.concurrency;
   if (command.budgetUsd !== undefined) options.budget = { ...options.budget, maxUsd: command.budgetUsd };
   if (command.runId !== undefined) options.runId = command.runId;
+  if (command.approve || command.reject) {
+    // --approve/--reject: decisions the run applies the moment each node waits (ids checked by execute).
+    const decisions = { ...options.decisions };
+    for (const id of command.approve ?? []) decisions[id] = { approve: true, by: '--approve' };
+    for (const id of command.reject ?? []) decisions[id] = { approve: false, reason: 'rejected with --reject', by: '--reject' };
+    options.decisions = decisions;
+  }
+  if (command.batch && !command.dryRun) {
+    // --batch: every llm()/agent() call of the run through the Message Batches API (Claude's, with a key).
+    const model = options.model ?? defaultModel();
+    const backend = batchBackendOf(model) ?? (process.env.ANTHROPIC_API_KEY ? anthropicBatches() : undefined);
+    options.model = batchingModel(model, { ...(backend ? { backend } : {}), ...(options.scheduler ? { scheduler: options.scheduler } : {}) });
+  }
   return options;
 }
 
@@ -174,6 +206,7 @@ function dryRun(pipeline: Pipeline, options: ExecuteOptions, command: RunCommand
     plan = planRun(pipeline.graph, {
       ...(options.model ? { model: options.model.model } : {}),
       ...(offlineModel !== undefined ? { offlineModel } : {}),
+      ...(command.batch ? { batch: true } : {}),
       ...(options.budget ? { maxUsd: options.budget.maxUsd, ...(options.budget.top !== undefined ? { top: options.budget.top } : {}) } : {}),
     });
   } catch (error) {
@@ -196,7 +229,8 @@ function dryRun(pipeline: Pipeline, options: ExecuteOptions, command: RunCommand
  * undefined. Its calls are priced, estimated and budgeted as that model (see `defaultModel`).
  */
 function offlineModelOf(options: ExecuteOptions): string | undefined {
-  if (options.model !== undefined && options.model !== defaultModel()) return undefined;
+  const model = isBatchingModel(options.model) ? options.model.inner : options.model; // --batch wraps the default model
+  if (model !== undefined && model !== defaultModel()) return undefined;
   return isDefaultModelSimulated() ? defaultModel().model : undefined;
 }
 

@@ -1,6 +1,8 @@
 import type { NodeDefinition, NodeSpec, UpstreamPolicy } from './node-spec.js';
 import type { CostEstimateSpec } from '../budget/cost-estimate.js';
-import { subgraphOf, type ForEachSpec, type JoinPolicy, type JoinValue } from './dynamic-spec.js';
+import { subgraphOf } from './node-spec.js';
+import type { JoinPolicy } from './dynamic-spec.js';
+import type { ForEachSpec, JoinValue } from './for-each-spec.js';
 import { DEFAULT_NODE_TIMEOUT_MS } from './node-spec.js';
 import { compileGraph, type Graph } from './graph.js';
 

@@ -4,7 +4,7 @@ import type { NodeOutcome } from '../run/outcome.js';
 import type { NodeReport } from '../run/events.js';
 import type { Model } from '../models/model.js';
 import type { CostEstimateSpec } from '../budget/cost-estimate.js';
-import type { ApprovalGranted, ApprovalSpec, BranchFn, Decision, ForEachDefinition, SubgraphDefinition } from './dynamic-spec.js';
+import type { ApprovalGranted, ApprovalSpec, BranchFn, Decision, ForEachDefinition } from './dynamic-spec.js';
 
 /**
  * What a node does when one of its dependencies did not succeed (failed, timed out or was skipped):
@@ -226,3 +226,27 @@ export interface NodeDefinition {
 
 /** Default per-attempt deadline, from seed 000: LLM p99 latency (20-25 s) plus a buffer. */
 export const DEFAULT_NODE_TIMEOUT_MS = 30_000;
+
+/** A built graph as a subgraph node holds it: the part of `Graph` the executor reads (structural, so this file needs no import of graph.ts). @internal */
+export interface SubgraphGraph {
+  readonly nodes: readonly NodeDefinition[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  readonly depIndices: readonly (readonly number[])[];
+  readonly dependents: readonly (readonly number[])[];
+  readonly rank: Float64Array;
+}
+
+/** A subgraph node as the executor sees it, types erased (see `subgraph()`). @internal */
+export interface SubgraphDefinition {
+  readonly graph: SubgraphGraph;
+  /** The subgraph's context from the node's inputs (and, in a fan-out, the child's item and index). */
+  readonly input: ((inputs: Record<string, unknown>, ctx: { readonly context: unknown; readonly item?: unknown; readonly index?: number }) => unknown) | undefined;
+  /** The node's value from the subgraph's outputs. */
+  readonly output: ((outputs: Record<string, unknown>) => unknown) | undefined;
+}
+
+/** The subgraph a node's `run` carries, if it came from `subgraph()`. @internal */
+export function subgraphOf(run: unknown): SubgraphDefinition | undefined {
+  const definition = (run as { subgraph?: SubgraphDefinition } | undefined)?.subgraph;
+  return definition !== undefined && typeof definition === 'object' && 'graph' in definition ? definition : undefined;
+}

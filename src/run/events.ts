@@ -13,6 +13,7 @@ import {
   ToolSucceededEventSchema,
 } from '../agents/events.js';
 import { NodeIterationEventSchema } from '../nodes/loop-events.js';
+import { BatchSubmittedEventSchema, BatchPolledEventSchema, BatchEndedEventSchema } from '../models/batch/batch-events.js';
 import { ExperimentAssignedEventSchema, RouterChoseEventSchema, RouterRewardedEventSchema } from '../patterns/routing/events.js';
 import { PeerFinishedEventSchema, PeerTurnEventSchema } from '../patterns/collaboration/events.js';
 
@@ -129,6 +130,8 @@ export const NodeInfoSchema = z.object({
   id: z.string(),
   deps: z.array(z.string()),
   meta: z.record(z.string(), z.unknown()).optional(),
+  /** For a node a fan-out or subgraph added at run time (`node.expanded`): that node's id. */
+  parent: z.string().optional(),
 });
 
 /** Per-node view kept by {@link shareRun}: what a late subscriber receives in `run.snapshot`. */
@@ -140,6 +143,8 @@ export const NodeViewSchema = z.object({
   /** Input + output tokens of the node's model calls so far. */
   tokens: z.number().optional(),
   costUsd: z.number().optional(),
+  /** While the node waits for a decision: what it asks (`node.waiting`'s payload) and how long it waits. */
+  waiting: z.object({ payload: z.unknown(), timeoutMs: z.number().nullable() }).optional(),
 });
 /** One node's state in a `run.snapshot`: lifecycle state, attempts, times, tokens and cost so far. */
 export type NodeView = z.infer<typeof NodeViewSchema>;
@@ -200,6 +205,9 @@ const DECLARED_REPORT_SCHEMAS = [
   NodeThinkingEventSchema,
   AgentFinishedEventSchema,
   AgentRetryingEventSchema,
+  BatchSubmittedEventSchema,
+  BatchPolledEventSchema,
+  BatchEndedEventSchema,
   NodeIterationEventSchema,
   PeerTurnEventSchema,
   PeerFinishedEventSchema,
@@ -235,7 +243,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     /** A fan-out (`forEach`) or a subgraph. */
     kind: z.enum(['forEach', 'subgraph']),
     /** The nodes added to the run (ids carry the path: `explore[3]`, `research/outline`); `deps` are full ids. */
-    nodes: z.array(NodeInfoSchema.extend({ parent: z.string() })),
+    nodes: z.array(NodeInfoSchema.required({ parent: true })),
   }),
   z.object({
     type: z.literal('node.waiting'),

@@ -4,7 +4,9 @@
  * and does the bookkeeping; nothing here knows about scheduling.
  */
 import type { NodeDefinition } from '../graph/node-spec.js';
-import type { ForEachDefinition, JoinPolicy, SubgraphDefinition } from '../graph/dynamic-spec.js';
+import type { NodeBinding } from './node-binding.js';
+import type { ForEachDefinition, JoinPolicy } from '../graph/dynamic-spec.js';
+import type { SubgraphDefinition } from '../graph/node-spec.js';
 import type { NodeOutcome } from './outcome.js';
 import { hasValue } from './outcome.js';
 import { DynamicNodeError } from './errors.js';
@@ -14,23 +16,6 @@ import { idRecord } from './id-record.js';
 /** The deps of a child that has none (fan-out children): shared, frozen lists. */
 const NO_IDS: readonly string[] = Object.freeze([]);
 const NO_POSITIONS: number[] = Object.freeze([]) as unknown as number[];
-
-/** What a node's execution runs with besides its definition: set for children and approved nodes. @internal */
-export interface NodeBinding {
-  /** A fan-out child's inputs and upstream (its parent's), instead of values from its own deps. */
-  inputs?: Record<string, unknown>;
-  upstream?: Record<string, NodeOutcome>;
-  /** A fan-out child's element and position. */
-  item?: unknown;
-  index?: number;
-  /** A subgraph node's context (the subgraph's input), instead of the run's. */
-  hasContext?: boolean;
-  context?: unknown;
-  /** An approved node's payload and decision. */
-  approval?: { payload: unknown; value?: unknown; by?: string };
-  /** A subgraph node's id prefix (`research/`): its deps and branch targets are named without it. */
-  prefix?: string;
-}
 
 /** Children to add to the run: definitions with full ids, their deps as positions in this list, bindings, and local ids. @internal */
 export interface Children {

@@ -11,7 +11,7 @@ import { scheduleAfter, MAX_TIMER_MS } from '../../operators/long-timer.js';
 import { NodeDeadlineError, NodeRunError } from './errors.js';
 import type { NodeReport } from './events.js';
 import type { Model } from '../models/model.js';
-import type { NodeBinding } from './expansion.js';
+import type { NodeBinding } from './node-binding.js';
 
 /** How one node's execution ended (before the executor adds ids and timestamps). */
 export type Settlement =

@@ -13,7 +13,8 @@ import type { RetryBudget } from '../../operators/retry-budget.js';
 import type { RunCostEstimate } from '../budget/cost-estimate.js';
 import { BudgetStopError } from '../budget/errors.js';
 import type { Model } from '../models/model.js';
-import { forEachChildren, joinForEach, joinSubgraph, subgraphChildren, type Children, type NodeBinding } from './expansion.js';
+import { forEachChildren, joinForEach, joinSubgraph, subgraphChildren, type Children } from './expansion.js';
+import type { NodeBinding } from './node-binding.js';
 import { ApprovalError, DynamicNodeError } from './errors.js';
 import { scheduleAfter, MAX_TIMER_MS } from '../../operators/long-timer.js';
 
@@ -198,10 +199,15 @@ export class RunLoop implements ExecutionHooks {
   /** Skips the dependents restored branch nodes did not choose (and what follows from their policies). */
   #skipUnchosen(branched: readonly [number, ReadonlySet<number>][]): void {
     for (const [i, chosen] of branched) {
+      // All of them skipped first, then released: one unchosen node must not queue another.
+      const skipped: number[] = [];
       for (const d of this.#dependents[i]!) {
         if (this.#outcomes[d] !== undefined || chosen.has(d)) continue;
-        this.#end(d, { status: 'skipped', cause: this.#branchCause(i, chosen), endedAt: this.#now() });
+        this.#record(d, { status: 'skipped', cause: this.#branchCause(i, chosen), endedAt: this.#now() });
+        this.#rootCause[d] = this.#nodes[i]!.id;
+        skipped.push(d);
       }
+      for (const d of skipped) this.#release(d);
     }
   }
 
@@ -660,6 +666,11 @@ export class RunLoop implements ExecutionHooks {
    */
   #end(first: number, outcome: NodeOutcome, chosen?: ReadonlySet<number>): void {
     this.#record(first, outcome);
+    this.#release(first, chosen);
+  }
+
+  /** Releases the dependents of node `first`, which has just ended (see {@link RunLoop.#end}). */
+  #release(first: number, chosen?: ReadonlySet<number>): void {
     let ended: number[] | undefined; // skipped nodes whose dependents are not yet released (allocated on the first skip)
     for (let i: number | undefined = first; i !== undefined && !this.#done; i = ended?.pop()) {
       const ok = hasValue(this.#outcomes[i]);

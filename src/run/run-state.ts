@@ -122,6 +122,8 @@ export interface TrackedNode {
   lastTool: string | undefined;
   /** Characters of extended thinking streamed (`node.thinking`) in all. */
   thinkingChars: number;
+  /** While the node waits for a decision (`node.waiting`): what it asks, and how long it waits (null: for ever). */
+  waiting: { payload: unknown; timeoutMs: number | null } | undefined;
 }
 
 /**
@@ -216,6 +218,7 @@ export class NodeTemplate implements TrackedNode {
   declare toolFailures: number;
   declare lastTool: string | undefined;
   declare thinkingChars: number;
+  declare waiting: { payload: unknown; timeoutMs: number | null } | undefined;
 
   constructor() {
     this.id = '';
@@ -241,6 +244,7 @@ export class NodeTemplate implements TrackedNode {
     this.toolFailures = 0;
     this.lastTool = undefined;
     this.thinkingChars = 0;
+    this.waiting = undefined;
   }
 }
 
@@ -507,12 +511,16 @@ export class RunState<N extends TrackedNode = TrackedNode> {
       }
       case 'node.waiting': {
         const node = this.#nodeOf(event.nodeId);
-        if (node) this.#move(node, 'waiting');
+        if (node) {
+          node.waiting = { payload: event.payload, timeoutMs: event.timeoutMs };
+          this.#move(node, 'waiting');
+        }
         return node;
       }
       case 'node.decided': {
         // A node that asked while it ran goes on running; one that asked before it ran waits for its turn.
         const node = this.#nodeOf(event.nodeId);
+        if (node) node.waiting = undefined;
         if (node?.state === 'waiting') this.#move(node, node.attempts > 0 ? 'running' : 'pending');
         return node;
       }
@@ -560,7 +568,9 @@ export class RunState<N extends TrackedNode = TrackedNode> {
       node.durationMs = event.durationMs;
       if (event.type !== 'node.succeeded') node.lastError = event.error;
     }
-    if (!this.#tallies) return;
+    // A node that made no attempt of its own (a fan-out or subgraph joining its children, an approval
+    // that was rejected or timed out) is no call of its agent: its children were counted.
+    if (!this.#tallies || event.attempts === 0) return;
     const agent = this.#agent(agentName);
     const t = this.#nodeTally(event.nodeId);
     this.#duration(agent, event.durationMs);
@@ -665,6 +675,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
       node.tokens = view.tokens ?? 0;
       node.costUsd = view.costUsd ?? 0;
       node.reportedUsage = view.tokens !== undefined || view.costUsd !== undefined;
+      if (view.waiting) node.waiting = { payload: view.waiting.payload, timeoutMs: view.waiting.timeoutMs };
       totals.tokens += node.tokens;
       totals.costUsd += node.costUsd;
       totals.calls += view.attempts;

@@ -50,5 +50,6 @@ function viewOf(node: TrackedNode): NodeView {
     view.tokens = node.tokens;
     view.costUsd = node.costUsd;
   }
+  if (node.waiting) view.waiting = { payload: node.waiting.payload, timeoutMs: node.waiting.timeoutMs };
   return view;
 }

@@ -1,7 +1,7 @@
 import { defer, map, type Observable } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
 import type { NodeContext, NodeRun } from '../graph/node-spec.js';
-import type { SubgraphDefinition } from '../graph/dynamic-spec.js';
+import type { SubgraphDefinition } from '../graph/node-spec.js';
 import { GraphError } from '../graph/errors.js';
 import { DynamicNodeError } from './errors.js';
 import { hasValue, type NodeOutcome } from './outcome.js';

@@ -15,11 +15,11 @@ const JS = 'text/javascript; charset=utf-8';
 
 /**
  * The modules the page may load: its own (`ui/page/*`), the run's schema (`run/events`) with the
- * event declarations it merges (`run/event-fields`, `*-events` and `agents/events` next to their emitters: zod-only
+ * event declarations it merges (`run/event-fields`, `*-events` (models, store, nodes, one folder deep) and `agents/events` next to their emitters: zod-only
  * leaves, see .dependency-cruiser.cjs), the run's reducer (`run/run-state`: the page model folds
  * events through it; it imports only the schema) and `observe/percentile`.
  */
-const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields|run\/run-state|(?:models|store)\/[a-z-]+-events|patterns\/[a-z]+\/[a-z-]*events|agents\/events|observe\/percentile)\.js$/;
+const PAGE_MODULE = /^\/app\/(ui\/page\/[a-z0-9-]+|run\/events|run\/event-fields|run\/run-state|(?:models|store|nodes)\/(?:[a-z-]+\/)?[a-z-]+-events|patterns\/[a-z]+\/[a-z-]*events|agents\/events|observe\/percentile)\.js$/;
 
 /**
  * The page's ES modules, served as `/app/<path>.js` from this package's own files (the compiled

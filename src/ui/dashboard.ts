@@ -9,6 +9,8 @@ import { isLoopbackHost, nonLoopbackMessage, type LoopbackHost } from './loopbac
 import { PAGE_CSP, PAGE_CSS, pageHtml } from './page-html.js';
 import { replayRunEvents, type ReplayOptions } from './replay.js';
 import { RunHub } from './run-hub.js';
+import { decideRoute } from './decide-route.js';
+import type { Decision } from '../graph/dynamic-spec.js';
 
 /**
  * Options of {@link startDashboard}: a live run (`events$`) or a recorded one (`replay`), not both.
@@ -61,6 +63,12 @@ export interface DashboardOptions {
   maxBufferedBytes?: number;
   /** Node outputs (`value`) longer than this (as JSON) are sent as a cut preview. @default 2000 */
   maxValueChars?: number;
+  /**
+   * The run's `decide` (`shareRun(...).decide`, or `execute(...).decide`): with it, the page shows
+   * Approve/Reject (and a reason) for a node waiting for approval and posts the decision to
+   * `POST /decide`, which calls it. Without it the page shows waiting nodes but cannot decide.
+   */
+  decide?: (nodeId: string, decision: Decision) => void;
 }
 
 /**
@@ -111,6 +119,7 @@ export interface Dashboard {
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { source, mode } = sourceOf(options);
+  if (options.decide !== undefined && typeof options.decide !== 'function') throw new OptionsError('decide', "'decide' must be the run's decide function", 'dashboard');
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OptionsError('port', `'port' must be an integer 0..65535, got ${String(port)}`, 'dashboard');
   const host = options.host ?? '127.0.0.1';
@@ -127,6 +136,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const html = pageHtml({ title: options.title ?? 'rx-orchestra', mode, ...(options.replay ? { speed: options.replay.speed ?? 1 } : {}) });
   const assets = new PageAssets();
   let hosts = new Set<string>();
+  let origins = new Set<string>();
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
@@ -139,8 +149,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     if (!hosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host header'); // no DNS rebinding
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed');
     const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (pathname === '/decide' && req.method === 'POST') return decideRoute(req, res, origins, { decide: options.decide, isWaiting: (id) => hub.isWaiting(id) });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed');
     switch (pathname) {
       case '/':
       case '/index.html':
@@ -172,6 +183,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const bound = (server.address() as AddressInfo).port;
   hosts = new Set([`${urlHost}:${bound}`, `localhost:${bound}`]);
+  origins = new Set([...hosts].map((h) => `http://${h}`));
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${bound}/`,

@@ -39,6 +39,7 @@ export function pageHtml(options: { title: string; mode: 'live' | 'replay'; spee
   <div class="brand"><b>${esc(options.title)}</b> <span class="mode">${options.mode === 'replay' ? `replay ${esc(speed)}` : 'live'}</span></div>
   <div class="run"><span id="run-status" class="status">waiting</span> <code id="run-id"></code></div>
   <div id="state-chips" class="chips"></div>
+  <button id="approvals-banner" class="approvals-banner" type="button" hidden></button>
   <div class="totals">
     <span>elapsed <b id="elapsed">–</b></span>
     <span>tokens <b id="total-tokens">0</b></span>
@@ -162,4 +163,22 @@ ${stateRules}
 .feed time { color: var(--muted); margin-right: 4px; }
 .feed li[data-kind="failed"], .feed li[data-kind="timedOut"], .feed li[data-kind="circuit.opened"], .feed li[data-kind="budget"] { color: #b91c1c; }
 .feed li[data-kind="fallback"] { color: #7e22ce; }
+.feed li[data-kind="waiting"] { color: #a21caf; font-weight: 600; }
+.approvals-banner { padding: 2px 10px; border: 0; border-radius: 9px; background: ${STATE_COLORS.waiting}; color: #fff; font-weight: 700; cursor: pointer; animation: beckon 1.4s ease-in-out infinite; }
+.approvals-banner[hidden] { display: none; }
+@keyframes beckon { 50% { box-shadow: 0 0 0 4px rgba(217, 70, 239, .35); } }
+.dag-svg .node[data-state="waiting"] rect { stroke: #701a75; stroke-width: 3; stroke-dasharray: 6 3; }
+.dag-svg .badge rect { fill: #0f172a; }
+.dag-svg .badge text { fill: #fff; font-size: 10px; font-weight: 700; }
+.approval { margin: 4px 0 8px; padding: 8px; border: 2px solid ${STATE_COLORS.waiting}; border-radius: 8px; background: #fdf4ff; }
+.approval h4 { margin-top: 0; color: #86198f; }
+.approval .value { max-height: 160px; }
+.approval input { width: 100%; margin: 6px 0; padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
+.approval-actions { display: flex; gap: 8px; }
+.approval-actions button { padding: 4px 14px; border: 0; border-radius: 5px; color: #fff; font-weight: 600; cursor: pointer; }
+.approval-actions button:disabled { opacity: .5; cursor: default; }
+#approve { background: #16a34a; }
+#reject { background: #dc2626; }
+.children { margin: 4px 0 8px; padding-left: 0; list-style: none; max-height: 140px; overflow: auto; font-size: 12px; }
+.facts button { font-size: 11px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
 `;

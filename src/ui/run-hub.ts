@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
+import { isNodeEndEvent } from '../run/events.js';
 import { RunTracker } from '../run/run-tracker.js';
 import { eventJson } from './event-json.js';
 import { SnapshotCache } from './snapshot-cache.js';
@@ -52,6 +53,8 @@ export class RunHub {
   #subscription: Subscription | undefined;
   #started = false;
   #ended: { error?: string } | undefined;
+  /** The `node.waiting` event (JSON) of each node waiting for a decision now: a page that connects later gets them after the snapshot (which has no payloads). */
+  readonly #waiting = new Map<string, string>();
 
   constructor(source: Observable<RunEvent>, options: RunHubOptions) {
     this.#source = source;
@@ -61,6 +64,11 @@ export class RunHub {
       return snapshot && eventJson(snapshot, options.maxValueChars);
     });
     if (!options.startOnConnect) this.#start();
+  }
+
+  /** True when the node waits for a decision now (it asked, and was neither decided nor ended since). */
+  isWaiting(nodeId: string): boolean {
+    return this.#waiting.has(nodeId);
   }
 
   /** Watchers connected now. */
@@ -83,6 +91,7 @@ export class RunHub {
     res.once('close', () => this.#watchers.delete(res));
     if (format === 'sse') watcher.send('retry: 1000\n\n');
     for (const piece of this.#snapshot.pieces(format, this.#options.scheduler.now())) watcher.sendShared(piece);
+    if (this.#waiting.size > 0) watcher.send(this.#encode(format, [...this.#waiting.values()]).data);
     if (this.#ended) this.#sendEnd(watcher);
     else if (!this.#started) this.#start();
   }
@@ -117,6 +126,7 @@ export class RunHub {
       (this.#tracker ??= new RunTracker()).apply(event);
     }
     this.#runId = event.runId;
+    this.#trackWaiting(event);
     if (this.#watchers.size === 0) {
       this.#snapshot.invalidate(); // nobody to tell, and no event kept: the tracker keeps the state
       return;
@@ -126,6 +136,12 @@ export class RunHub {
     this.#pendingBytes += json.length;
     if (this.#pendingBytes >= MAX_BATCH_BYTES) this.#flushNow();
     else this.#flush ??= this.#options.scheduler.schedule(() => this.#flushNow(), this.#options.batchMs);
+  }
+
+  #trackWaiting(event: RunEvent): void {
+    if (event.type === 'node.waiting') this.#waiting.set(event.nodeId, eventJson(event, this.#options.maxValueChars));
+    else if (event.type === 'run.started' || event.type === 'run.snapshot') this.#waiting.clear();
+    else if (this.#waiting.size > 0 && (event.type === 'node.decided' || isNodeEndEvent(event))) this.#waiting.delete(event.nodeId);
   }
 
   #flushNow(): void {

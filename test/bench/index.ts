@@ -11,6 +11,8 @@ import { agentStepOverhead } from './agent.bench.js';
 import { streamCpuRatio } from './stream-cpu.bench.js';
 import { cacheSavings } from './cache.bench.js';
 import { banditFigures } from './bandit.bench.js';
+import { batch } from './batch.bench.js';
+import { fanoutMakespan, fanoutOverhead } from './fanout.bench.js';
 
 /** Every bench, by the name that picks it: `npm run bench -- soak resilience` runs those two alone. */
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
@@ -29,6 +31,9 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   streamCpuRatio, // stream_cpu_ratio_vs_bare_sdk
   cacheSavings, // cache_savings_percent
   banditFigures, // bandit_regret_ratio, bandit_choice_overhead_us
+  batch, // batch_cost_ratio, batch_resume_repaid_calls
+  fanoutMakespan, // fanout_makespan_ratio (+ _worst, _tight)
+  fanoutOverhead, // fanout_overhead_per_child (+ fanout_overhead_flat_per_node, fanout_overhead_ratio)
   installPackagesEngineOnly, // npm pack + npm install from the registry: RXO_BENCH_SKIP_INSTALL=1 skips it
 };
 

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
  * package, the way a duplicate `rx-orchestra` under another dependency's `node_modules` would be.
  */
 async function load() {
-  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes, collaboration, routing] =
+  const [base, options, timeout, retry, breaker, graph, nodes, run, budget, modelError, models, pricing, anthropic, store, distributed, bus, agents, workflow, supervisor, cli, runLog, testing, attempt, peer, mcp, agentNodes, collaboration, routing, batchErrors] =
     await Promise.all([
       import('../../src/errors/rx-orchestra-error.js'),
       import('../../src/errors/options-error.js'),
@@ -38,6 +38,7 @@ async function load() {
       import('../../src/agents/errors.js'),
       import('../../src/patterns/collaboration/errors.js'),
       import('../../src/patterns/routing/errors.js'),
+      import('../../src/models/batch/errors.js'),
     ]);
   const { OptionsError } = options;
   /** One instance of every error class (and of every `OptionsError` scope), by label. */
@@ -84,6 +85,7 @@ async function load() {
     LoopError: new nodes.LoopError('MAX_ITERATIONS', 'a', 'x', { iterations: 1, lastValue: 'draft' }),
     CollaborationError: new collaboration.CollaborationError('MAX_TURNS', 'team', 'x'),
     RoutingError: new routing.RoutingError('INVALID_OPTIONS', 'pick', 'x'),
+    BatchCallError: new batchErrors.BatchCallError('BATCH_EXPIRED', 'msgbatch_1', 'a-0123456789abcdef'),
     OptionsError: new OptionsError('f', 'x'),
     'OptionsError(operators)': new OptionsError('f', 'x', 'operators'),
     'OptionsError(execute)': new OptionsError('f', 'x', 'execute'),
@@ -114,6 +116,7 @@ async function load() {
     ['isLoopError', nodes.isLoopError, nodes.LoopError],
     ['isCollaborationError', collaboration.isCollaborationError, collaboration.CollaborationError],
     ['isRoutingError', routing.isRoutingError, routing.RoutingError],
+    ['isBatchCallError', batchErrors.isBatchCallError, batchErrors.BatchCallError],
     ['isBudgetExceededError', budget.isBudgetExceededError, budget.BudgetExceededError],
     ['isCostEstimateError', budget.isCostEstimateError, budget.CostEstimateError],
     ['isModelCallError', modelError.isModelCallError, modelError.ModelCallError],

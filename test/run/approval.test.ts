@@ -160,7 +160,7 @@ describe('approval: a node waits for a person while other branches run', () => {
       const shared = shareRun(execute(emailFlow()));
       shared.connect();
       timer(10).subscribe(() => {
-        expect(shared.snapshot()?.states.approve?.state).toBe('waiting');
+        expect(shared.snapshot()?.states.approve).toMatchObject({ state: 'waiting', waiting: { payload: { subject: 'send?', to: 'team', body: 'v1' }, timeoutMs: null } });
         shared.decide('approve', { approve: true });
       });
       flush();

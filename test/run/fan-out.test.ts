@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { NEVER, defer, timer, map, mergeMap, throwError } from 'rxjs';
-import { collect, execute, graph, isDynamicNodeError, isNodeEndEvent, type NodeOutcome, type RunEvent } from 'rx-orchestra';
+import { RunEventSchema, collect, execute, graph, isDynamicNodeError, isNodeEndEvent, shareRun, type NodeOutcome, type RunEvent } from 'rx-orchestra';
 import { eventTimeline } from 'rx-orchestra/testing';
 import { record, testScheduler, work } from './virtual-run.js';
 
@@ -277,6 +277,22 @@ describe('fan-out ids and stops', () => {
         't=5 node.skipped after (run failed at bad)',
       ]);
       expect(events.find((e) => e.type === 'node.skipped' && e.nodeId === 'fan')).toMatchObject({ cause: { wasRunning: true } });
+    });
+  });
+});
+
+describe('fan-out in a shared run', () => {
+  it("a late subscriber's snapshot lists the children with their parent", () => {
+    testScheduler().run(({ flush }) => {
+      const g = graph().forEach('kids', { items: () => ['a', 'b'], run: ({ item }) => work(10, item) }).build();
+      const shared = shareRun(execute(g));
+      shared.connect();
+      let snapshot: ReturnType<typeof shared.snapshot>;
+      timer(5).subscribe(() => (snapshot = shared.snapshot()));
+      flush();
+      expect(snapshot!.nodes).toEqual([{ id: 'kids', deps: [] }, { id: 'kids[0]', deps: [], parent: 'kids' }, { id: 'kids[1]', deps: [], parent: 'kids' }]);
+      expect(snapshot!.states['kids[0]']?.state).toBe('running');
+      expect(RunEventSchema.parse(snapshot!)).toMatchObject({ nodes: [{ id: 'kids' }, { parent: 'kids' }, { parent: 'kids' }] });
     });
   });
 });

@@ -3,6 +3,7 @@
  * that the renderers and the panel do not import each other.
  */
 import type { NodeModel } from './model.js';
+import type { GroupModel } from './groups.js';
 
 /** A laid-out graph: node centres by index, edge polylines, box size. */
 export interface Placed {
@@ -15,6 +16,10 @@ export interface Placed {
   height: number;
   nodeWidth: number;
   nodeHeight: number;
+  /** The children of fan-out and subgraph nodes, by the node's id. */
+  groups: ReadonlyMap<string, GroupModel<NodeModel>>;
+  /** Groups drawn as their node alone (with a count badge). */
+  collapsed: ReadonlySet<string>;
 }
 
 /** What both renderers do. */

@@ -4,6 +4,7 @@ import type { DagRenderer, Placed } from './dag-renderer.js';
 import { esc, formatInt, formatMs } from './format.js';
 import type { NodeModel } from './model.js';
 import type { PanZoom } from './pan-zoom.js';
+import { groupSummary, type GroupModel } from './groups.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -13,11 +14,13 @@ export class SvgDag implements DagRenderer {
   readonly #elements = new Map<string, { g: SVGGElement; rect: SVGRectElement; sub: SVGTextElement | undefined }>();
   readonly #panZoom: PanZoom;
   readonly #labelled: boolean;
+  readonly #groups: ReadonlyMap<string, GroupModel<NodeModel>>;
   #selected: SVGGElement | undefined;
 
   constructor(host: HTMLElement, placed: Placed, panZoom: PanZoom, labelled: boolean) {
     this.#panZoom = panZoom;
     this.#labelled = labelled;
+    this.#groups = placed.groups;
     this.#svg = document.createElementNS(SVG, 'svg');
     this.#svg.classList.add('dag-svg');
     const { nodes, x, y, nodeWidth: w, nodeHeight: h } = placed;
@@ -29,11 +32,20 @@ export class SvgDag implements DagRenderer {
     parts.push('</g><g class="nodes">');
     nodes.forEach((node, i) => {
       const id = esc(node.id);
-      parts.push(`<g class="node" data-node="${id}" data-state="${node.state}" transform="translate(${x[i]! - w / 2},${y[i]! - h / 2})">`);
+      const group = placed.groups.get(node.id);
+      const collapsed = placed.collapsed.has(node.id);
+      const groupAttrs = group ? ` data-group="${group.children.length}" data-collapsed="${collapsed}"` : '';
+      parts.push(`<g class="node" data-node="${id}" data-state="${node.state}"${groupAttrs} transform="translate(${x[i]! - w / 2},${y[i]! - h / 2})">`);
       parts.push(`<rect width="${w}" height="${h}" rx="${labelled ? 6 : 2}" fill="${STATE_COLORS[node.state]}"/>`);
       const ink = inkOn(node.state);
       if (labelled) parts.push(`<text class="label" x="10" y="16" fill="${ink}">${esc(clip(node.id, 20))}</text><text class="sub" x="10" y="30" fill="${ink}"></text>`);
-      parts.push(`<title>${id}</title></g>`);
+      if (group && collapsed) {
+        // The count badge: how many children are folded into this node (expand them from the node panel).
+        const badge = `×${formatInt(group.children.length)}`;
+        const bw = 8 + badge.length * 6.5;
+        parts.push(`<g class="badge" transform="translate(${w - bw / 2},-7)"><rect x="${-bw / 2}" width="${bw}" height="15" rx="7.5"/><text y="11" text-anchor="middle">${badge}</text></g>`);
+      }
+      parts.push(`<title>${id}${group ? ` (${formatInt(group.children.length)} ${group.kind === 'subgraph' ? 'nodes' : 'children'})` : ''}</title></g>`);
     });
     parts.push('</g></g>');
     this.#svg.innerHTML = parts.join('');
@@ -53,7 +65,10 @@ export class SvgDag implements DagRenderer {
         el.rect.setAttribute('fill', STATE_COLORS[node.state]);
         if (this.#labelled) for (const text of Array.from(el.g.querySelectorAll('text'))) text.setAttribute('fill', inkOn(node.state));
       }
-      if (el.sub) el.sub.textContent = subtitle(node);
+      if (el.sub) {
+        const group = this.#groups.get(node.id);
+        el.sub.textContent = group ? groupSummary(group) : subtitle(node);
+      }
     }
   }
 

@@ -3,7 +3,10 @@
  * the nodes coloured by state with one of two renderers: SVG (labelled boxes for small graphs,
  * plain boxes up to a few thousand nodes; every node an element with `data-node`/`data-state`) or
  * a canvas for larger graphs (repainted at most every 100 ms). Until the layout arrives, events
- * still update the model; the first paint shows the state reached by then.
+ * still update the model; the first paint shows the state reached by then. Nodes a fan-out or
+ * subgraph adds (`node.expanded`) are laid out again with the graph; a group of more than
+ * `COLLAPSE_ABOVE` children is drawn as its node alone, with a count badge and the children's
+ * progress, until the user expands it ({@link DagView.toggle}).
  */
 import { CanvasDag } from './dag-canvas.js';
 import { SvgDag } from './dag-svg.js';
@@ -12,6 +15,8 @@ import type { DashboardModel } from './model.js';
 import type { DagRenderer, Placed } from './dag-renderer.js';
 import { PanZoom } from './pan-zoom.js';
 import { formatInt, formatMs } from './format.js';
+import { COLLAPSE_ABOVE } from './groups.js';
+import type { NodeModel } from './model.js';
 
 /** Graphs up to this size get labelled boxes. */
 const LABELLED_MAX = 150;
@@ -29,6 +34,9 @@ export class DagView {
   #layoutId = 0;
   #selected: string | undefined;
   #layoutMs: number | undefined;
+  /** Groups the user expanded (big ones are collapsed by default). */
+  readonly #expanded = new Set<string>();
+  #collapsed = new Set<string>();
 
   constructor(host: HTMLElement, info: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
     this.#host = host;
@@ -62,7 +70,20 @@ export class DagView {
       this.#relayout(model);
     }
     if (!this.#renderer) return; // the layout is on its way; dirty nodes wait in the model
-    this.#renderer.update(model.drainDirty(), now);
+    this.#renderer.update(model.drainDirty(), now); // a collapsed child's change dirties its parent too (the model's onMove)
+  }
+
+  /** Expands a collapsed group (its children are laid out in the graph), or collapses an expanded one. */
+  toggle(groupId: string): void {
+    if (this.#expanded.has(groupId)) this.#expanded.delete(groupId);
+    else this.#expanded.add(groupId);
+    this.#structure = -1; // lay out again at the next frame
+    this.#requestFrame();
+  }
+
+  /** Whether a group is drawn collapsed into its node now. */
+  isCollapsed(groupId: string): boolean {
+    return this.#collapsed.has(groupId);
   }
 
   /** Time the last layout took, in ms. */
@@ -73,14 +94,20 @@ export class DagView {
   #relayout(model: DashboardModel): void {
     this.#renderer?.destroy();
     this.#renderer = undefined;
-    const nodes = [...model.order];
+    this.#collapsed = new Set([...model.groups.values()].filter((g) => g.children.length > COLLAPSE_ABOVE && !this.#expanded.has(g.id)).map((g) => g.id));
+    const hidden = (node: NodeModel): boolean => {
+      for (let parent = node.parent; parent !== undefined; parent = model.nodes.get(parent)?.parent) if (this.#collapsed.has(parent)) return true;
+      return false;
+    };
+    const nodes = this.#collapsed.size === 0 ? [...model.order] : model.order.filter((node) => !hidden(node));
     const id = ++this.#layoutId;
     if (nodes.length === 0) {
       this.#info.textContent = '';
       return;
     }
     const size = nodes.length <= LABELLED_MAX ? { nodeWidth: 150, nodeHeight: 38, gapX: 56, gapY: 14 } : nodes.length <= SVG_MAX_NODES ? { nodeWidth: 26, nodeHeight: 12, gapX: 22, gapY: 4 } : { nodeWidth: 12, nodeHeight: 6, gapX: 14, gapY: 2 };
-    const request: LayoutRequest = { id, nodes: nodes.map((n) => ({ id: n.id, deps: n.deps })), ...size };
+    // A child without deps of its own hangs off the node that added it, so a fan-out reads as one.
+    const request: LayoutRequest = { id, nodes: nodes.map((n) => ({ id: n.id, deps: n.deps.length === 0 && n.parent !== undefined ? [n.parent] : n.deps })), ...size };
     const started = performance.now();
     this.#host.dataset.layout = 'pending';
     this.#info.textContent = `laying out ${formatInt(nodes.length)} nodes…`;
@@ -94,7 +121,7 @@ export class DagView {
         return;
       }
       this.#layoutMs = performance.now() - started;
-      const placed: Placed = { nodes, ...size, ...response };
+      const placed: Placed = { nodes, ...size, ...response, groups: model.groups, collapsed: this.#collapsed };
       const labelled = nodes.length <= LABELLED_MAX;
       this.#renderer =
         nodes.length <= SVG_MAX_NODES ? new SvgDag(this.#host, placed, this.#panZoom, labelled) : new CanvasDag(this.#host, placed, this.#panZoom, this.#requestFrame);

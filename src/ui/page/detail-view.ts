@@ -1,14 +1,61 @@
-/** The selected node: its state, attempts, times, tokens, cost, error or output, an agent's steps and tool calls, and its streamed text. */
+/**
+ * The selected node: its state, attempts, times, tokens, cost, error or output, an agent's steps and
+ * tool calls, and its streamed text; for a node waiting for approval, what it asks with Approve /
+ * Reject (and a reason); for a fan-out or subgraph node, its children's progress, the ones worth a
+ * look, and a control to show them in the graph or fold them back.
+ */
 import { esc, formatInt, formatMs, formatUsd } from './format.js';
 import type { DashboardModel, NodeModel } from './model.js';
+import { groupSummary } from './groups.js';
+
+/** What the node panel asks of the page: deliver a decision, expand or fold a group, select a node. */
+export interface DetailActions {
+  /** Posts the decision; resolves with an error message, or undefined once the run took it. */
+  decide(nodeId: string, approve: boolean, reason: string): Promise<string | undefined>;
+  toggleGroup(groupId: string): void;
+  isCollapsed(groupId: string): boolean;
+  select(nodeId: string): void;
+}
+
+/** Children of a group listed in the panel (the ones worth a look first). */
+const LISTED_CHILDREN = 20;
 
 export class DetailView {
   readonly #host: HTMLElement;
-  #shown: { node: NodeModel; version: number } | undefined;
+  readonly #actions: DetailActions;
+  #shown: { node: NodeModel; version: number; collapsed: boolean } | undefined;
   #text: HTMLPreElement | undefined;
+  /** The answer to the last decision sent, per node (kept across redraws). */
+  readonly #status = new Map<string, string>();
 
-  constructor(host: HTMLElement) {
+  constructor(host: HTMLElement, actions: DetailActions) {
     this.#host = host;
+    this.#actions = actions;
+    host.addEventListener('click', (event) => {
+      const target = event.target as HTMLElement | null;
+      const button = target?.closest<HTMLElement>('button, a[data-select]');
+      if (!button || !this.#shown) return;
+      if (button.tagName === 'A') event.preventDefault();
+      const nodeId = this.#shown.node.id;
+      if (button.id === 'approve' || button.id === 'reject') void this.#decide(nodeId, button.id === 'approve');
+      else if (button.id === 'group-toggle') this.#actions.toggleGroup(nodeId);
+      else if (button.dataset.select) this.#actions.select(button.dataset.select);
+    });
+  }
+
+  async #decide(nodeId: string, approve: boolean): Promise<void> {
+    const reason = this.#host.querySelector<HTMLInputElement>('#approval-reason')?.value.trim() ?? '';
+    for (const b of Array.from(this.#host.querySelectorAll<HTMLButtonElement>('#approval button'))) b.disabled = true;
+    this.#setStatus(nodeId, `sending ${approve ? 'approval' : 'rejection'}…`);
+    const error = await this.#actions.decide(nodeId, approve, reason);
+    this.#setStatus(nodeId, error === undefined ? (approve ? 'approved: the node runs' : 'rejected') : `refused: ${error}`);
+    if (error !== undefined) for (const b of Array.from(this.#host.querySelectorAll<HTMLButtonElement>('#approval button'))) b.disabled = false;
+  }
+
+  #setStatus(nodeId: string, text: string): void {
+    this.#status.set(nodeId, text);
+    const status = this.#host.querySelector<HTMLElement>('#approval-status');
+    if (status && this.#shown?.node.id === nodeId) status.textContent = text;
   }
 
   draw(model: DashboardModel, selected: string | undefined): void {
@@ -20,9 +67,11 @@ export class DetailView {
       }
       return;
     }
-    if (this.#shown?.node === node && this.#shown.version === node.version) return;
+    const collapsed = this.#actions.isCollapsed(node.id);
+    if (this.#shown?.node === node && this.#shown.version === node.version && this.#shown.collapsed === collapsed) return;
     const sameNode = this.#shown?.node === node;
-    this.#shown = { node, version: node.version };
+    const reason = sameNode ? this.#host.querySelector<HTMLInputElement>('#approval-reason')?.value : undefined;
+    this.#shown = { node, version: node.version, collapsed };
     const facts: [string, string][] = [
       ['state', `<span class="swatch" data-state="${node.state}"></span>${node.state}`],
       ['agent', esc(node.agent)],
@@ -35,6 +84,13 @@ export class DetailView {
     if (node.fallback) facts.push(['fallback', `step ${node.fallback.via} answered after the node ${node.fallback.reason === 'timedOut' ? 'timed out' : 'failed'}`]);
     if (node.error) facts.push(['error', `<span class="error">${esc(node.error)}</span>`]);
     if (node.skipped) facts.push(['skipped', esc(node.skipped)]);
+    if (node.decided) facts.push(['decision', esc(node.decided)]);
+    if (node.parent !== undefined) facts.push(['added by', `<a href="#" data-select="${esc(node.parent)}">${esc(node.parent)}</a>`]);
+    const group = model.groups.get(node.id);
+    if (group) {
+      const toggle = `<button id="group-toggle" type="button">${collapsed ? 'show them in the graph' : 'fold them into the node'}</button>`;
+      facts.push([group.kind === 'subgraph' ? 'subgraph' : 'children', `<span id="group-summary">${esc(groupSummary(group))}</span> ${toggle}`]);
+    }
     if (node.agentSteps > 0 || node.toolCalls > 0) facts.push(['agent loop', `${formatInt(node.agentSteps)} steps · ${formatInt(node.toolCalls)} tool calls${node.toolFailures > 0 ? ` (<span class="error">${formatInt(node.toolFailures)} failed</span>)` : ''}`]);
     const cut = node.textCut === 'tail' ? ` (the last ${formatInt(node.text.length)} of ${formatInt(node.streamedChars)} characters)` : node.textCut === 'evicted' ? ' (dropped to save memory)' : '';
     const scroller = this.#text;
@@ -42,7 +98,9 @@ export class DetailView {
     const oldTop = scroller?.scrollTop ?? 0;
     this.#host.innerHTML = [
       `<h3 id="detail-node" data-node="${esc(node.id)}" data-state="${node.state}">${esc(node.id)}</h3>`,
+      node.approval ? approvalHtml(node.approval, this.#status.get(node.id) ?? '') : '',
       `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd data-fact="${k}">${v}</dd>`).join('')}</dl>`,
+      group ? childrenHtml(group.children) : '',
       agentStepsHtml(node),
       `<h4>Streamed text <small>${formatInt(node.streamedChars)} chars${cut}</small></h4>`,
       '<pre id="node-text" class="stream"></pre>',
@@ -50,10 +108,35 @@ export class DetailView {
     ].join('');
     this.#text = this.#host.querySelector<HTMLPreElement>('#node-text')!;
     this.#text.textContent = node.text;
+    const payload = this.#host.querySelector<HTMLPreElement>('#approval-payload');
+    if (payload) payload.textContent = node.approval?.payload ?? '';
+    const reasonInput = this.#host.querySelector<HTMLInputElement>('#approval-reason');
+    if (reasonInput && reason) reasonInput.value = reason;
     const value = this.#host.querySelector<HTMLPreElement>('#node-value');
     if (value) value.textContent = node.value ?? '';
     this.#text.scrollTop = sameNode && !atBottom ? oldTop : this.#text.scrollHeight;
   }
+}
+
+/** The approval box: what the node asks (filled in as text), a reason field, Approve and Reject. */
+function approvalHtml(approval: NonNullable<NodeModel['approval']>, status: string): string {
+  const limit = approval.timeoutMs === null ? 'no time limit' : `gives up after ${formatMs(approval.timeoutMs)}`;
+  return [
+    `<section id="approval" class="approval"><h4>Awaiting approval <small>${limit}</small></h4>`,
+    '<pre id="approval-payload" class="value"></pre>',
+    '<input id="approval-reason" type="text" maxlength="500" placeholder="reason (sent with a rejection)" aria-label="reason">',
+    '<div class="approval-actions"><button id="approve" type="button">Approve</button><button id="reject" type="button">Reject</button></div>',
+    `<p id="approval-status" class="hint">${esc(status)}</p></section>`,
+  ].join('');
+}
+
+/** A group's children worth a look first (waiting, failed, in flight), then the others, as links; at most {@link LISTED_CHILDREN}. */
+function childrenHtml(children: readonly NodeModel[]): string {
+  const rank = (n: NodeModel) => (n.state === 'waiting' ? 0 : n.state === 'failed' || n.state === 'timedOut' ? 1 : n.state === 'running' || n.state === 'retrying' ? 2 : 3);
+  const listed = children.length <= LISTED_CHILDREN ? children : [...children].sort((a, b) => rank(a) - rank(b) || a.index - b.index).slice(0, LISTED_CHILDREN);
+  const more = children.length - listed.length;
+  const items = listed.map((n) => `<li><span class="swatch" data-state="${n.state}"></span><a href="#" data-select="${esc(n.id)}">${esc(n.id)}</a> ${n.state}</li>`).join('');
+  return `<ul id="group-children" class="children">${items}${more > 0 ? `<li class="hint">… and ${formatInt(more)} more</li>` : ''}</ul>`;
 }
 
 /**

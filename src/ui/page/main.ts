@@ -52,7 +52,32 @@ const select = (id: string | undefined) => {
 const dag = new DagView($('dag'), $('dag-info'), select, requestFrame);
 const gantt = new GanttView($('gantt'), select, requestFrame);
 const metrics = new MetricsView($('metrics'), $('questions'), requestFrame);
-const detail = new DetailView($('detail'));
+const detail = new DetailView($('detail'), {
+  decide: postDecision,
+  toggleGroup: (id) => dag.toggle(id),
+  isCollapsed: (id) => dag.isCollapsed(id),
+  select: (id) => select(id),
+});
+$('approvals-banner').addEventListener('click', () => {
+  const first = model.waiting.values().next().value;
+  if (first) select(first.id);
+});
+
+/** Sends a decision to the dashboard server (`POST /decide`), which gives it to the run; resolves with the refusal, if any. */
+async function postDecision(nodeId: string, approve: boolean, reason: string): Promise<string | undefined> {
+  try {
+    const response = await fetch('/decide', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nodeId, approve, ...(reason ? { reason } : {}) }),
+    });
+    if (response.ok) return undefined;
+    const body = (await response.json().catch(() => ({}))) as { error?: string };
+    return body.error ?? `HTTP ${response.status}`;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
 $('dag-fit').addEventListener('click', () => dag.fit());
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') select(undefined);
@@ -144,6 +169,9 @@ function drawHeader(): void {
   $('run-status').dataset.status = status;
   $('run-id').textContent = model.runId ?? '';
   for (const state of NODE_STATES) $(`count-${state}`).textContent = formatInt(model.counts[state]);
+  const banner = $('approvals-banner');
+  banner.hidden = model.waiting.size === 0;
+  banner.textContent = `${formatInt(model.waiting.size)} awaiting approval`;
   const t = model.totals;
   const tokens = $('total-tokens');
   tokens.textContent = formatInt(t.tokens);
@@ -186,6 +214,7 @@ function buildChips(): void {
 (window as unknown as { rxoDashboard: unknown }).rxoDashboard = {
   model,
   select,
+  decide: postDecision,
   /** Starts the peak figures (max lag, max frame time) over. */
   resetPeaks: () => {
     stats.maxLagMs = 0;

@@ -7,12 +7,13 @@
  */
 import type { EventOf, NodeEndEvent, RunEvent, RunSummary } from '../../run/events.js';
 import { NodeTemplate, RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
+import { parentFromId, zeroCounts, type GroupModel } from './groups.js';
 
 /** A node's lifecycle state, as in `run.snapshot`. */
 export type { NodeState } from '../../run/run-state.js';
 
 /** Every node state, in the order the legend shows them. */
-export const NODE_STATES: readonly NodeState[] = ['pending', 'queued', 'running', 'retrying', 'succeeded', 'fellBack', 'failed', 'timedOut', 'skipped'];
+export const NODE_STATES: readonly NodeState[] = ['pending', 'waiting', 'queued', 'running', 'retrying', 'succeeded', 'fellBack', 'failed', 'timedOut', 'skipped'];
 
 /** How one attempt ended; `retried` when it failed and another attempt followed. */
 export type BarOutcome = 'running' | 'retried' | 'succeeded' | 'failed' | 'timedOut' | 'fellBack' | 'cancelled';
@@ -94,6 +95,12 @@ export interface NodeModel extends TrackedNode {
   value: string | undefined;
   fallback: { via: number; reason: string } | undefined;
   skipped: string | undefined;
+  /** For a node a fan-out or subgraph added: that node's id. */
+  parent: string | undefined;
+  /** While it waits for approval: what it asks (JSON), and how long it waits (ms; null: for ever). */
+  approval: { payload: string; timeoutMs: number | null; at: number } | undefined;
+  /** The decision about it: `approved by ana`, `rejected: wrong tone`. */
+  decided: string | undefined;
   /** Bumped on every change, so a view can tell whether to redraw. */
   version: number;
 }
@@ -113,6 +120,9 @@ class NodeModelTemplate extends NodeTemplate implements NodeModel {
   declare value: string | undefined;
   declare fallback: NodeModel['fallback'];
   declare skipped: string | undefined;
+  declare parent: string | undefined;
+  declare approval: NodeModel['approval'];
+  declare decided: string | undefined;
 
   constructor() {
     super();
@@ -129,6 +139,9 @@ class NodeModelTemplate extends NodeTemplate implements NodeModel {
     this.value = undefined;
     this.fallback = undefined;
     this.skipped = undefined;
+    this.parent = undefined;
+    this.approval = undefined;
+    this.decided = undefined;
   }
 }
 
@@ -188,6 +201,10 @@ export class DashboardModel {
   structure = 0;
   /** A node whose text is never evicted (the one the user is reading). */
   pinned: string | undefined;
+  /** The children each fan-out or subgraph node added, by its id. */
+  readonly groups = new Map<string, GroupModel<NodeModel>>();
+  /** Nodes waiting for a decision now. */
+  readonly waiting = new Set<NodeModel>();
   readonly #run: RunState<NodeModel>;
   readonly #dirty = new Set<NodeModel>();
   readonly #textHolders = new Set<NodeModel>();
@@ -206,7 +223,22 @@ export class DashboardModel {
         this.#dirty.add(node);
         if (!listed) this.structure += 1; // an event about a node the graph did not list (a page that joined mid-run without a snapshot)
       },
+      onMove: (node, from) => {
+        if (node.state === 'waiting') this.waiting.add(node);
+        else if (from === 'waiting') this.waiting.delete(node);
+        const group = node.parent === undefined ? undefined : this.groups.get(node.parent);
+        if (!group) return;
+        group.counts[from] -= 1;
+        group.counts[node.state] += 1;
+        const parent = this.#run.nodes.get(group.id);
+        if (parent) {
+          parent.version += 1; // its badge and progress change
+          this.#dirty.add(parent);
+        }
+      },
       onReset: () => {
+        this.groups.clear();
+        this.waiting.clear();
         this.rows = [];
         this.incidents = [];
         this.#dirty.clear();
@@ -303,7 +335,11 @@ export class DashboardModel {
     if (event.type === 'run.started' || event.type === 'run.snapshot' || event.at > (this.#now ?? -Infinity)) this.#now = event.at;
     switch (event.type) {
       case 'run.snapshot':
+        this.#groupsFromIds();
         return this.#snapshotExtras(event);
+      case 'node.expanded':
+        this.#expanded(event);
+        break;
       case 'budget.exceeded':
         return this.#incident(event.at, event.nodeId, 'budget', `budget exceeded: $${event.spentUsd.toFixed(4)} of $${event.maxUsd}`);
       default:
@@ -325,6 +361,16 @@ export class DashboardModel {
         this.#mark(node, node.waits, { kind: 'retry', attempt: event.attempt, start: event.at, ms: event.delayMs, detail: event.error.message });
         node.error = event.error.message;
         this.#incident(event.at, node.id, 'retry', `attempt ${event.attempt} failed (${event.error.code ?? event.error.name}): ${event.error.message}; retry in ${Math.round(event.delayMs)} ms`);
+        break;
+      case 'node.waiting':
+        node.approval = { payload: payloadJson(event.payload), timeoutMs: event.timeoutMs, at: event.at };
+        node.decided = undefined;
+        this.#incident(event.at, node.id, 'waiting', `awaits approval${event.timeoutMs === null ? '' : ` (for ${Math.round(event.timeoutMs / 1000)} s)`}`);
+        break;
+      case 'node.decided':
+        node.approval = undefined;
+        node.decided = `${event.approve ? 'approved' : 'rejected'}${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
+        this.#incident(event.at, node.id, event.approve ? 'approved' : 'rejected', node.decided);
         break;
       case 'ratelimit.waiting':
         this.#mark(node, node.waits, { kind: 'ratelimit', attempt: event.attempt, start: event.at, ms: event.waitMs, detail: `${event.limitedBy}, ${event.queued} queued` });
@@ -368,8 +414,38 @@ export class DashboardModel {
     this.#dirty.add(node);
   }
 
+  /** A fan-out or subgraph added nodes: they join its group, and the graph is laid out again. */
+  #expanded(event: EventOf<'node.expanded'>): void {
+    for (const info of event.nodes) {
+      const child = this.#run.nodes.get(info.id);
+      if (child && child.parent === undefined) this.#join(child, info.parent, event.kind);
+    }
+    this.structure += 1;
+  }
+
+  /** After a snapshot (which lists nodes without their parent): groups from the ids (`explore[3]` → `explore`). */
+  #groupsFromIds(): void {
+    const isNode = (id: string) => this.#run.nodes.has(id);
+    for (const node of this.#run.order) {
+      const parent = parentFromId(node.id, isNode);
+      if (parent !== undefined) this.#join(node, parent, undefined);
+    }
+  }
+
+  #join(child: NodeModel, parent: string, kind: GroupModel['kind']): void {
+    child.parent = parent;
+    let group = this.groups.get(parent);
+    if (!group) {
+      group = { id: parent, kind, children: [], counts: zeroCounts() };
+      this.groups.set(parent, group);
+    }
+    group.children.push(child);
+    group.counts[child.state] += 1;
+  }
+
   /** What the page draws of a node's end: the last bar, the value, the error, the incident. */
   #endExtras(node: NodeModel, event: NodeEndEvent): void {
+    node.approval = undefined;
     if (event.type === 'node.skipped') {
       const cause = event.cause;
       node.skipped =
@@ -462,6 +538,16 @@ export class DashboardModel {
   #incident(at: number, nodeId: string | undefined, kind: string, text: string): void {
     this.incidents.push({ at, nodeId, kind, text });
     if (this.incidents.length > this.limits.maxIncidents) this.incidents.shift();
+  }
+}
+
+/** An approval's payload as the page shows it: pretty JSON (a string as it is). */
+function payloadJson(payload: unknown): string {
+  if (typeof payload === 'string') return payload;
+  try {
+    return JSON.stringify(payload, null, 2) ?? String(payload);
+  } catch {
+    return String(payload);
   }
 }
 
