@@ -64,7 +64,8 @@ export class GraphBuilder<O extends Record<string, unknown> = NoNodes, C = unkno
    *     deps: ['plan'],
    *     items: ({ plan }) => plan.paths,              // string[]
    *     key: (path) => path,                          // ids explore/src/a.ts, explore/src/b.ts
-   *     run: ({ item, signal }) => readAndSummarise(item, signal), // Promise<string>
+   *     run: ({ item, signal }) => readAndSummarise(item, signal), // Promise<string>; or one model call each:
+   *     // run: llm({ prompt: (_, { item }) => `Summarise ${String(item)}` }) (keeps llm()'s own deadline)
    *     retry: 2,
    *   })
    *   .node('report', { deps: ['explore'], run: ({ inputs }) => [inputs.explore.join('\n')] }); // string[]

@@ -49,6 +49,12 @@ export interface NodeContext<I, C = unknown, D = I> {
   /** Set when the node waited for approval (`approve`) and was approved: the payload and the decision. */
   readonly approval?: ApprovalGranted;
   /**
+   * In a fan-out's child (`forEach`): the list element it works on, and its position (typed there);
+   * what an `llm()` prompt reads as its second argument: `llm({ prompt: (_, { item }) => ... })`.
+   */
+  readonly item?: unknown;
+  readonly index?: number;
+  /**
    * Asks a person while the node runs (e.g. before a tool call with side effects): subscribing emits
    * `node.waiting` with `payload`, and the Observable emits the {@link Decision} once
    * `run$.decide(nodeId, ...)` delivers one (requests of one node are answered in the order they were

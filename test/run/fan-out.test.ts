@@ -296,3 +296,23 @@ describe('fan-out in a shared run', () => {
     });
   });
 });
+
+describe('fan-out of llm() children', () => {
+  it("run: llm({ prompt: (_, { item }) => ... }) makes one call per element, with llm()'s own deadline and cost estimate", async () => {
+    const { llm, simulatedModel } = await import('rx-orchestra');
+    const g = graph()
+      .node('plan', { run: () => [['alpha', 'beta', 'gamma']] })
+      .forEach('ask', { deps: ['plan'], items: ({ plan }) => plan, run: llm({ prompt: (_inputs, { item }) => `Say ${String(item)}`, maxTokens: 16 }) })
+      .build();
+    const explore = g.nodes.find((n) => n.id === 'ask')!;
+    expect(explore.timeout).toBe(false); // llm()'s defaultTimeout: its call deadline lives inside
+    expect(typeof explore.costEstimate).toBe('function');
+    const model = simulatedModel();
+    const seen: string[] = [];
+    const spy = { ...model, stream: (request: Parameters<typeof model.stream>[0], signal?: AbortSignal) => (seen.push(String(request.prompt)), model.stream(request, signal)) };
+    const { outcomes } = await collect(execute(g, { model: spy }));
+    expect(outcomes.ask.status).toBe('succeeded');
+    expect((outcomes.ask as { value: string[] }).value).toHaveLength(3);
+    expect(seen.sort()).toEqual(['Say alpha', 'Say beta', 'Say gamma']);
+  });
+});
