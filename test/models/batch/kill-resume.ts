@@ -4,51 +4,19 @@
  * (fixtures/batch-pipeline.ts) against the fake Anthropic server, is killed once its first batch
  * exists and is written in the run's store, and a new process resumes the run.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunEvent } from '../../../src/index.js';
+import { runFixture, waitUntil } from '../../support/child-run.js';
 import type { FakeAnthropic, FakeRequest } from '../../../src/testing/index.js';
 import { storeBatchJournal, type RunStore } from '../../../src/store/index.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/batch-pipeline.ts', import.meta.url));
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  events: RunEvent[];
-  stderr: string;
-}
+export type { ChildExit as Exit } from '../../support/child-run.js';
+export { waitUntil } from '../../support/child-run.js';
 
 /** Runs the batched pipeline in a new Node process; `kill` sends it SIGKILL. */
 export function runBatchPipeline(mode: 'start' | 'resume', env: { url: string; store: string; runId: string }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    cwd: repoRoot,
-    env: { ...process.env, FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, ANTHROPIC_API_KEY: '', LEASE_TTL_MS: '1500' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const events = () =>
-    stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{') && line.endsWith('}'))
-      .map((line) => JSON.parse(line) as RunEvent);
-  const closed = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, events: events(), stderr }));
-  });
-  return { closed, events, kill: () => child.kill('SIGKILL') };
-}
-
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, withinMs = 60_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return runFixture(fixture, { FAKE_ANTHROPIC_URL: env.url, STORE: env.store, RUN_ID: env.runId, MODE: mode, LEASE_TTL_MS: '1500' });
 }
 
 /** The custom ids of every batch the fake server was asked to create, in order. */
