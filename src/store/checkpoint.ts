@@ -5,7 +5,7 @@ import { hasValue, outcomeOf } from '../run/outcome.js';
 import type { MaybePromise, RunStore } from './run-store.js';
 import { CheckpointMismatchError, StoreError } from './errors.js';
 import { diffFingerprints, graphFingerprint } from './fingerprint.js';
-import { checkSerializable } from './serialize.js';
+import { checkSerializable, findUnserializable } from './serialize.js';
 import { andThen, isPromiseLike } from './maybe-promise.js';
 
 /**
@@ -72,8 +72,21 @@ export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown,
   return (source) =>
     defer(() => {
       const usage = new Map<string, UsageTotals>();
+      const waiting = new Set<string>(); // nodes whose wait is written down
+      const endWait = (nodeId: string): MaybePromise<void> => {
+        if (!waiting.delete(nodeId) || !store.saveWaiting) return;
+        return store.saveWaiting(runId, nodeId, undefined, leaseOwner);
+      };
       const write = (event: RunEvent): MaybePromise<void> => {
         switch (event.type) {
+          case 'node.waiting': {
+            if (!store.saveWaiting) return;
+            waiting.add(event.nodeId);
+            const payload = findUnserializable(event.payload) ? '[not serializable]' : event.payload;
+            return store.saveWaiting(runId, event.nodeId, { nodeId: event.nodeId, payload, timeoutMs: event.timeoutMs, since: event.at }, leaseOwner);
+          }
+          case 'node.decided':
+            return endWait(event.nodeId);
           case 'run.started':
             if (event.runId !== runId) {
               throw new StoreError('RUN_ID_MISMATCH', `checkpoint: the run's events carry run id '${event.runId}', but the checkpoint is '${runId}'; pass execute(graph, { runId: '${runId}' })`, { runId });
@@ -88,7 +101,9 @@ export function checkpoint(store: RunStore, runId: string, graph: Graph<unknown,
             if (!isNodeEndEvent(event) || ('restored' in event && event.restored)) return;
             const outcome = outcomeOf(event);
             if (hasValue(outcome)) checkSerializable(event.nodeId, outcome.value, runId);
-            return store.saveNode(runId, { nodeId: event.nodeId, outcome, usage: usage.get(event.nodeId) ?? zeroUsage(), savedAt: scheduler.now() }, leaseOwner);
+            const saved = store.saveNode(runId, { nodeId: event.nodeId, outcome, usage: usage.get(event.nodeId) ?? zeroUsage(), savedAt: scheduler.now() }, leaseOwner);
+            // A node that ended while it waited (timed out, skipped by a stop) waits no more.
+            return waiting.has(event.nodeId) ? andThen(saved, () => endWait(event.nodeId)) : saved;
           }
         }
       };

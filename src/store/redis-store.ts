@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadPeer } from '../peer/load-peer.js';
-import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
+import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader, WaitingCheckpoint } from './run-store.js';
 import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
 
@@ -75,6 +75,20 @@ if ARGV[4] ~= '' then
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+return {'OK'}
+`;
+
+/** Removes a field of the run's hash ARGV[1] (a wait that ended), on the same conditions as SAVE_NODE. KEYS: header, hash, lease. ARGV: field, unused, unused, owner or ''. */
+const REMOVE_FIELD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
+if ARGV[4] ~= '' then
+  local holder = redis.call('GET', KEYS[3])
+  if holder ~= ARGV[4] then
+    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
+    return {'LOCKED', '', 0}
+  end
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return {'OK'}
 `;
 
@@ -182,6 +196,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const runKey = (runId: string) => `${prefix}run:${runId}`;
   const nodesKey = (runId: string) => `${prefix}run:${runId}:nodes`;
   const leaseKey = (runId: string) => `${prefix}run:${runId}:lease`;
+  const waitingKey = (runId: string) => `${prefix}run:${runId}:waiting`;
   const entries = `${prefix}cache:entries`;
   const order = `${prefix}cache:order`;
   const seq = `${prefix}cache:seq`;
@@ -225,11 +240,28 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
         async () => written(await client.eval(SAVE_NODE, 3, runKey(runId), nodesKey(runId), leaseKey(runId), node.nodeId, JSON.stringify(node), String(node.savedAt), owner ?? ''), runId, node.nodeId),
         { runId, nodeId: node.nodeId },
       ),
+    saveWaiting: (runId, nodeId, entry, owner) =>
+      guard(
+        `cannot checkpoint the wait of node '${nodeId}' of run '${runId}'`,
+        async () =>
+          written(
+            entry
+              ? await client.eval(SAVE_NODE, 3, runKey(runId), waitingKey(runId), leaseKey(runId), nodeId, JSON.stringify(entry), String(entry.since), owner ?? '')
+              : await client.eval(REMOVE_FIELD, 3, runKey(runId), waitingKey(runId), leaseKey(runId), nodeId, '', '', owner ?? ''),
+            runId,
+            nodeId,
+          ),
+        { runId, nodeId },
+      ),
     setRunStatus: (runId, status, at, owner) =>
       guard(`cannot set the status of run '${runId}'`, async () => written(await client.eval(SET_STATUS, 2, runKey(runId), leaseKey(runId), status, String(at), owner ?? ''), runId), { runId }),
     loadRun: (runId) =>
       guard(`cannot load the checkpoint of run '${runId}'`, async (): Promise<RunCheckpoint | undefined> => {
-        const [header, nodes] = (await client.multi().hgetall(runKey(runId)).hgetall(nodesKey(runId)).exec().then(throwFirst)) as [Record<string, string>, Record<string, string>];
+        const [header, nodes, waits] = (await client.multi().hgetall(runKey(runId)).hgetall(nodesKey(runId)).hgetall(waitingKey(runId)).exec().then(throwFirst)) as [
+          Record<string, string>,
+          Record<string, string>,
+          Record<string, string>,
+        ];
         if (header.fingerprint === undefined) return undefined;
         const checkpoints: Record<string, NodeCheckpoint> = Object.create(null) as Record<string, NodeCheckpoint>; // node ids are data: '__proto__' is a key like any other
         for (const [nodeId, json] of Object.entries(nodes)) checkpoints[nodeId] = parse<NodeCheckpoint>(json, `node '${nodeId}' of run '${runId}'`);
@@ -240,13 +272,14 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
           createdAt: Number(header.createdAt),
           updatedAt: Number(header.updatedAt),
           nodes: checkpoints,
+          ...waitingOf(waits, runId),
         };
       }, { runId }),
     deleteRun: (runId) =>
       guard(
         `cannot delete run '${runId}'`,
         async () => {
-          await client.del(runKey(runId), nodesKey(runId));
+          await client.del(runKey(runId), nodesKey(runId), waitingKey(runId));
         },
         { runId },
       ),
@@ -322,4 +355,13 @@ function parse<T>(text: string, what: string): T {
   } catch (error) {
     throw new StoreError('STORE_FAILED', `${what} is corrupt (not JSON)`, {}, { cause: error });
   }
+}
+
+/** The `waiting` of a checkpoint from the run's waiting hash: absent when no node waits. */
+function waitingOf(fields: Record<string, string>, runId: string): { waiting?: Record<string, WaitingCheckpoint> } {
+  const entries = Object.entries(fields);
+  if (entries.length === 0) return {};
+  const waiting = Object.create(null) as Record<string, WaitingCheckpoint>;
+  for (const [nodeId, json] of entries) waiting[nodeId] = parse<WaitingCheckpoint>(json, `the wait of node '${nodeId}' of run '${runId}'`);
+  return { waiting };
 }

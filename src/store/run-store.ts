@@ -71,6 +71,29 @@ export interface NodeCheckpoint {
  */
 export interface RunCheckpoint extends RunHeader {
   nodes: Record<string, NodeCheckpoint>;
+  /**
+   * The nodes waiting for a person's decision when the checkpoint was last written (`node.waiting`),
+   * by id: what each asks and since when. Present when some node waits. Resume the run with
+   * `resume(store, runId, g, { decisions })` to decide them (they ask again, and the decision applies).
+   */
+  waiting?: Record<string, WaitingCheckpoint>;
+}
+
+/**
+ * A node waiting for a person's decision, as checkpointed: its payload (`'[not serializable]'` when
+ * it could not be stored), how long it waits (null: for ever) and since when (the run's clock).
+ *
+ * ## Example
+ * ```ts
+ * const saved = await store.loadRun('r1');
+ * for (const w of Object.values(saved?.waiting ?? {})) console.log(`${w.nodeId} asks`, w.payload);
+ * ```
+ */
+export interface WaitingCheckpoint {
+  nodeId: string;
+  payload: unknown;
+  timeoutMs: number | null;
+  since: number;
 }
 
 /**
@@ -133,6 +156,12 @@ export interface RunStore {
    * it expired, or another owner took the run over and released it since).
    */
   saveNode(runId: string, node: NodeCheckpoint, owner?: string): MaybePromise<void>;
+  /**
+   * Records that a node waits for a decision (`entry`), or that it no longer does (`undefined`).
+   * Fails as `saveNode` does. Optional for stores of your own: without it, waiting nodes are not
+   * checkpointed (they still ask again when the run is resumed).
+   */
+  saveWaiting?(runId: string, nodeId: string, entry: WaitingCheckpoint | undefined, owner?: string): MaybePromise<void>;
   /** Records the run's status: `running` when it is resumed, then how it ended. Fails as `saveNode` does. */
   setRunStatus(runId: string, status: RunHeader['status'], at: number, owner?: string): MaybePromise<void>;
   /** The run's checkpoint, or undefined when there is none. */

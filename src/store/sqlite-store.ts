@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader } from './run-store.js';
+import type { CachedResponse, DurableStore, LeaseState, NodeCheckpoint, RunCheckpoint, RunHeader, WaitingCheckpoint } from './run-store.js';
 import { RunLockedError, StoreError, headerGone } from './errors.js';
 import type { GraphFingerprint } from './fingerprint.js';
 import { loadPeer } from '../peer/load-peer.js';
@@ -64,6 +64,12 @@ CREATE TABLE IF NOT EXISTS rxo_nodes (
   value    TEXT,
   record   TEXT NOT NULL,
   saved_at REAL NOT NULL,
+  PRIMARY KEY (run_id, node_id)
+);
+CREATE TABLE IF NOT EXISTS rxo_waiting (
+  run_id   TEXT NOT NULL REFERENCES rxo_runs(run_id) ON DELETE CASCADE,
+  node_id  TEXT NOT NULL,
+  record   TEXT NOT NULL,
   PRIMARY KEY (run_id, node_id)
 );
 CREATE TABLE IF NOT EXISTS rxo_cache (
@@ -173,6 +179,9 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   const touchRun = db.prepare('UPDATE rxo_runs SET updated_at = ? WHERE run_id = ?');
   const nodesOf = db.prepare<[string], NodeRow>('SELECT node_id, value, record FROM rxo_nodes WHERE run_id = ? ORDER BY rowid');
   const removeRun = db.prepare('DELETE FROM rxo_runs WHERE run_id = ?');
+  const upsertWaiting = db.prepare('INSERT INTO rxo_waiting (run_id, node_id, record) VALUES (?, ?, ?) ON CONFLICT(run_id, node_id) DO UPDATE SET record = excluded.record');
+  const removeWaiting = db.prepare('DELETE FROM rxo_waiting WHERE run_id = ? AND node_id = ?');
+  const waitingOf = db.prepare<[string], { node_id: string; record: string }>('SELECT node_id, record FROM rxo_waiting WHERE run_id = ? ORDER BY rowid');
   const getLease = db.prepare<[string], LeaseRow>('SELECT owner, expires_at FROM rxo_leases WHERE run_id = ?');
   const putLease = db.prepare('INSERT INTO rxo_leases (run_id, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at');
   const removeLease = db.prepare('DELETE FROM rxo_leases WHERE run_id = ? AND owner = ?');
@@ -226,6 +235,12 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     upsertNode.run(runId, node.nodeId, outcome.status, attempts, node.usage.costUsd, value, JSON.stringify({ ...node, outcome: rest }), node.savedAt);
     touchRun.run(node.savedAt, runId);
   });
+  const saveWaiting = db.transaction((runId: string, nodeId: string, entry: WaitingCheckpoint | undefined, owner: string | undefined) => {
+    fence(runId, owner);
+    if (!getRun.get(runId)) throw headerGone(runId, nodeId);
+    if (entry) upsertWaiting.run(runId, nodeId, JSON.stringify(entry));
+    else removeWaiting.run(runId, nodeId);
+  });
   const setStatus = db.transaction((runId: string, status: RunHeader['status'], at: number, owner: string | undefined) => {
     fence(runId, owner);
     if (setRunStatus.run(status, at, runId).changes === 0) throw headerGone(runId);
@@ -258,6 +273,8 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     // lease taken by another process in between cannot slip past the check.
     saveNode: (runId, node, owner) =>
       guard(`cannot checkpoint node '${node.nodeId}' of run '${runId}'`, () => (checkFile(runId, node.nodeId), saveNode.immediate(runId, node, owner)), { runId, nodeId: node.nodeId }),
+    saveWaiting: (runId, nodeId, entry, owner) =>
+      guard(`cannot checkpoint the wait of node '${nodeId}' of run '${runId}'`, () => (checkFile(runId, nodeId), saveWaiting.immediate(runId, nodeId, entry, owner)), { runId, nodeId }),
     setRunStatus: (runId, status, at, owner) => guard(`cannot set the status of run '${runId}'`, () => (checkFile(runId), setStatus.immediate(runId, status, at, owner)), { runId }),
     loadRun: (runId) =>
       guard(`cannot load the checkpoint of run '${runId}'`, (): RunCheckpoint | undefined => {
@@ -269,7 +286,11 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
           if (value !== null) (node.outcome as { value?: unknown }).value = parse(value, `the value of node '${node_id}' of run '${runId}'`);
           nodes[node_id] = node;
         }
-        return { ...headerOf(row), nodes };
+        const rows = waitingOf.all(runId);
+        if (rows.length === 0) return { ...headerOf(row), nodes };
+        const waiting = Object.create(null) as Record<string, WaitingCheckpoint>;
+        for (const { node_id, record } of rows) waiting[node_id] = parse<WaitingCheckpoint>(record, `the wait of node '${node_id}' of run '${runId}'`);
+        return { ...headerOf(row), nodes, waiting };
       }, { runId }),
     deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId), { runId }),
     acquireLease: (runId, owner, ttlMs) => guard(`cannot take the lease of run '${runId}'`, () => acquireLease.immediate(runId, owner, ttlMs), { runId }),

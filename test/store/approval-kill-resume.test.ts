@@ -59,6 +59,8 @@ describe('durable approval: SIGKILL while a node waits for a person, resumed lat
       const saved = (await checkpoints.loadRun(runId))!;
       expect(saved.status).toBe('running');
       expect(Object.keys(saved.nodes).sort()).toEqual(['draft', 'plan', 'research', 'research[0]', 'research[1]', 'research[2]']);
+      // The waiting state is checkpointed: another process can see what the run asks.
+      expect(saved.waiting).toEqual({ approve: { nodeId: 'approve', payload: { draft: 'Draft: three findings', channel: '#announcements' }, timeoutMs: null, since: expect.any(Number) } });
       expect(server.requests).toHaveLength(5); // plan, three researchers, draft
 
       await waitUntil("the killed process's lease expires", async () => {
@@ -77,7 +79,9 @@ describe('durable approval: SIGKILL while a node waits for a person, resumed lat
       // One request per model node over both processes: nothing was paid for twice.
       const prompts = server.requests.map(promptOf).sort();
       expect(prompts).toEqual(['prompt:draft notes on q1|notes on q2|notes on q3', 'prompt:plan', 'prompt:publish Draft: three findings', 'prompt:research q1', 'prompt:research q2', 'prompt:research q3']);
-      expect((await checkpoints.loadRun(runId))!.status).toBe('succeeded');
+      const final = (await checkpoints.loadRun(runId))!;
+      expect(final.status).toBe('succeeded');
+      expect(final).not.toHaveProperty('waiting'); // decided: nothing waits any more
     } finally {
       await checkpoints.close();
     }

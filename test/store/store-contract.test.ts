@@ -95,6 +95,26 @@ describe.each([sqliteKind(), redisKind()])('$name store', (kind) => {
     expect(await store.loadRun('never')).toBeUndefined();
   });
 
+  it('records the nodes waiting for a decision, clears them, refuses without a header, and deletes them with the run', async () => {
+    const { store, reopen } = fresh();
+    await store.openRun({ runId: 'r1', fingerprint, createdAt: 0 });
+    await store.saveWaiting!('r1', 'approve', { nodeId: 'approve', payload: { draft: 'v1' }, timeoutMs: null, since: 5 });
+    await store.saveWaiting!('r1', 'deploy', { nodeId: 'deploy', payload: 'go?', timeoutMs: 60_000, since: 7 });
+    expect((await reopen().loadRun('r1'))?.waiting).toEqual({
+      approve: { nodeId: 'approve', payload: { draft: 'v1' }, timeoutMs: null, since: 5 },
+      deploy: { nodeId: 'deploy', payload: 'go?', timeoutMs: 60_000, since: 7 },
+    });
+    await store.saveWaiting!('r1', 'approve', undefined);
+    expect(Object.keys((await store.loadRun('r1'))?.waiting ?? {})).toEqual(['deploy']);
+    await store.saveWaiting!('r1', 'deploy', undefined);
+    expect(await store.loadRun('r1')).not.toHaveProperty('waiting'); // absent when nothing waits
+    await expect(Promise.resolve().then(() => store.saveWaiting!('nope', 'n', { nodeId: 'n', payload: 1, timeoutMs: null, since: 0 }))).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await store.saveWaiting!('r1', 'approve', { nodeId: 'approve', payload: 1, timeoutMs: null, since: 9 });
+    await store.deleteRun('r1');
+    await store.openRun({ runId: 'r1', fingerprint, createdAt: 10 });
+    expect(await store.loadRun('r1')).not.toHaveProperty('waiting');
+  });
+
   it('caches answers: get, replace, expiry by the caller’s clock, size bound evicting the oldest stored', async () => {
     const { store, reopen } = fresh();
     expect(await store.getCached('k1', 0)).toBeUndefined();
