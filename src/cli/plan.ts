@@ -57,6 +57,8 @@ export interface RunPlan {
    * Batches API, half price); `cost` is the batched one.
    */
   readonly batching?: { readonly directUsd: number; readonly batchedUsd: number };
+  /** Without `--batch`: what the run would cost with it (the plain `--dry-run` says so after the table). */
+  readonly ifBatchedUsd?: number;
 }
 
 /**
@@ -155,7 +157,7 @@ export function planRun(graph: Graph<Record<string, unknown>, unknown>, options:
   const { offlineModel } = options;
   const offlineNodes = offlineModel === undefined ? [] : steps.filter((s) => s.cost?.model === offlineModel).map((s) => s.id);
   const offlinePricing = offlineNodes.length > 0 ? { model: offlineModel!, nodes: offlineNodes, note: offlinePricingNote(offlineModel!) } : undefined;
-  return { steps, criticalPath, cost, ...(budget ? { budget } : {}), ...(offlinePricing ? { offlinePricing } : {}), ...(batching ? { batching } : {}) };
+  return { steps, criticalPath, cost, ...(budget ? { budget } : {}), ...(offlinePricing ? { offlinePricing } : {}), ...(batching ? { batching } : { ifBatchedUsd: estimateWith(true).totalUsd }) };
 }
 
 /**
@@ -252,6 +254,9 @@ export function formatPlan(plan: RunPlan): string[] {
     s.cost ? formatCost(s.cost.usd) : '—',
   ]);
   lines.push(...formatTable(['#', 'node', 'deps', 'estimate', 'path', 'model', 'in tok', 'out tok', 'cost'], rows, { right: [0, 3, 4, 6, 7, 8] }));
+  if (!plan.batching && plan.ifBatchedUsd !== undefined && cost.totalUsd > 0) {
+    lines.push('', `With --batch (Message Batches API, half price): ${formatCost(plan.ifBatchedUsd)} instead of ${formatCost(cost.totalUsd)}; each wave of ready nodes would wait for its batch (minutes, at most 24 h)`);
+  }
   return lines;
 }
 

@@ -69,6 +69,8 @@ describe('planRun', () => {
       '3  short  a                  1     2  —                      —        —        —',
       '4  solo   —                  1     1  claude-haiku-4-5   1,000    1,000  $0.0060',
       '5  end    short,long         1     1  —                      —        —        —',
+      '',
+      'With --batch (Message Batches API, half price): $0.0030 instead of $0.0060; each wave of ready nodes would wait for its batch (minutes, at most 24 h)',
     ]);
   });
 });

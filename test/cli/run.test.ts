@@ -55,12 +55,13 @@ describe.concurrent('rx-orchestra run (child process, not a TTY)', () => {
     expect(out[2]).toMatch(/^Plan: 4 nodes, critical path 5 /);
     expect(out[3]).toMatch(/^#\s+node\s+deps\s+estimate\s+path\s+model\s+in tok\s+out tok\s+cost$/);
     // research (estimate 3) is on the longest remaining path, so it comes before critique.
-    expect(out.slice(4).map((row) => row.split(/\s+/).slice(0, 3))).toEqual([
+    expect(out.slice(4, 8).map((row) => row.split(/\s+/).slice(0, 3))).toEqual([
       ['1', 'plan', '—'],
       ['2', 'research', 'plan'],
       ['3', 'critique', 'plan'],
       ['4', 'report', 'research,critique'],
     ]);
+    expect(out.slice(8)).toEqual(['With --batch (Message Batches API, half price): $0.0025 instead of $0.0050; each wave of ready nodes would wait for its batch (minutes, at most 24 h)']);
     expect(out[5]).toMatch(/research\s+plan\s+3\s+4\s+claude-haiku-4-5\s+200\s+200\s+\$0\.0012$/);
     expect(existsSync(marker)).toBe(false);
   });
