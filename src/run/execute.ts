@@ -151,6 +151,9 @@ export function execute<O, C>(graph: Graph<O, C>, ...args: ExecuteArgs<C>): RunS
   if (unknown.length > 0) {
     throw new OptionsError('restore', `execute: 'restore' names nodes this graph does not have: ${unknown.map((id) => `'${id}'`).join(', ')} (a checkpoint of another graph?)`, 'execute');
   }
+  if (options.decisions !== undefined && (typeof options.decisions !== 'object' || options.decisions === null || Array.isArray(options.decisions))) {
+    throw new OptionsError('decisions', `execute: 'decisions' must be an object of decisions by node id, e.g. { publish: { approve: true } }`, 'execute');
+  }
   for (const [id, decision] of Object.entries(options.decisions ?? {})) checkDecision(graph, id, decision, 'decisions');
   const live = new Set<RunLoop>();
   const run$ = new Observable<RunEvent>((subscriber) => {

@@ -68,6 +68,10 @@ type SubgraphArgs<I, O, SC, T> = unknown extends SC ? [options?: SubgraphOptions
  */
 export function subgraph<O, SC, I = Record<string, unknown>, T = O>(graph: Graph<O, SC>, ...args: SubgraphArgs<I, O, SC, T>): SubgraphRun<I, T> {
   const options = (args[0] ?? {}) as SubgraphOptions<I, O, SC, T>;
+  const built = graph as Partial<Graph<O, SC>> | null | undefined;
+  if (typeof built !== 'object' || built === null || !Array.isArray(built.nodes) || !(built.indexOf instanceof Map)) {
+    throw new GraphError('INVALID_NODE', `subgraph: expected a built graph (graph()...build()), got ${built === null ? 'null' : typeof built}`, { field: 'graph' });
+  }
   for (const field of ['input', 'output'] as const) {
     if (options[field] !== undefined && typeof options[field] !== 'function') {
       throw new GraphError('INVALID_NODE', `subgraph: '${field}' must be a function, got ${typeof options[field]}`, { field });

@@ -140,6 +140,7 @@ describe('approval: a node waits for a person while other branches run', () => {
     expect(() => run$.decide('approve', { ok: true } as never)).toThrow(expect.objectContaining({ code: 'INVALID_DECISION' }));
     sub.unsubscribe();
     expect(() => execute(emailFlow(), { decisions: { nope: { approve: true } } })).toThrow(expect.objectContaining({ code: 'UNKNOWN_NODE' }));
+    expect(() => execute(emailFlow(), { decisions: 'approve' as never })).toThrow(expect.objectContaining({ name: 'ExecuteOptionsError', field: 'decisions' }));
     const done = graph().node('a', { run: () => [1] }).node('b', { deps: ['a'], run: () => NEVER, timeout: false }).build();
     const live$ = execute(done);
     const s = live$.subscribe();

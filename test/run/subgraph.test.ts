@@ -66,6 +66,8 @@ describe('subgraph: a built graph used as a node', () => {
     expect(g.nodes).toHaveLength(4);
     // @ts-expect-error the subgraph declares a context ({ topic }): `input` is required
     subgraph(research);
+    expect(() => subgraph({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_NODE', details: { field: 'graph' } }));
+    expect(() => subgraph(research, { input: 'x' as never })).toThrow(expect.objectContaining({ code: 'INVALID_NODE', details: { field: 'input' } }));
   });
 
   it('a failing subgraph node fails the node with SUBGRAPH_FAILED naming it; outcomes of the others are kept', async () => {
