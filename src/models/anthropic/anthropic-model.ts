@@ -4,6 +4,7 @@ import type { Completion, CompletionRequest, Model, ModelEvent } from '../model.
 import { classifyAnthropicError } from './classify-error.js';
 import { rateLimitOf } from './headers.js';
 import { AnswerBlocks } from './answer-blocks.js';
+import { textAndContent, usageOfMessage } from './message-usage.js';
 import { toParams } from './request-params.js';
 import { secretsOf } from './scrub-secrets.js';
 import { MissingApiKeyError, defaultClaudeModelId } from './defaults.js';
@@ -95,14 +96,8 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model & { r
           if (failed) return;
           const content = blocks.content();
           const completion: Completion = {
-            text: content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
-            ...(content.some((block) => block.type !== 'text') ? { content } : {}),
-            usage: {
-              inputTokens: message.usage.input_tokens,
-              outputTokens: message.usage.output_tokens,
-              cacheCreationInputTokens: message.usage.cache_creation_input_tokens ?? 0,
-              cacheReadInputTokens: message.usage.cache_read_input_tokens ?? 0,
-            },
+            ...textAndContent(content),
+            usage: usageOfMessage(message.usage),
             latencyMs: scheduler.now() - startedAt,
             model: message.model,
             ...(message.stop_reason ? { stopReason: message.stop_reason } : {}),

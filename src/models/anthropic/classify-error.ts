@@ -15,8 +15,11 @@ const BY_STATUS: Readonly<Record<number, ModelErrorCode>> = {
   529: 'OVERLOADED',
 };
 
-/** Error `type`s of the API's error body, for errors that arrive without a status (SSE `error` events). */
-const BY_TYPE: Readonly<Record<string, ModelErrorCode>> = {
+/**
+ * Error `type`s of the API's error body, as codes: for errors that arrive without a status (SSE
+ * `error` events) and for a Message Batches result line that `errored`. @internal
+ */
+export const ERROR_CODE_BY_TYPE: Readonly<Record<string, ModelErrorCode>> = {
   overloaded_error: 'OVERLOADED',
   rate_limit_error: 'RATE_LIMITED',
   api_error: 'SERVER_ERROR',
@@ -55,7 +58,7 @@ export function classifyAnthropicError(thrown: unknown, now: number, secrets: re
   const code: ModelErrorCode =
     (status !== undefined ? BY_STATUS[status] : undefined) ??
     (status !== undefined && status >= 500 ? 'SERVER_ERROR' : undefined) ??
-    (type ? BY_TYPE[type] : undefined) ??
+    (type ? ERROR_CODE_BY_TYPE[type] : undefined) ??
     'API_ERROR';
   const retryAfterMs = retryAfterMsOf(error.headers, now);
   const rateLimit = rateLimitOf(error.headers); // a 429 tells the quota too: a limiter learns it from here

@@ -1,10 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Observable } from 'rxjs';
 import type { Completion, ContentBlock } from '../model.js';
-import { ModelCallError, type ModelErrorCode } from '../model-error.js';
-import { classifyAnthropicError } from '../anthropic/classify-error.js';
+import { ModelCallError } from '../model-error.js';
+import { ERROR_CODE_BY_TYPE, classifyAnthropicError } from '../anthropic/classify-error.js';
 import { toParams } from '../anthropic/request-params.js';
 import { secretsOf } from '../anthropic/scrub-secrets.js';
+import { textAndContent, usageOfMessage } from '../anthropic/message-usage.js';
 import { MissingApiKeyError, defaultClaudeModelId } from '../anthropic/defaults.js';
 import type { BatchBackend, BatchItemResult, BatchStatus } from './backend.js';
 
@@ -30,18 +31,6 @@ export interface AnthropicBatchesOptions {
   maxTokens?: number;
 }
 
-/** The API's error `type` of an errored batch line, as a code. */
-const BY_TYPE: Readonly<Record<string, ModelErrorCode>> = {
-  overloaded_error: 'OVERLOADED',
-  rate_limit_error: 'RATE_LIMITED',
-  api_error: 'SERVER_ERROR',
-  timeout_error: 'TIMEOUT',
-  invalid_request_error: 'BAD_REQUEST',
-  authentication_error: 'AUTHENTICATION',
-  permission_error: 'PERMISSION',
-  not_found_error: 'NOT_FOUND',
-  request_too_large: 'REQUEST_TOO_LARGE',
-};
 
 /**
  * Claude's Message Batches API over the official `@anthropic-ai/sdk`
@@ -152,7 +141,7 @@ function resultOf(line: Anthropic.Messages.MessageBatchIndividualResponse): Batc
       const body = result.error as { error?: { type?: string; message?: string }; request_id?: string | null };
       const type = body.error?.type ?? 'api_error';
       const requestId = body.request_id ?? undefined;
-      const error = new ModelCallError(BY_TYPE[type] ?? 'API_ERROR', `batch request ${customId}: ${type}: ${body.error?.message ?? 'no message'}`, { provider: 'anthropic', ...(requestId ? { requestId } : {}) });
+      const error = new ModelCallError(ERROR_CODE_BY_TYPE[type] ?? 'API_ERROR', `batch request ${customId}: ${type}: ${body.error?.message ?? 'no message'}`, { provider: 'anthropic', ...(requestId ? { requestId } : {}) });
       return { customId, type: 'errored', error };
     }
     default:
@@ -170,14 +159,8 @@ function completionOf(message: Anthropic.Message): Completion {
     else if (block.type === 'tool_use') content.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
   }
   return {
-    text: content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
-    ...(content.some((block) => block.type !== 'text') ? { content } : {}),
-    usage: {
-      inputTokens: message.usage.input_tokens,
-      outputTokens: message.usage.output_tokens,
-      cacheCreationInputTokens: message.usage.cache_creation_input_tokens ?? 0,
-      cacheReadInputTokens: message.usage.cache_read_input_tokens ?? 0,
-    },
+    ...textAndContent(content),
+    usage: usageOfMessage(message.usage),
     latencyMs: 0,
     model: message.model,
     ...(message.stop_reason ? { stopReason: message.stop_reason } : {}),
