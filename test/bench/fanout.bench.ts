@@ -61,17 +61,19 @@ export async function fanoutMakespan(): Promise<Figure[]> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return [
     {
+      // The lower bound: no schedule beats the critical path, the work spread over the slots, or the
+      // path to the fan-out's dependencies plus the children's work spread over the slots (no child
+      // may start before them). The looser max(critical path, work / slots) is printed below.
       name: 'fanout_makespan_ratio',
-      value: round(mean(ratios), 4),
-      unit: 'x',
-      note: `mean over ${MAKESPAN_SEEDS} seeds: 10-node prefix + ${MAKESPAN_CHILDREN.toLocaleString('en')}-child fan-out (5-50), concurrency ${MAKESPAN_CONCURRENCY}, vs max(critical path, work / ${MAKESPAN_CONCURRENCY}); target <= 1.01`,
-    },
-    { name: 'fanout_makespan_ratio_worst', value: round(Math.max(...ratios), 4), unit: 'x' },
-    {
-      name: 'fanout_makespan_ratio_tight',
       value: round(mean(tightRatios), 4),
       unit: 'x',
-      note: `vs max(critical path, work / ${MAKESPAN_CONCURRENCY}, longest path to the fan-out's deps + children's work / ${MAKESPAN_CONCURRENCY}); worst ${round(Math.max(...tightRatios), 4)}`,
+      note: `mean over ${MAKESPAN_SEEDS} seeds: 10-node prefix + ${MAKESPAN_CHILDREN.toLocaleString('en')}-child fan-out (5-50), concurrency ${MAKESPAN_CONCURRENCY}, vs max(critical path, work / ${MAKESPAN_CONCURRENCY}, longest path to the fan-out's deps + children's work / ${MAKESPAN_CONCURRENCY}); worst ${round(Math.max(...tightRatios), 4)}; target <= 1.01`,
+    },
+    {
+      name: 'fanout_makespan_ratio_simple_bound',
+      value: round(mean(ratios), 4),
+      unit: 'x',
+      note: `the same runs vs max(critical path, work / ${MAKESPAN_CONCURRENCY}), a bound no schedule reaches here (the prefix leaves slots idle while no child may start); worst ${round(Math.max(...ratios), 4)}`,
     },
   ];
 }
