@@ -4,7 +4,8 @@
  */
 import { expectTypeOf, test } from 'vitest';
 import { Observable, of } from 'rxjs';
-import { collect, execute, graph, graphFromNodes, run, type Graph, type NodeOutcome, type RunResult } from 'rx-orchestra';
+import { approval, collect, execute, graph, graphFromNodes, llm, run, type Graph, type NodeOutcome, type RunResult } from 'rx-orchestra';
+import { z } from 'zod';
 import { fallback } from 'rx-orchestra/operators';
 
 const text = (s: string): Observable<string> => of(s);
@@ -216,4 +217,28 @@ test('operator fallback widens the stream type', () => {
   expectTypeOf(n$.pipe(fallback(() => text('cheaper model')))).toEqualTypeOf<Observable<number | string>>();
   expectTypeOf(n$.pipe(fallback(async () => 'later'))).toEqualTypeOf<Observable<number | string>>();
   expectTypeOf(n$.pipe(fallback({ value: 0 }))).toEqualTypeOf<Observable<number>>();
+});
+
+test("the README's 'Graphs that grow' example compiles as written", () => {
+  const publish = (draft: string) => Promise.resolve(`published ${draft.length} chars`);
+  const g = graph()
+    .node('plan', { run: llm({ prompt: () => 'Split "RxJS schedulers" into sub-questions', schema: z.object({ questions: z.array(z.string()) }) }) })
+    .forEach('research', {
+      deps: ['plan'],
+      items: ({ plan }) => plan.questions,
+      run: llm({ prompt: (_inputs, { item }) => `Answer briefly: ${String(item)}` }),
+      retry: 2,
+      join: { atLeast: 2 },
+    })
+    .node('draft', { deps: ['research'], run: llm({ prompt: ({ research }) => `Write a post from:\n${research.join('\n')}` }) })
+    .node('approve', { deps: ['draft'], run: approval({ request: ({ draft }) => ({ draft }) }) })
+    .node('publish', { deps: ['approve'], run: ({ inputs }) => publish(inputs.approve.draft) })
+    .build();
+  const run$ = execute(g, { concurrency: 4 });
+  run$.subscribe((event) => {
+    if (event.type === 'node.waiting') run$.decide(event.nodeId, { approve: true, by: 'ana' });
+  });
+  type Outputs = typeof g extends Graph<infer O> ? O : never;
+  expectTypeOf<Outputs['research']>().toEqualTypeOf<string[]>();
+  expectTypeOf<Outputs['approve']>().toEqualTypeOf<{ draft: string }>();
 });
