@@ -16,7 +16,7 @@ import type { Model } from '../models/model.js';
 import { forEachChildren, joinForEach, joinSubgraph, subgraphChildren, type Children } from './expansion.js';
 import type { NodeBinding } from './node-binding.js';
 import { ApprovalError, DynamicNodeError } from './errors.js';
-import { scheduleAfter, MAX_TIMER_MS } from '../../operators/long-timer.js';
+import { scheduleAfter } from '../../operators/long-timer.js';
 
 /** Settings of one run, resolved by `execute`. */
 export interface RunSettings {
@@ -305,11 +305,16 @@ export class RunLoop implements ExecutionHooks {
     execution.start();
   }
 
-  /** The values and outcomes of node `i`'s dependencies, by id. */
+  /**
+   * What node `i` runs with: its dependencies' values and outcomes by id, or, for a fan-out child,
+   * its parent's (off the hot path: `#startNode` fills its records in place).
+   */
   #inputsOf(i: number): { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> } {
+    const binding = this.#bound > 0 ? this.#bindings[i] : undefined;
+    if (binding?.inputs) return { inputs: binding.inputs, upstream: binding.upstream! };
     const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const upstream: Record<string, NodeOutcome> = Object.create(null) as Record<string, NodeOutcome>;
-    this.#fillInputs(i, inputs, upstream, this.#bound > 0 ? this.#bindings[i] : undefined);
+    this.#fillInputs(i, inputs, upstream, binding);
     return { inputs, upstream };
   }
 
@@ -342,7 +347,7 @@ export class RunLoop implements ExecutionHooks {
     }
     this.#startedAt[i] = this.#now();
     const binding = this.#bindings[i];
-    const { inputs, upstream } = binding?.inputs ? (binding as { inputs: Record<string, unknown>; upstream: Record<string, NodeOutcome> }) : this.#inputsOf(i);
+    const { inputs, upstream } = this.#inputsOf(i);
     const context = binding?.hasContext ? binding.context : this.#settings.context;
     let children: Children;
     try {
@@ -444,7 +449,7 @@ export class RunLoop implements ExecutionHooks {
   #wait(i: number): void {
     const node = this.#nodes[i]!;
     const approve = node.approve!;
-    const { inputs } = this.#bindings[i]?.inputs ? (this.#bindings[i] as { inputs: Record<string, unknown> }) : this.#inputsOf(i);
+    const { inputs } = this.#inputsOf(i);
     let payload: unknown;
     try {
       payload = approve.request ? approve.request(inputs) : { ...inputs };
@@ -454,7 +459,7 @@ export class RunLoop implements ExecutionHooks {
       return;
     }
     const ms = approve.timeout ?? false;
-    const timer = ms === false ? undefined : ms > MAX_TIMER_MS ? scheduleAfter(this.#scheduler, ms, () => this.#approvalTimedOut(i, ms)) : this.#scheduler.schedule(() => this.#approvalTimedOut(i, ms), ms);
+    const timer = ms === false ? undefined : scheduleAfter(this.#scheduler, ms, () => this.#approvalTimedOut(i, ms));
     this.#startedAt[i] = this.#now();
     this.#waiting.set(i, { payload, timer });
     this.#emit({ type: 'node.waiting', runId: this.#settings.runId, nodeId: node.id, at: this.#now(), payload, timeoutMs: ms === false ? null : ms });
@@ -471,16 +476,7 @@ export class RunLoop implements ExecutionHooks {
     waiting.timer?.unsubscribe();
     const node = this.#nodes[i]!;
     const { approve, value, reason, by } = decision;
-    this.#emit({
-      type: 'node.decided',
-      runId: this.#settings.runId,
-      nodeId: node.id,
-      at: this.#now(),
-      approve,
-      ...(value !== undefined ? { value } : {}),
-      ...(reason !== undefined ? { reason } : {}),
-      ...(by !== undefined ? { by } : {}),
-    });
+    this.#emitDecided(i, decision);
     if (!approve) {
       const error = new ApprovalError('APPROVAL_REJECTED', node.id, `node '${node.id}' was rejected${by ? ` by ${by}` : ''}${reason ? `: ${reason}` : ''}`, { ...(reason !== undefined ? { reason } : {}), ...(by !== undefined ? { by } : {}) });
       this.#end(i, this.#outcomeOf(i, { status: 'failed', error }));
@@ -525,7 +521,7 @@ export class RunLoop implements ExecutionHooks {
         asks.splice(at, 1);
         this.#answer(i, ask, { approve: false, reason: `no decision within ${timeout} ms`, by: 'timeout' });
       };
-      ask.timer = timeout > MAX_TIMER_MS ? scheduleAfter(this.#scheduler, timeout, expire) : this.#scheduler.schedule(expire, timeout);
+      ask.timer = scheduleAfter(this.#scheduler, timeout, expire);
     }
     return () => {
       ask.timer?.unsubscribe();
@@ -537,7 +533,12 @@ export class RunLoop implements ExecutionHooks {
   /** Delivers a decision to a running node's request, saying so on the stream first. */
   #answer(i: number, ask: Ask, decision: Decision): void {
     ask.timer?.unsubscribe();
-    const { approve, value, reason, by } = decision;
+    this.#emitDecided(i, decision);
+    ask.deliver(decision);
+  }
+
+  /** `node.decided` for node `i`: the decision, its optional fields only when given. */
+  #emitDecided(i: number, { approve, value, reason, by }: Decision): void {
     this.#emit({
       type: 'node.decided',
       runId: this.#settings.runId,
@@ -548,7 +549,6 @@ export class RunLoop implements ExecutionHooks {
       ...(reason !== undefined ? { reason } : {}),
       ...(by !== undefined ? { by } : {}),
     });
-    ask.deliver(decision);
   }
 
   /** The run's position of a node id (the graph's, or a child's); undefined when the run has none. */
@@ -613,7 +613,7 @@ export class RunLoop implements ExecutionHooks {
     const node = this.#nodes[i]!;
     let picked: string | readonly string[];
     try {
-      const inputs = this.#bindings[i]?.inputs ?? this.#inputsOf(i).inputs;
+      const { inputs } = this.#inputsOf(i);
       picked = node.branch!({ value, inputs });
     } catch (error) {
       return error;

@@ -58,53 +58,40 @@ return {created, h[1], h[2], h[3], h[4]}
 `;
 
 /**
- * Writes a node's checkpoint only if the run's header exists (it is gone after a restart of an empty
- * Redis, or a FLUSHALL: checked first, as the lease is then gone too) and, given an owner (ARGV[4]),
- * that owner holds the run's lease (a missing key is a lease lost: expired, or taken over and
- * released since; LOCKED with holder '').
- * KEYS: header, nodes, lease. ARGV: node id, checkpoint JSON, savedAt, owner or ''.
+ * A Lua write that runs `body` only if the run's header (KEYS[1]) exists (it is gone after a restart
+ * of an empty Redis, or a FLUSHALL: checked first, as the lease is then gone too) and, given an owner
+ * (ARGV[ownerArg]), that owner holds the run's lease (KEYS[leaseKey]; a missing key is a lease lost:
+ * expired, or taken over and released since; LOCKED with holder ''). Answers {'OK'}, {'GONE'} or
+ * {'LOCKED', holder, ms left}: one fence for every checkpoint write.
  */
-const SAVE_NODE = `
+function fencedWrite(leaseKey: number, ownerArg: number, body: string): string {
+  return `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
-if ARGV[4] ~= '' then
-  local holder = redis.call('GET', KEYS[3])
-  if holder ~= ARGV[4] then
-    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
+if ARGV[${ownerArg}] ~= '' then
+  local holder = redis.call('GET', KEYS[${leaseKey}])
+  if holder ~= ARGV[${ownerArg}] then
+    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[${leaseKey}])} end
     return {'LOCKED', '', 0}
   end
 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+${body}
 return {'OK'}
 `;
+}
 
-/** Removes a field of the run's hash ARGV[1] (a wait that ended), on the same conditions as SAVE_NODE. KEYS: header, hash, lease. ARGV: field, unused, unused, owner or ''. */
-const REMOVE_FIELD = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
-if ARGV[4] ~= '' then
-  local holder = redis.call('GET', KEYS[3])
-  if holder ~= ARGV[4] then
-    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[3])} end
-    return {'LOCKED', '', 0}
-  end
-end
-redis.call('HDEL', KEYS[2], ARGV[1])
-return {'OK'}
-`;
+/** Writes a node's checkpoint (fenced). KEYS: header, nodes, lease. ARGV: node id, checkpoint JSON, savedAt, owner or ''. */
+const SAVE_NODE = fencedWrite(
+  3,
+  4,
+  `redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])`,
+);
 
-/** Sets the run's status, on the same conditions as SAVE_NODE. KEYS: header, lease. ARGV: status, at, owner or ''. */
-const SET_STATUS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'GONE'} end
-if ARGV[3] ~= '' then
-  local holder = redis.call('GET', KEYS[2])
-  if holder ~= ARGV[3] then
-    if holder then return {'LOCKED', holder, redis.call('PTTL', KEYS[2])} end
-    return {'LOCKED', '', 0}
-  end
-end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2])
-return {'OK'}
-`;
+/** Removes a field ARGV[1] of the run's hash KEYS[2] (a wait that ended), fenced. KEYS: header, hash, lease. ARGV: field, unused, unused, owner or ''. */
+const REMOVE_FIELD = fencedWrite(3, 4, `redis.call('HDEL', KEYS[2], ARGV[1])`);
+
+/** Sets the run's status (fenced). KEYS: header, lease. ARGV: status, at, owner or ''. */
+const SET_STATUS = fencedWrite(2, 3, `redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2])`);
 
 /**
  * Takes (SET PX) the lease for ARGV[1] unless another owner holds it, or extends it when ARGV[1]
