@@ -1,11 +1,9 @@
-import { defer, map, type Observable } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
-import type { NodeContext, NodeRun } from '../graph/node-spec.js';
-import type { SubgraphDefinition } from '../graph/node-spec.js';
+import type { NodeContext, NodeRun, SubgraphDefinition } from '../graph/node-spec.js';
 import { GraphError } from '../graph/errors.js';
-import { DynamicNodeError } from './errors.js';
-import { hasValue, type NodeOutcome } from './outcome.js';
-import { idRecord } from './id-record.js';
+import type { NodeOutcome } from './outcome.js';
+import { joinSubgraph } from './expansion.js';
 
 /**
  * Options of {@link subgraph}. `I` is the node's inputs, `O` the subgraph's outputs by id, `SC` the
@@ -84,17 +82,19 @@ export function subgraph<O, SC, I = Record<string, unknown>, T = O>(graph: Graph
   };
   // Outside a graph (a fallback step, a test), the subgraph runs as a run of its own; inside one the
   // executor never calls this: it adds the subgraph's nodes to the run instead.
+  const localIds = definition.graph.nodes.map((node) => node.id);
   const run = (ctx: NodeContext<I>): Observable<T> =>
     defer(async () => {
       const { execute } = await import('./execute.js');
       const { collect } = await import('./collect.js');
       const context = definition.input ? definition.input(ctx.inputs as Record<string, unknown>, { context: ctx.context }) : ctx.context;
       const result = await collect((execute as (g: Graph<unknown, unknown>, o: object) => ReturnType<typeof execute>)(definition.graph, { context, scheduler: ctx.scheduler, model: ctx.model }));
-      const outcomes = Object.entries(result.outcomes as Record<string, NodeOutcome>);
-      const failed = outcomes.filter(([, o]) => !hasValue(o)).map(([id]) => id);
-      if (failed.length > 0) throw DynamicNodeError.subgraphFailed(ctx.nodeId, failed);
-      return idRecord(outcomes.map(([id, o]) => [id, (o as { value: unknown }).value] as const));
-    }).pipe(map((outputs) => (definition.output ? definition.output(outputs) : outputs) as T));
+      const outcomes = result.outcomes as Record<string, NodeOutcome>;
+      // The same join as inside a run (its value, or SUBGRAPH_FAILED naming the nodes without one).
+      const joined = joinSubgraph(ctx.nodeId, definition, localIds, localIds, localIds.map((id) => outcomes[id]!));
+      if (joined.status !== 'succeeded') throw (joined as { error: unknown }).error;
+      return joined.value as T;
+    });
   return Object.assign(run, { subgraph: definition, defaultTimeout: false as const });
 }
 
