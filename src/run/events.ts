@@ -134,21 +134,6 @@ export const NodeInfoSchema = z.object({
   parent: z.string().optional(),
 });
 
-/** Per-node view kept by {@link shareRun}: what a late subscriber receives in `run.snapshot`. */
-export const NodeViewSchema = z.object({
-  state: z.enum(['pending', 'waiting', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'timedOut', 'skipped', 'fellBack']),
-  attempts: z.number().int(),
-  startedAt: z.number().optional(),
-  endedAt: z.number().optional(),
-  /** Input + output tokens of the node's model calls so far. */
-  tokens: z.number().optional(),
-  costUsd: z.number().optional(),
-  /** While the node waits for a decision: what it asks (`node.waiting`'s payload) and how long it waits. */
-  waiting: z.object({ payload: z.unknown(), timeoutMs: z.number().nullable() }).optional(),
-});
-/** One node's state in a `run.snapshot`: lifecycle state, attempts, times, tokens and cost so far. */
-export type NodeView = z.infer<typeof NodeViewSchema>;
-
 /** Zod schema of the events that end a node (one per node per run). */
 export const NodeEndEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -213,20 +198,11 @@ const DECLARED_REPORT_SCHEMAS = [
   PeerFinishedEventSchema,
 ] as const;
 
-/**
- * Zod schema of every event on a run's stream: validate events that crossed a socket with
- * `RunEventSchema.parse(json)`. Events are a discriminated union on `type`; all carry `runId`
- * and `at` (the scheduler's `now()`, exact in virtual time). It is the union of the run's own
- * events and the reports declared next to the code that emits them (supervisor, cache, circuit
- * breaker and quota of a governed model).
- *
- * ## Example
- * ```ts
- * import { RunEventSchema } from 'rx-orchestra';
- * source.onmessage = (m) => render(RunEventSchema.parse(JSON.parse(m.data)));
- * ```
- */
-export const RunEventSchema = z.discriminatedUnion('type', [
+const CostEstimateSchema = z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: idKeyed(z.number()), unestimated: z.array(z.string()) });
+const BudgetExceededEventSchema = z.object({ type: z.literal('budget.exceeded'), ...base, spentUsd: z.number(), maxUsd: z.number(), nodeId: z.string() });
+
+/** Every event but `run.snapshot` (what a snapshot's node history holds). @internal */
+const LiveEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('run.started'),
     ...base,
@@ -234,7 +210,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     concurrency: z.number().nullable(),
     nodes: z.array(NodeInfoSchema),
     /** The pre-run cost estimate, when the run has a budget. */
-    costEstimate: z.object({ totalUsd: z.number(), maxUsd: z.number(), byNode: idKeyed(z.number()), unestimated: z.array(z.string()) }).optional(),
+    costEstimate: CostEstimateSchema.optional(),
   }),
   z.object({ type: z.literal('node.queued'), ...nodeBase, priority: z.number() }),
   z.object({
@@ -274,8 +250,108 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     rateLimit: RateLimitSnapshotSchema.optional(),
   }),
   ...NodeEndEventSchema.options,
-  z.object({ type: z.literal('budget.exceeded'), ...base, spentUsd: z.number(), maxUsd: z.number(), nodeId: z.string() }),
+  BudgetExceededEventSchema,
   z.object({ type: z.literal('run.completed'), ...base, summary: RunSummarySchema }),
+]);
+
+/** Per-node view kept by {@link shareRun}: what a late subscriber receives in `run.snapshot`. */
+export const NodeViewSchema = z.object({
+  state: z.enum(['pending', 'waiting', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'timedOut', 'skipped', 'fellBack']),
+  attempts: z.number().int(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  /** The agent the node's calls count under, when it is neither its `meta.agent` nor its id (a fan-out's child counts as the fan-out's agent). */
+  agent: z.string().optional(),
+  /** Input + output tokens of the node's model calls so far. */
+  tokens: z.number().optional(),
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  costUsd: z.number().optional(),
+  /** While the node waits for a decision: what it asks (`node.waiting`'s payload) and how long it waits. */
+  waiting: z.object({ payload: z.unknown(), timeoutMs: z.number().nullable() }).optional(),
+  /** Model calls answered from the response cache. */
+  cacheHits: z.number().int().optional(),
+  /** Retries so far (`node.retrying`). */
+  retries: z.number().int().optional(),
+  /** Characters streamed (`node.token`) and thought (`node.thinking`) in all. */
+  streamedChars: z.number().int().optional(),
+  thinkingChars: z.number().int().optional(),
+  /**
+   * The tail of the streamed text (attempts after the first begin with `[attempt N]`), at most
+   * the tracker's `maxTextPerNode` characters; `textCut` says when it is not all of it: `tail` (the
+   * head was cut) or `evicted` (dropped to keep the run's total text in bounds).
+   */
+  text: z.string().optional(),
+  textCut: z.enum(['tail', 'evicted']).optional(),
+  /** Agent nodes: model calls ended (`agent.step`), tool calls started and failed, the tool called last. */
+  agentSteps: z.number().int().optional(),
+  toolCalls: z.number().int().optional(),
+  toolFailures: z.number().int().optional(),
+  lastTool: z.string().optional(),
+  /** The latest error: of a retried attempt, or of the end. */
+  lastError: ErrorInfoSchema.optional(),
+  /**
+   * The node's own events so far, oldest first, except streamed text and thinking, usage (folded
+   * into the counts above), its end (in the snapshot's `ended`) and `node.expanded` (its children
+   * are in `nodes`): starts, retries with their backoff, rate-limit waits, agent steps, tool calls,
+   * approvals, circuit changes. At most the tracker's `maxHistoryPerNode`; `historyCut` counts the
+   * oldest dropped.
+   */
+  history: z.array(LiveEventSchema).optional(),
+  historyCut: z.number().int().optional(),
+});
+/** One node's state in a `run.snapshot`: lifecycle state, attempts, times, tokens, cost, streamed text and recent events so far. */
+export type NodeView = z.infer<typeof NodeViewSchema>;
+
+const CallTallySchema = z.object({
+  calls: z.number().int(),
+  succeeded: z.number().int(),
+  failures: z.number().int(),
+  retries: z.number().int(),
+  fellBack: z.number().int(),
+  /** Durations of ended executions (ms), the latest ones as a ring once full (`durationCount` in all). */
+  durations: z.array(z.number()),
+  durationCount: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  costUsd: z.number(),
+});
+
+/** A run's totals so far, as `run.snapshot` carries them. */
+export const RunTotalsSchema = z.object({
+  calls: z.number().int(),
+  retries: z.number().int(),
+  cacheHits: z.number().int(),
+  savedUsd: z.number(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  tokens: z.number().int(),
+  costUsd: z.number(),
+});
+
+/** Per-agent and per-tool call tallies, supervisor routing and the failures routed around, as `run.snapshot` carries them. */
+export const RunTalliesSchema = z.object({
+  agents: z.array(CallTallySchema.extend({ agent: z.string() })),
+  tools: z.array(z.object({ tool: z.string(), calls: z.number().int(), failures: z.number().int(), durations: z.array(z.number()), durationCount: z.number().int() })),
+  routing: z.object({ requests: z.number().int(), calls: z.number().int() }),
+  routedAround: z.array(z.object({ nodeId: z.string(), agent: z.string(), how: z.enum(['fallback', 'rerouted']), error: z.string() })),
+});
+
+/**
+ * Zod schema of every event on a run's stream: validate events that crossed a socket with
+ * `RunEventSchema.parse(json)`. Events are a discriminated union on `type`; all carry `runId`
+ * and `at` (the scheduler's `now()`, exact in virtual time). It is the union of the run's own
+ * events and the reports declared next to the code that emits them (supervisor, cache, circuit
+ * breaker and quota of a governed model).
+ *
+ * ## Example
+ * ```ts
+ * import { RunEventSchema } from 'rx-orchestra';
+ * source.onmessage = (m) => render(RunEventSchema.parse(JSON.parse(m.data)));
+ * ```
+ */
+export const RunEventSchema = z.discriminatedUnion('type', [
+  ...LiveEventSchema.options,
   z.object({
     type: z.literal('run.snapshot'),
     ...base,
@@ -285,7 +361,21 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     ended: z.array(NodeEndEventSchema),
     /** Present once the run has completed. */
     summary: RunSummarySchema.optional(),
+    /** The run's concurrency cap (null: unbounded), and the adaptive limit when a governed model reports one. */
+    concurrency: z.number().nullable().optional(),
+    concurrencyLimit: z.number().optional(),
+    /** `run.started`'s pre-run cost estimate (runs with a budget). */
+    costEstimate: CostEstimateSchema.optional(),
+    /** Set when the run's spend crossed its budget. */
+    budgetExceeded: BudgetExceededEventSchema.optional(),
+    /** Calls, retries, cache hits, tokens (in and out) and cost over the whole run so far. */
+    totals: RunTotalsSchema.optional(),
+    /** Per-agent and per-tool tallies, supervisor routing, failures routed around. */
+    tallies: RunTalliesSchema.optional(),
+    /** The bounds the tracker kept within: what a view may say was cut. */
+    bounds: z.object({ maxHistoryPerNode: z.number().int(), maxTextPerNode: z.number().int(), maxTextTotal: z.number().int() }).optional(),
   }),
+
 ]);
 
 /** Every event on a run's stream. Narrow on `type`. */

@@ -124,6 +124,12 @@ export interface TrackedNode {
   thinkingChars: number;
   /** While the node waits for a decision (`node.waiting`): what it asks, and how long it waits (null: for ever). */
   waiting: { payload: unknown; timeoutMs: number | null } | undefined;
+  /** Retries so far (`node.retrying`). */
+  retries: number;
+  /** With {@link RunStateOptions.text}: the tail of the streamed text (later attempts begin with `[attempt N]`). */
+  text: string;
+  /** The text is not all that streamed: `tail` (its head was cut), `evicted` (dropped to keep the run's total in bounds). */
+  textCut: 'no' | 'tail' | 'evicted';
 }
 
 /**
@@ -154,7 +160,24 @@ export interface RunStateOptions<N extends TrackedNode> {
   keepEnds?: boolean;
   /** Per-agent (and per-node) call tallies, routing and what was routed around; absent: not folded. @default undefined */
   tallies?: TallyOptions;
+  /** Keep each node's streamed text (its tail, `text`), within these bounds; absent: only counted. @default undefined */
+  text?: TextOptions<N>;
 }
+
+/** How much streamed text a {@link RunState} keeps. @internal */
+export interface TextOptions<N extends TrackedNode> {
+  /** Characters kept per node (its tail). */
+  maxPerNode: number;
+  /** Characters kept over all nodes: past it, the text of the node that streamed least recently is dropped (`textCut: 'evicted'`). */
+  maxTotal: number;
+  /** A node whose text is never evicted (e.g. the one a person is reading). */
+  keep?: (node: N) => boolean;
+  /** Called when a node's text was evicted. */
+  onEvict?: (node: N) => void;
+}
+
+/** What a later attempt's streamed text begins with, in a node's kept text. @internal */
+export const attemptHeading = (attempt: number): string => `\n\n[attempt ${attempt}]\n`;
 
 /** Which call tallies a {@link RunState} keeps. @internal */
 export interface TallyOptions {
@@ -219,6 +242,9 @@ export class NodeTemplate implements TrackedNode {
   declare lastTool: string | undefined;
   declare thinkingChars: number;
   declare waiting: { payload: unknown; timeoutMs: number | null } | undefined;
+  declare retries: number;
+  declare text: string;
+  declare textCut: TrackedNode['textCut'];
 
   constructor() {
     this.id = '';
@@ -245,6 +271,9 @@ export class NodeTemplate implements TrackedNode {
     this.lastTool = undefined;
     this.thinkingChars = 0;
     this.waiting = undefined;
+    this.retries = 0;
+    this.text = '';
+    this.textCut = 'no';
   }
 }
 
@@ -331,6 +360,10 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   readonly #maxDurations: number;
   readonly #maxRoutedAround: number;
   readonly #failedWorkers = new Map<string, { worker: string; error: string }>();
+  readonly #text: TextOptions<N> | undefined;
+  /** Nodes holding text, the one that streamed least recently first (with `text`). */
+  readonly #textHolders = new Set<N>();
+  #textTotal = 0;
 
   constructor(options: RunStateOptions<N> = {}) {
     this.#template = options.template ?? (new NodeTemplate() as N);
@@ -347,6 +380,12 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.#tools = tallies?.tools ?? false;
     this.#maxDurations = tallies?.maxDurations ?? Infinity;
     this.#maxRoutedAround = tallies?.maxRoutedAround ?? Infinity;
+    this.#text = options.text;
+  }
+
+  /** Characters of streamed text kept over all nodes now (with `text`). */
+  get textTotal(): number {
+    return this.#textTotal;
   }
 
   /** Folds one event; returns the record of the node it is about (undefined for run-level events and ignored nodes). */
@@ -357,7 +396,10 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     switch (event.type) {
       case 'node.token': {
         const node = this.#nodeOf(event.nodeId);
-        if (node) node.streamedChars += event.text.length;
+        if (node) {
+          node.streamedChars += event.text.length;
+          if (this.#text) this.#appendText(node, event.text, this.#text);
+        }
         return node;
       }
       case 'node.usage': {
@@ -394,6 +436,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
           node.attempts = event.attempt;
           node.startedAt ??= event.at;
           this.#move(node, 'running');
+          if (this.#text && event.attempt > 1 && node.text !== '') this.#appendText(node, attemptHeading(event.attempt), this.#text);
         }
         if (this.#tallies) {
           this.#agent(node === undefined ? event.nodeId : node.agent).calls += 1;
@@ -415,6 +458,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
         const node = this.#nodeOf(event.nodeId);
         this.totals.retries += 1;
         if (node) {
+          node.retries += 1;
           node.lastError = event.error;
           this.#move(node, 'retrying');
         }
@@ -554,7 +598,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   }
 
   /** The end of a node, live or from a snapshot's `ended` (whose `states` tell the node's state already). */
-  #end(node: N | undefined, agentName: string, event: NodeEndEvent, live: boolean): void {
+  #end(node: N | undefined, agentName: string, event: NodeEndEvent, live: boolean, tally = true): void {
     if (node) {
       if (live) this.#move(node, STATUS_OF_END[event.type]);
       node.endedAt = event.at;
@@ -570,7 +614,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     }
     // A node that made no attempt of its own (a fan-out or subgraph joining its children, an approval
     // that was rejected or timed out) is no call of its agent: its children were counted.
-    if (!this.#tallies || event.attempts === 0) return;
+    if (!this.#tallies || !tally || event.attempts === 0) return;
     const agent = this.#agent(agentName);
     const t = this.#nodeTally(event.nodeId);
     this.#duration(agent, event.durationMs);
@@ -639,6 +683,8 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.routedAround = [];
     this.tools = new Map();
     this.#failedWorkers.clear();
+    this.#textHolders.clear();
+    this.#textTotal = 0;
     for (const info of graph) this.#add(info.id, info.deps, agentOf(info), true);
   }
 
@@ -660,40 +706,97 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     }
   }
 
-  /** A late start: the state so far from a shared run's `run.snapshot`, then its end events. */
+  /**
+   * A late start: the state so far from a shared run's `run.snapshot`, then its end events. A
+   * snapshot from a {@link RunTracker} carries every count (tokens in and out, retries, cache hits,
+   * agent steps, tool calls, totals, tallies): they are taken as they are, so a state joined late
+   * reads the same as one folded from the start. An older or hand-made snapshot without them gives
+   * what its views tell (tokens as a sum, calls from attempts).
+   */
   #fromSnapshot(snapshot: EventOf<'run.snapshot'>): void {
-    this.#reset(snapshot.runId, snapshot.at, undefined, snapshot.nodes);
+    this.#reset(snapshot.runId, snapshot.at, snapshot.concurrency ?? undefined, snapshot.nodes);
+    if (snapshot.concurrency === null) this.concurrency = null;
+    this.concurrencyLimit = snapshot.concurrencyLimit;
+    this.costEstimate = snapshot.costEstimate;
+    this.budgetExceeded = snapshot.budgetExceeded;
     const totals = this.totals;
+    const tallies = this.#tallies && snapshot.tallies !== undefined;
     let first = Infinity; // the run started with the earliest start of a node tracked
     for (const [id, view] of Object.entries(snapshot.states)) {
       const node = this.nodes.get(id) ?? (this.#addUnknown ? this.#add(id, [], id, false) : undefined);
       if (!node) continue;
       if (view.startedAt !== undefined && view.startedAt < first) first = view.startedAt;
-      node.attempts = view.attempts;
-      node.startedAt = view.startedAt;
-      node.endedAt = view.endedAt;
-      node.tokens = view.tokens ?? 0;
-      node.costUsd = view.costUsd ?? 0;
-      node.reportedUsage = view.tokens !== undefined || view.costUsd !== undefined;
-      if (view.waiting) node.waiting = { payload: view.waiting.payload, timeoutMs: view.waiting.timeoutMs };
-      totals.tokens += node.tokens;
-      totals.costUsd += node.costUsd;
-      totals.calls += view.attempts;
-      if (this.#tallies) {
+      restoreNode(node, view, this.#text !== undefined);
+      if (this.#text && node.text !== '') {
+        this.#textTotal += node.text.length;
+        this.#holdText(node, this.#text);
+      }
+      if (!snapshot.totals) {
+        totals.tokens += node.tokens;
+        totals.inputTokens += node.inputTokens;
+        totals.outputTokens += node.outputTokens;
+        totals.costUsd += node.costUsd;
+        totals.calls += view.attempts;
+        totals.retries += node.retries;
+        totals.cacheHits += node.cacheHits;
+      }
+      if (this.#tallies && !tallies) {
         const agent = this.#agent(node.agent);
         agent.calls += view.attempts;
-        agent.costUsd += node.costUsd;
+        agent.retries += node.retries;
+        addUsage(agent, node.inputTokens, node.outputTokens, node.costUsd);
       }
       this.#move(node, view.state);
     }
+    if (snapshot.totals) Object.assign(totals, snapshot.totals);
+    if (tallies) this.#restoreTallies(snapshot.tallies!);
     if (first !== Infinity) this.startedAt = first;
     for (const end of snapshot.ended) {
       const node = this.nodes.get(end.nodeId);
-      if (node) this.#end(node, node.agent, end, false);
+      if (node) this.#end(node, node.agent, end, false, !tallies);
     }
     if (snapshot.summary) {
       this.summary = snapshot.summary;
       this.status = 'completed';
+    }
+  }
+
+  /** A snapshot's tallies, as they are (durations cut to this state's bound). */
+  #restoreTallies(tallies: NonNullable<EventOf<'run.snapshot'>['tallies']>): void {
+    const max = this.#maxDurations;
+    const ring = <T extends { durations: number[] }>(t: T): T => (t.durations.length > max ? { ...t, durations: t.durations.slice(-max) } : { ...t, durations: [...t.durations] });
+    for (const agent of tallies.agents) this.agents.set(agent.agent, ring(agent));
+    if (this.#tools) for (const tool of tallies.tools) this.tools.set(tool.tool, ring(tool));
+    this.routing = { ...tallies.routing };
+    this.routedAround = tallies.routedAround.slice(-this.#maxRoutedAround);
+  }
+
+  /** Appends to a node's kept text: its tail within `maxPerNode`, the run's total within `maxTotal` (the least recent holders' text dropped first). */
+  #appendText(node: N, text: string, bounds: TextOptions<N>): void {
+    const before = node.text.length;
+    node.text += text;
+    if (node.text.length > bounds.maxPerNode) {
+      node.text = node.text.slice(node.text.length - bounds.maxPerNode);
+      node.textCut = 'tail';
+    }
+    this.#textTotal += node.text.length - before;
+    this.#holdText(node, bounds);
+  }
+
+  /** Notes that a node holds text (the most recent holder now), and evicts others' past the total. */
+  #holdText(node: N, bounds: TextOptions<N>): void {
+    const holders = this.#textHolders;
+    holders.delete(node); // re-inserted last: holders are ordered by their latest text
+    holders.add(node);
+    if (this.#textTotal <= bounds.maxTotal) return;
+    for (const holder of holders) {
+      if (this.#textTotal <= bounds.maxTotal) break;
+      if (holder === node || bounds.keep?.(holder)) continue;
+      this.#textTotal -= holder.text.length;
+      holder.text = '';
+      holder.textCut = 'evicted';
+      holders.delete(holder);
+      bounds.onEvict?.(holder);
     }
   }
 
@@ -764,4 +867,61 @@ function addUsage(tally: CallTally, inputTokens: number, outputTokens: number, c
   tally.inputTokens += inputTokens;
   tally.outputTokens += outputTokens;
   tally.costUsd += costUsd;
+}
+
+/**
+ * A node's record as `run.snapshot` tells it (counts only when non-zero, to keep snapshots small);
+ * {@link restoreNode} is its inverse. The history is the tracker's, not the reducer's. @internal
+ */
+export function nodeViewOf(node: TrackedNode, info: NodeInfo | undefined): NodeView {
+  const view: NodeView = { state: node.state, attempts: node.attempts };
+  if (node.agent !== (info === undefined ? node.id : agentOf(info))) view.agent = node.agent;
+  if (node.startedAt !== undefined) view.startedAt = node.startedAt;
+  if (node.endedAt !== undefined) view.endedAt = node.endedAt;
+  if (node.reportedUsage) {
+    view.tokens = node.tokens;
+    view.inputTokens = node.inputTokens;
+    view.outputTokens = node.outputTokens;
+    view.costUsd = node.costUsd;
+  }
+  if (node.waiting) view.waiting = { payload: node.waiting.payload, timeoutMs: node.waiting.timeoutMs };
+  if (node.cacheHits > 0) view.cacheHits = node.cacheHits;
+  if (node.retries > 0) view.retries = node.retries;
+  if (node.streamedChars > 0) view.streamedChars = node.streamedChars;
+  if (node.thinkingChars > 0) view.thinkingChars = node.thinkingChars;
+  if (node.text !== '') view.text = node.text;
+  if (node.textCut !== 'no') view.textCut = node.textCut;
+  if (node.agentSteps > 0) view.agentSteps = node.agentSteps;
+  if (node.toolCalls > 0) view.toolCalls = node.toolCalls;
+  if (node.toolFailures > 0) view.toolFailures = node.toolFailures;
+  if (node.lastTool !== undefined) view.lastTool = node.lastTool;
+  if (node.lastError !== undefined) view.lastError = node.lastError;
+  return view;
+}
+
+/** Sets a node's record from its `run.snapshot` view (the lifecycle state is moved by the caller, which keeps the counts). @internal */
+function restoreNode(node: TrackedNode, view: NodeView, keepsText: boolean): void {
+  if (view.agent !== undefined) node.agent = view.agent;
+  node.attempts = view.attempts;
+  node.startedAt = view.startedAt;
+  node.endedAt = view.endedAt;
+  node.tokens = view.tokens ?? (view.inputTokens ?? 0) + (view.outputTokens ?? 0);
+  node.inputTokens = view.inputTokens ?? 0;
+  node.outputTokens = view.outputTokens ?? 0;
+  node.costUsd = view.costUsd ?? 0;
+  node.reportedUsage = view.tokens !== undefined || view.costUsd !== undefined;
+  if (view.waiting) node.waiting = { payload: view.waiting.payload, timeoutMs: view.waiting.timeoutMs };
+  node.cacheHits = view.cacheHits ?? 0;
+  node.retries = view.retries ?? 0;
+  node.streamedChars = view.streamedChars ?? 0;
+  node.thinkingChars = view.thinkingChars ?? 0;
+  if (keepsText) {
+    node.text = view.text ?? '';
+    node.textCut = view.textCut ?? (view.text === undefined && (view.streamedChars ?? 0) > 0 ? 'evicted' : 'no');
+  }
+  node.agentSteps = view.agentSteps ?? 0;
+  node.toolCalls = view.toolCalls ?? 0;
+  node.toolFailures = view.toolFailures ?? 0;
+  node.lastTool = view.lastTool;
+  node.lastError = view.lastError;
 }

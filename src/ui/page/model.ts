@@ -85,9 +85,13 @@ export interface NodeModel extends TrackedNode {
   tools: ToolMark[];
   /** Bars, waits, steps and tool calls dropped by the per-node cap (oldest first). */
   dropped: number;
-  /** The tail of the streamed text (`node.token`), at most `maxTextPerNode` characters. */
+  /**
+   * The tail of the streamed text (`node.token`), at most `maxTextPerNode` characters, kept by the
+   * run's reducer (later attempts begin with `[attempt N]`); `textCut` says it was cut to its tail,
+   * or dropped to keep the page's total within bounds (or before this page connected: `streamedChars`
+   * still counts it).
+   */
   text: string;
-  /** Text was cut to its tail, or dropped to keep the page's total within bounds. */
   textCut: 'no' | 'tail' | 'evicted';
   /** The latest error's message. */
   error: string | undefined;
@@ -108,8 +112,6 @@ export interface NodeModel extends TrackedNode {
 /** A {@link NodeModel} before its first event (the run's reducer copies it for each node; `bars` and `waits` are given fresh arrays). */
 class NodeModelTemplate extends NodeTemplate implements NodeModel {
   declare version: number;
-  declare text: string;
-  declare textCut: NodeModel['textCut'];
   declare bars: Bar[];
   declare waits: Wait[];
   declare steps: StepMark[];
@@ -127,8 +129,6 @@ class NodeModelTemplate extends NodeTemplate implements NodeModel {
   constructor() {
     super();
     this.version = 0;
-    this.text = '';
-    this.textCut = 'no';
     this.bars = [];
     this.waits = [];
     this.steps = [];
@@ -207,8 +207,6 @@ export class DashboardModel {
   readonly waiting = new Set<NodeModel>();
   readonly #run: RunState<NodeModel>;
   readonly #dirty = new Set<NodeModel>();
-  readonly #textHolders = new Set<NodeModel>();
-  #textTotal = 0;
   #now: number | undefined;
 
   constructor(limits: Partial<ModelLimits> = {}) {
@@ -242,11 +240,18 @@ export class DashboardModel {
         this.rows = [];
         this.incidents = [];
         this.#dirty.clear();
-        this.#textHolders.clear();
-        this.#textTotal = 0;
         this.structure += 1;
       },
       tallies: { agentsFrom: 'anyEvent', tools: true, maxDurations: this.limits.maxDurationsPerAgent, maxRoutedAround: this.limits.maxIncidents },
+      text: {
+        maxPerNode: this.limits.maxTextPerNode,
+        maxTotal: this.limits.maxTextTotal,
+        keep: (node) => node.id === this.pinned,
+        onEvict: (node) => {
+          node.version += 1;
+          this.#dirty.add(node);
+        },
+      },
     });
   }
 
@@ -318,16 +323,22 @@ export class DashboardModel {
     this.version += 1;
   }
 
-  /** Applies one (validated) event: the run's reducer folds it, then the page adds its extras. */
+  /**
+   * Applies one (validated) event: the run's reducer folds it, then the page adds its extras. Once
+   * the run is known (`run.started` or a snapshot), an event of another run, about a node the run
+   * does not have, or after `run.completed` is refused (see {@link rejections}): it would make the
+   * counts disagree with the summary.
+   */
   apply(event: RunEvent): void {
+    const refused = this.#refusal(event);
+    if (refused !== undefined) return this.reject({ type: event.type, issue: refused });
     this.applied += 1;
     this.version += 1;
     const node = this.#run.apply(event);
     if (event.type === 'node.token') {
-      // Streamed text is most of a run's events: the short way.
+      // Streamed text is most of a run's events: the short way (the reducer keeps the text).
       if (event.at > (this.#now ?? -Infinity)) this.#now = event.at;
       if (node === undefined) return;
-      this.#appendText(node, event.text);
       node.version += 1;
       this.#dirty.add(node);
       return;
@@ -341,11 +352,29 @@ export class DashboardModel {
         this.#expanded(event);
         break;
       case 'budget.exceeded':
-        return this.#incident(event.at, event.nodeId, 'budget', `budget exceeded: $${event.spentUsd.toFixed(4)} of $${event.maxUsd}`);
+        return this.#budgetIncident(event);
       default:
         break;
     }
     if (node === undefined) return; // run.started, run.completed
+    this.#extras(node, event);
+    node.version += 1;
+    this.#dirty.add(node);
+  }
+
+  /** Why an event is refused, or undefined when it is taken (see {@link apply}). */
+  #refusal(event: RunEvent): string | undefined {
+    if (event.type === 'run.started' || event.type === 'run.snapshot') return undefined;
+    const run = this.#run;
+    if (run.runId === undefined) return undefined; // joined before anything: take what comes
+    if (event.runId !== run.runId) return `of run ${event.runId}, not of run ${run.runId}`;
+    if (run.status === 'completed') return 'after run.completed';
+    if ('nodeId' in event && !run.nodes.has(event.nodeId)) return `unknown node id "${event.nodeId}"`;
+    return undefined;
+  }
+
+  /** What the page draws of a node's event besides the reducer's state: bars, waits, steps, tool calls, incidents. */
+  #extras(node: NodeModel, event: RunEvent): void {
     switch (event.type) {
       case 'node.started':
         if (node.firstStart === undefined) {
@@ -354,7 +383,6 @@ export class DashboardModel {
         }
         this.#closeBar(node, 'cancelled', event.at);
         this.#mark(node, node.bars, { attempt: event.attempt, start: event.at, end: undefined, outcome: 'running' });
-        if (event.attempt > 1 && node.text !== '') this.#appendText(node, `\n\n[attempt ${event.attempt}]\n`);
         break;
       case 'node.retrying':
         this.#closeBar(node, 'retried', event.at);
@@ -363,6 +391,7 @@ export class DashboardModel {
         this.#incident(event.at, node.id, 'retry', `attempt ${event.attempt} failed (${event.error.code ?? event.error.name}): ${event.error.message}; retry in ${Math.round(event.delayMs)} ms`);
         break;
       case 'node.waiting':
+        if (node.approval?.at === event.at) break; // told again (a server that sends the open asks after a snapshot)
         node.approval = { payload: payloadJson(event.payload), timeoutMs: event.timeoutMs, at: event.at };
         node.decided = undefined;
         this.#incident(event.at, node.id, 'waiting', `awaits approval${event.timeoutMs === null ? '' : ` (for ${Math.round(event.timeoutMs / 1000)} s)`}`);
@@ -410,8 +439,10 @@ export class DashboardModel {
       default:
         break; // the reducer's state is all the page shows of it
     }
-    node.version += 1;
-    this.#dirty.add(node);
+  }
+
+  #budgetIncident(event: EventOf<'budget.exceeded'>): void {
+    this.#incident(event.at, event.nodeId, 'budget', `budget exceeded: $${event.spentUsd.toFixed(4)} of $${event.maxUsd}`);
   }
 
   /** A fan-out or subgraph added nodes: they join its group, and the graph is laid out again. */
@@ -474,22 +505,42 @@ export class DashboardModel {
     this.#incident(event.at, node.id, event.type === 'node.failed' ? 'failed' : 'timedOut', event.type === 'node.failed' ? `failed: ${event.error.message}` : `timed out after ${event.timeoutMs} ms`);
   }
 
-  /** A late start: the reducer took the snapshot's state; the page rebuilds its rows and approximate bars. */
+  /**
+   * A late start: the reducer took the snapshot's state (counts, text); the page replays each node's
+   * history and end through its own extras, in time order, so bars, waits, steps, tool calls and
+   * incidents come out as a page connected from the start drew them. A node whose history does not
+   * reach back to its first start (cut, or a snapshot without histories) gets one approximate bar.
+   */
   #snapshotExtras(snapshot: EventOf<'run.snapshot'>): void {
+    const replay: { at: number; seq: number; node: NodeModel; event: RunEvent }[] = [];
+    let seq = 0;
     for (const [id, view] of Object.entries(snapshot.states)) {
       const node = this.#run.nodes.get(id);
       if (!node) continue;
-      node.firstStart = view.startedAt;
-      if (view.startedAt !== undefined) {
+      node.dropped = view.historyCut ?? 0;
+      if (view.lastError) node.error = view.lastError.message;
+      const history = view.history ?? [];
+      const first = history.find((e) => e.type === 'node.started');
+      // No attempt of its own (a fan-out, a subgraph, a node restored from a checkpoint): no row, as live.
+      node.firstStart = view.attempts > 0 ? view.startedAt : undefined;
+      if (node.firstStart !== undefined && (first === undefined || first.at > node.firstStart)) {
         const live = view.state === 'running' || view.state === 'retrying';
-        node.bars.push({ attempt: view.attempts, start: view.startedAt, end: live ? undefined : view.endedAt, outcome: live ? 'running' : barOutcomeOf(view.state), approx: true });
+        node.bars.push({ attempt: first === undefined ? view.attempts : 1, start: node.firstStart, end: live && first === undefined ? undefined : first === undefined ? view.endedAt : first.at, outcome: live && first === undefined ? 'running' : first === undefined ? barOutcomeOf(view.state) : 'retried', approx: true });
       }
+      for (const event of history) replay.push({ at: event.at, seq: seq++, node, event });
     }
-    this.rows = this.#run.order.filter((n) => n.firstStart !== undefined).sort((a, b) => a.firstStart! - b.firstStart! || a.index - b.index);
     for (const end of snapshot.ended) {
       const node = this.#run.nodes.get(end.nodeId);
-      if (node) this.#endExtras(node, end); // the approximate bar is closed already
+      if (node) replay.push({ at: end.at, seq: seq++, node, event: end });
     }
+    if (snapshot.budgetExceeded) this.#budgetIncident(snapshot.budgetExceeded);
+    replay.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (const { node, event } of replay) this.#extras(node, event);
+    for (const [id, view] of Object.entries(snapshot.states)) {
+      const node = this.#run.nodes.get(id);
+      if (node && view.waiting && node.approval === undefined && node.state === 'waiting') node.approval = { payload: payloadJson(view.waiting.payload), timeoutMs: view.waiting.timeoutMs, at: snapshot.at };
+    }
+    this.rows = this.#run.order.filter((n) => n.firstStart !== undefined).sort((a, b) => a.firstStart! - b.firstStart! || a.index - b.index);
   }
 
   #closeBar(node: NodeModel, outcome: BarOutcome, at: number): void {
@@ -510,28 +561,6 @@ export class DashboardModel {
     if (list.length > this.limits.maxMarksPerNode) {
       list.shift();
       node.dropped += 1;
-    }
-  }
-
-  /** Appends to a node's text (the reducer counts the streamed characters), keeping the tail and the page-wide total in bounds. */
-  #appendText(node: NodeModel, text: string): void {
-    const before = node.text.length;
-    node.text += text;
-    if (node.text.length > this.limits.maxTextPerNode) {
-      node.text = node.text.slice(node.text.length - this.limits.maxTextPerNode);
-      node.textCut = 'tail';
-    }
-    this.#textTotal += node.text.length - before;
-    this.#textHolders.delete(node); // re-inserted last: holders are ordered by their latest text
-    this.#textHolders.add(node);
-    for (const holder of this.#textHolders) {
-      if (this.#textTotal <= this.limits.maxTextTotal) break;
-      if (holder === node || holder.id === this.pinned) continue;
-      this.#textTotal -= holder.text.length;
-      holder.text = '';
-      holder.textCut = 'evicted';
-      holder.version += 1;
-      this.#textHolders.delete(holder);
     }
   }
 
