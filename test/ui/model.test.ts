@@ -180,3 +180,46 @@ describe('the dashboard model of an agent node', () => {
     expect(agentStepsHtml(model.nodes.get('plain')!)).toBe('');
   });
 });
+
+describe('the dashboard model refuses what would make its counts disagree with the run', () => {
+  const runId = 'strict-1';
+  const started: RunEvent = { type: 'run.started', runId, at: 0, concurrency: 2, nodes: [{ id: 'a', deps: [] }] };
+  const succeeded: RunEvent = { type: 'node.succeeded', runId, nodeId: 'a', at: 5, attempts: 1, startedAt: 1, durationMs: 4, value: 'ok' };
+  const summary = { status: 'succeeded', nodes: 1, counts: { succeeded: 1, failed: 0, timedOut: 0, skipped: 0, fellBack: 0 }, makespanMs: 5, attempts: 1, retries: 0, usage: { total: { calls: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, costUsd: 0 }, byNode: {}, byModel: {} } } as const;
+
+  it('once run.started is known: events about unknown node ids, of another run, or after run.completed go to the rejected list', () => {
+    const model = new DashboardModel();
+    model.apply(started);
+    model.apply({ type: 'node.started', runId, nodeId: 'a', at: 1, attempt: 1 });
+    model.apply({ type: 'node.started', runId, nodeId: 'ghost', at: 2, attempt: 1 });
+    model.apply({ type: 'node.started', runId: 'other-run', nodeId: 'a', at: 2, attempt: 2 });
+    model.apply(succeeded);
+    model.apply({ type: 'run.completed', runId, at: 5, summary });
+    model.apply({ type: 'node.retrying', runId, nodeId: 'a', at: 6, attempt: 1, delayMs: 10, error: { name: 'Error', message: 'late' } });
+    expect(model.rejections).toEqual([
+      { type: 'node.started', issue: 'unknown node id "ghost"' },
+      { type: 'node.started', issue: 'of run other-run, not of run strict-1' },
+      { type: 'node.retrying', issue: 'after run.completed' },
+    ]);
+    expect(model.rejected).toBe(3);
+    expect([...model.nodes.keys()]).toEqual(['a']);
+    expect(model.counts.succeeded).toBe(1);
+    expect(model.totals).toMatchObject({ calls: 1, retries: 0 });
+  });
+
+  it('a new run.started after a completed run starts over and is taken', () => {
+    const model = new DashboardModel();
+    for (const event of [started, succeeded, { type: 'run.completed', runId, at: 5, summary } satisfies RunEvent]) model.apply(event);
+    model.apply({ ...started, runId: 'strict-2', at: 10 });
+    model.apply({ type: 'node.started', runId: 'strict-2', nodeId: 'a', at: 11, attempt: 1 });
+    expect(model.rejected).toBe(0);
+    expect(model.counts.running).toBe(1);
+  });
+
+  it('before any run.started (a page that connected before the run), events are taken as they come', () => {
+    const model = new DashboardModel();
+    model.apply({ type: 'node.started', runId, nodeId: 'early', at: 1, attempt: 1 });
+    expect(model.rejected).toBe(0);
+    expect(model.nodes.has('early')).toBe(true);
+  });
+});
