@@ -1,0 +1,128 @@
+/**
+ * Two pages in a real headless Chromium: one connected from the start, one that connects in the
+ * middle of the run. Once the run ends they show the same thing: per-agent tokens in and out, every
+ * retry and backoff on the timeline and in the incidents, agent steps and tool calls, each node's
+ * streamed text. Then events the run cannot have (unknown node ids, after the end) are refused
+ * into the page's "rejected events" list, and the counts stay those of the summary.
+ */
+import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execute, type RunEvent } from 'rx-orchestra';
+import { startDashboard } from 'rx-orchestra/ui';
+import { launchBrowser, openDashboard } from './browser.js';
+import { crowdedPipeline } from './pipeline.js';
+import { agentRun } from '../observe/agent-run.js';
+
+/** The crowded pipeline's events (retries, rate-limit waits, a fallback, streamed text), then an agent run's under another id. */
+function runEvents(): RunEvent[] {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const events: RunEvent[] = [];
+  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 3 }).subscribe((event) => events.push(event));
+  scheduler.flush();
+  return events;
+}
+
+/** What the page draws, read from its model (`window.rxoDashboard.model`). */
+function pageView(page: Page) {
+  return page.evaluate(() => {
+    const { model } = (window as unknown as { rxoDashboard: { model: any } }).rxoDashboard;
+    const nodes = [...model.nodes.values()].map((n: any) => ({
+      id: n.id,
+      state: n.state,
+      inputTokens: n.inputTokens,
+      outputTokens: n.outputTokens,
+      costUsd: n.costUsd,
+      retries: n.retries,
+      streamedChars: n.streamedChars,
+      text: n.text,
+      bars: n.bars.map((b: any) => `${b.attempt}:${b.start}-${b.end}:${b.outcome}`),
+      waits: n.waits.map((w: any) => `${w.kind}@${w.start}+${w.ms}`),
+      steps: n.steps.length,
+      tools: n.tools.map((t: any) => `${t.tool}:${t.outcome}`),
+    }));
+    return {
+      status: model.status,
+      counts: { ...model.counts },
+      totals: { ...model.totals },
+      agents: [...model.agents.values()].map((a: any) => ({ agent: a.agent, calls: a.calls, retries: a.retries, inputTokens: a.inputTokens, outputTokens: a.outputTokens, failures: a.failures })),
+      incidents: model.incidents.map((i: any) => `${i.at} ${i.nodeId} ${i.kind}: ${i.text}`),
+      rows: model.rows.map((n: any) => n.id),
+      nodes,
+      rejected: model.rejected,
+    };
+  });
+}
+
+const completed = (page: Page) => page.waitForSelector('body[data-status="completed"]', { timeout: 20_000 });
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('a page that connects mid-run', () => {
+  it('shows the same per-agent tokens, retries, waits, tool calls and streamed text as a page connected from the start', async () => {
+    const events = runEvents();
+    const agentEvents = agentRun();
+    const source = new Subject<RunEvent>();
+    const dashboard = await startDashboard({ events$: source, title: 'late join' });
+    try {
+      const early = await openDashboard(browser, dashboard.url);
+      const cut = events.findIndex((e) => e.type === 'node.retrying') + 5; // after a retry, mid-stream
+      for (const event of events.slice(0, cut)) source.next(event);
+      await early.page.waitForFunction((n) => (window as unknown as { rxoDashboard: { model: { applied: number } } }).rxoDashboard.model.applied >= n, cut);
+      const late = await openDashboard(browser, dashboard.url);
+      for (const event of events.slice(cut)) source.next(event);
+      await Promise.all([completed(early.page), completed(late.page)]);
+      const [fromStart, joined] = [await pageView(early.page), await pageView(late.page)];
+      expect(fromStart.totals.retries).toBeGreaterThan(0);
+      expect(fromStart.nodes.some((n) => n.inputTokens > 0 && n.text !== '')).toBe(true);
+      expect(joined).toEqual(fromStart);
+
+      // a second run on the same dashboard: an agent with tool calls, the late page joins mid-loop
+      const agentCut = agentEvents.findIndex((e) => e.type === 'tool.failed');
+      for (const event of agentEvents.slice(0, agentCut)) source.next(event);
+      await early.page.waitForFunction((id) => (window as unknown as { rxoDashboard: { model: { runId?: string; applied: number } } }).rxoDashboard.model.runId === id, agentEvents[0]!.runId);
+      const late2 = await openDashboard(browser, dashboard.url);
+      for (const event of agentEvents.slice(agentCut)) source.next(event);
+      source.complete();
+      await Promise.all([completed(early.page), completed(late2.page)]);
+      const [agentFromStart, agentJoined] = [await pageView(early.page), await pageView(late2.page)];
+      expect(agentFromStart.nodes.find((n) => n.id === 'scout')!.tools).toContain('grep:failed');
+      expect(agentJoined).toEqual(agentFromStart);
+      expect([...early.errors, ...late.errors, ...late2.errors]).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  }, 60_000);
+
+  it('refuses injected events for unknown node ids and after the run completed; the counts stay the summary', async () => {
+    const events = runEvents();
+    const runId = events[0]!.runId;
+    const source = new Subject<RunEvent>();
+    const dashboard = await startDashboard({ events$: source, title: 'strict input' });
+    try {
+      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const half = Math.floor(events.length / 2);
+      for (const event of events.slice(0, half)) source.next(event);
+      source.next({ type: 'node.started', runId, nodeId: 'intruder', at: 1, attempt: 1 });
+      for (const event of events.slice(half)) source.next(event);
+      source.next({ type: 'node.retrying', runId, nodeId: 'plan', at: 1e9, attempt: 1, delayMs: 1, error: { name: 'Error', message: 'after the end' } });
+      source.complete();
+      await page.waitForFunction(() => (window as unknown as { rxoDashboard: { model: { rejected: number } } }).rxoDashboard.model.rejected === 2, undefined, { timeout: 20_000 });
+      await expect.poll(() => page.$$eval('#invalid-list li', (lis) => lis.map((li) => li.textContent))).toEqual(['node.retrying after run.completed', 'node.started unknown node id "intruder"']);
+      const view = await pageView(page);
+      const summary = events.flatMap((e) => (e.type === 'run.completed' ? [e.summary] : []))[0]!;
+      expect(view.nodes.map((n) => n.id)).not.toContain('intruder');
+      expect(view.totals.calls).toBe(summary.attempts);
+      expect(view.totals.retries).toBe(summary.retries);
+      expect(errors).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  }, 60_000);
+});
