@@ -363,6 +363,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   readonly #text: TextOptions<N> | undefined;
   /** Nodes holding text, the one that streamed least recently first (with `text`). */
   readonly #textHolders = new Set<N>();
+  #lastHolder: N | undefined;
   #textTotal = 0;
 
   constructor(options: RunStateOptions<N> = {}) {
@@ -684,6 +685,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.tools = new Map();
     this.#failedWorkers.clear();
     this.#textHolders.clear();
+    this.#lastHolder = undefined;
     this.#textTotal = 0;
     for (const info of graph) this.#add(info.id, info.deps, agentOf(info), true);
   }
@@ -785,10 +787,14 @@ export class RunState<N extends TrackedNode = TrackedNode> {
 
   /** Notes that a node holds text (the most recent holder now), and evicts others' past the total. */
   #holdText(node: N, bounds: TextOptions<N>): void {
-    const holders = this.#textHolders;
-    holders.delete(node); // re-inserted last: holders are ordered by their latest text
-    holders.add(node);
+    if (this.#lastHolder !== node) {
+      // re-inserted last: holders are ordered by their latest text (a run of tokens from one node costs nothing here)
+      this.#textHolders.delete(node);
+      this.#textHolders.add(node);
+      this.#lastHolder = node;
+    }
     if (this.#textTotal <= bounds.maxTotal) return;
+    const holders = this.#textHolders;
     for (const holder of holders) {
       if (this.#textTotal <= bounds.maxTotal) break;
       if (holder === node || bounds.keep?.(holder)) continue;
