@@ -38,7 +38,7 @@ export {
 export { execute, type ExecuteOptions, type ExecuteArgs, type RunStream } from './run/execute.js';
 export { collect, run, type RunResult } from './run/collect.js';
 export { shareRun, type SharedRun } from './run/share-run.js';
-export { RunTracker, type RunTrackerOptions } from './run/run-tracker.js';
+export { RunTracker, type RunTrackerOptions, type SnapshotParts } from './run/run-tracker.js';
 export {
   NodeRunError,
   NodeDeadlineError,

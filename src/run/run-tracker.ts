@@ -1,4 +1,4 @@
-import type { EventOf, RunEvent } from './events.js';
+import type { EventOf, NodeView, RunEvent } from './events.js';
 
 /** An event a node's history may hold (any but `run.snapshot`). */
 type HistoryEvent = Exclude<RunEvent, EventOf<'run.snapshot'>>;
@@ -20,10 +20,26 @@ export interface RunTrackerOptions {
   maxTextTotal?: number;
   /** Durations kept per agent and per tool for the tallies (a ring past this). @default 20_000 */
   maxDurations?: number;
+  /**
+   * Called with a node whose view changed because of an event about another node (its text evicted,
+   * its history trimmed): for a serializer that keeps what did not change (see {@link RunTracker.snapshotParts}).
+   * Every other change of a node's view comes with an event whose `nodeId` is that node. @default none
+   */
+  onCut?: (nodeId: string) => void;
+}
+
+/** The parts of a `run.snapshot`, for a serializer that keeps what did not change (the dashboard's). */
+export interface SnapshotParts {
+  /** Every field of the snapshot but `states` (`nodes` and `ended` hold the same entry objects until they change). */
+  readonly head: Omit<EventOf<'run.snapshot'>, 'states'>;
+  /** The ids of `states`, in its order (a live array: read it at once). */
+  readonly ids: readonly string[];
+  /** `snapshot().states[id]`, built for this node alone. */
+  view(id: string): NodeView;
 }
 
 /** The bounds a tracker keeps within unless told otherwise (the dashboard page's own, so a page joined late shows what one connected from the start shows). */
-export const DEFAULT_TRACKER_BOUNDS: Required<RunTrackerOptions> = {
+export const DEFAULT_TRACKER_BOUNDS: Required<Omit<RunTrackerOptions, 'onCut'>> = {
   maxHistoryPerNode: 256,
   maxHistoryTotal: 200_000,
   maxTextPerNode: 16_000,
@@ -68,7 +84,8 @@ class TrackerNode extends NodeTemplate {
  * ```
  */
 export class RunTracker {
-  readonly #bounds: Required<RunTrackerOptions>;
+  readonly #bounds: Required<Omit<RunTrackerOptions, 'onCut'>>;
+  readonly #onCut: ((nodeId: string) => void) | undefined;
   readonly #state: RunState<TrackerNode>;
   /** Events in all histories now. */
   #historyTotal = 0;
@@ -76,12 +93,14 @@ export class RunTracker {
   #trimmed = 0;
 
   constructor(options: RunTrackerOptions = {}) {
-    const bounds = (this.#bounds = { ...DEFAULT_TRACKER_BOUNDS, ...options });
+    const { onCut, ...limits } = options;
+    const bounds = (this.#bounds = { ...DEFAULT_TRACKER_BOUNDS, ...limits });
+    this.#onCut = onCut;
     this.#state = new RunState<TrackerNode>({
       template: new TrackerNode(),
       keepEnds: true,
       tallies: { agentsFrom: 'anyEvent', tools: true, maxDurations: bounds.maxDurations, maxRoutedAround: 200 },
-      text: { maxPerNode: bounds.maxTextPerNode, maxTotal: bounds.maxTextTotal },
+      text: { maxPerNode: bounds.maxTextPerNode, maxTotal: bounds.maxTextTotal, onEvict: onCut && ((node) => onCut(node.id)) },
       onReset: () => {
         this.#historyTotal = 0;
         this.#trimmed = 0;
@@ -98,22 +117,20 @@ export class RunTracker {
 
   /** The state so far as a `run.snapshot` event; undefined before `run.started` (or a `run.snapshot`). */
   snapshot(): EventOf<'run.snapshot'> | undefined {
+    const parts = this.snapshotParts();
+    if (!parts) return undefined;
+    return { ...parts.head, states: idRecord(parts.ids.map((id) => [id, parts.view(id)] as const)) };
+  }
+
+  /** The parts of {@link snapshot}, for a serializer that rebuilds only the nodes that changed; undefined before the run started. */
+  snapshotParts(): SnapshotParts | undefined {
     const state = this.#state;
     if (state.runId === undefined) return undefined;
-    const infos = new Map(state.graph.map((info) => [info.id, info] as const));
-    const snapshot: EventOf<'run.snapshot'> = {
+    const head: Omit<EventOf<'run.snapshot'>, 'states'> = {
       type: 'run.snapshot',
       runId: state.runId,
       at: state.lastAt ?? 0,
       nodes: state.graph as NodeInfo[], // the run's own list, as run.started carried it
-      states: idRecord(
-        state.order.map((node) => {
-          const view = nodeViewOf(node, infos.get(node.id));
-          if (node.history) view.history = node.history.slice();
-          if (node.historyCut > 0) view.historyCut = node.historyCut;
-          return [node.id, view] as const;
-        }),
-      ),
       ended: state.ended.map((node) => node.end!),
       totals: { ...state.totals },
       tallies: {
@@ -124,12 +141,25 @@ export class RunTracker {
       },
       bounds: { maxHistoryPerNode: this.#bounds.maxHistoryPerNode, maxTextPerNode: this.#bounds.maxTextPerNode, maxTextTotal: this.#bounds.maxTextTotal },
     };
-    if (state.concurrency !== undefined) snapshot.concurrency = state.concurrency;
-    if (state.concurrencyLimit !== undefined) snapshot.concurrencyLimit = state.concurrencyLimit;
-    if (state.costEstimate) snapshot.costEstimate = state.costEstimate;
-    if (state.budgetExceeded) snapshot.budgetExceeded = state.budgetExceeded;
-    if (state.summary) snapshot.summary = state.summary;
-    return snapshot;
+    if (state.concurrency !== undefined) head.concurrency = state.concurrency;
+    if (state.concurrencyLimit !== undefined) head.concurrencyLimit = state.concurrencyLimit;
+    if (state.costEstimate) head.costEstimate = state.costEstimate;
+    if (state.budgetExceeded) head.budgetExceeded = state.budgetExceeded;
+    if (state.summary) head.summary = state.summary;
+    let infos: Map<string, NodeInfo> | undefined;
+    return {
+      head,
+      ids: state.order.map((node) => node.id),
+      view: (id) => {
+        const node = state.nodes.get(id);
+        if (!node) throw new Error(`RunTracker.snapshotParts: no node ${id}`);
+        infos ??= new Map(state.graph.map((info) => [info.id, info] as const));
+        const view = nodeViewOf(node, infos.get(id));
+        if (node.history) view.history = node.history.slice();
+        if (node.historyCut > 0) view.historyCut = node.historyCut;
+        return view;
+      },
+    };
   }
 
   #remember(node: TrackerNode, event: HistoryEvent): void {
@@ -156,6 +186,7 @@ export class RunTracker {
     history.splice(0, cut);
     node.historyCut += cut;
     this.#historyTotal -= cut;
+    this.#onCut?.(node.id);
   }
 
   /** A snapshot started the state: its nodes' histories are where they go on from. */
