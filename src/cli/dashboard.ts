@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { firstValueFrom, race, timer, type Observable } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
 import type { Decision } from '../graph/dynamic-spec.js';
 import { CliError } from './errors.js';
@@ -32,6 +32,8 @@ export interface DashboardOptions {
  */
 export interface Dashboard {
   readonly url: string;
+  /** Resolves when the first page connects (`--ui-wait` starts the run then); a dashboard without it cannot say. */
+  readonly firstWatcher?: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,4 +73,21 @@ export async function loadDashboard(specifier = '../ui/index.js'): Promise<Dashb
   }
   if (typeof module.startDashboard !== 'function') throw new CliError('UI_UNAVAILABLE', `--ui: the dashboard module does not export startDashboard`);
   return module as DashboardModule;
+}
+
+/**
+ * After a run (or a replay), keeps the dashboard up for `seconds`, or until Ctrl-C when undefined,
+ * saying so on `output`.
+ *
+ * ## Example
+ * ```ts
+ * import { linger } from './dashboard.js';
+ * await linger(dashboard, 30, { stderr: process.stderr, interrupts });
+ * await dashboard.close();
+ * ```
+ */
+export async function linger(dashboard: Dashboard, seconds: number | undefined, io: { stderr: { write(chunk: string): unknown }; interrupts: Observable<unknown> }): Promise<void> {
+  if (seconds === 0) return;
+  io.stderr.write(`◆ dashboard still serving at ${dashboard.url}: ${seconds === undefined ? 'Ctrl-C to exit' : `for ${seconds} s (Ctrl-C to exit now)`}\n`);
+  await firstValueFrom(seconds === undefined ? io.interrupts : race(io.interrupts, timer(seconds * 1000)));
 }

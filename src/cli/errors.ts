@@ -49,7 +49,19 @@ export type CliErrorCode =
   /** The pipeline's options or the command line give `execute` an invalid option, or an estimate is invalid. */
   | 'INVALID_OPTIONS'
   /** `--ui` was given but the dashboard module is not available. */
-  | 'UI_UNAVAILABLE';
+  | 'UI_UNAVAILABLE'
+  /** `replay`: the run log does not exist or is not a file. */
+  | 'RUN_LOG_NOT_FOUND'
+  /** `replay`: a line of the run log is not JSON or not a run event (the message names the line), or the log is empty. */
+  | 'RUN_LOG_INVALID'
+  /** `inspect`/`resume`: no SQLite store file at the path given. */
+  | 'STORE_NOT_FOUND'
+  /** The store could not be opened or read (a corrupt file, Redis unreachable). */
+  | 'STORE_FAILED'
+  /** `inspect`/`resume`: the store has no checkpoint of that run id. */
+  | 'RUN_NOT_FOUND'
+  /** The store refused the run: written by another graph (`CHECKPOINT_MISMATCH`), run by another process (`RUN_LOCKED`), or the id is taken (`RUN_EXISTS`). */
+  | 'STORE_REFUSED';
 
 /**
  * An error the CLI reports as one line (`✗ PIPELINE_NOT_FOUND: ...`) before exiting with

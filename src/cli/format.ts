@@ -4,6 +4,7 @@
  */
 import { formatUsd } from '../budget/format-usd.js';
 import type { ErrorInfo } from '../run/events.js';
+import { unknownModelHint } from './suggest.js';
 
 /**
  * Seconds with two decimals under a minute (`1.21s`), minutes and seconds above (`2m05s`).
@@ -107,5 +108,49 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
  */
 export function formatError(error: ErrorInfo): string {
   const status = error.status !== undefined ? `HTTP ${error.status} ` : '';
-  return `${status}${error.code ?? error.name}: ${error.message}`.replace(/\s+/g, ' ').trim();
+  const hint = error.code === 'UNKNOWN_MODEL_PRICE' ? unknownModelHint(error.message) : '';
+  return `${status}${error.code ?? error.name}: ${error.message}${hint}`.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A count and its noun, singular for exactly one: `1 node`, `2 nodes`, `1 retry`, `3 retries`,
+ * `1,204 children`.
+ *
+ * ## Example
+ * ```ts
+ * import { plural } from './format.js';
+ * plural(1, 'node');                // '1 node'
+ * plural(3, 'retry', 'retries');    // '3 retries'
+ * ```
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A noun for a count, without the count: `node` for 1, `nodes` otherwise (`4/4 nodes ok`).
+ *
+ * ## Example
+ * ```ts
+ * import { noun } from './format.js';
+ * `1/1 ${noun(1, 'node')} ok`; // '1/1 node ok'
+ * ```
+ */
+export function noun(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
+}
+
+/**
+ * A run id short enough for a header: its first 8 characters and `…` when longer than 9
+ * (`1f0c2a3b…` for a UUID).
+ *
+ * ## Example
+ * ```ts
+ * import { shortRunId } from './format.js';
+ * shortRunId('1f0c2a3b-77d1-4c3e-9a51-0c1d2e3f4a5b'); // '1f0c2a3b…'
+ * shortRunId('cli-ok');                               // 'cli-ok'
+ * ```
+ */
+export function shortRunId(runId: string): string {
+  return runId.length <= 9 ? runId : `${runId.slice(0, 8)}…`;
 }

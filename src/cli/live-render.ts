@@ -1,7 +1,7 @@
 import type { LiveNode, LiveNodeState, LiveRunState } from './live-state.js';
 import { LIVE_NODE_STATES } from './live-state.js';
 import { liveRows, type LiveRow } from './live-rows.js';
-import { formatCost, formatCount, formatSeconds, truncate } from './format.js';
+import { formatCost, formatCount, formatSeconds, plural, shortRunId, truncate } from './format.js';
 
 /**
  * Settings of {@link renderLiveView}.
@@ -52,7 +52,7 @@ const ID_WIDTH_MAX = 32;
 
 /**
  * The live terminal view of a run as lines (no newlines), a pure function of the state, the time
- * and the terminal size. A header (run id, elapsed time, progress, counts by state, tokens, cost),
+ * and the terminal size. A header (the run id's first 8 characters, elapsed time, progress, counts by state, tokens, cost),
  * then, when every node fits, one line per node (state, elapsed, attempt, tokens, cost, for an
  * agent node its steps, tool calls and the tool called last, last error, for a waiting node what
  * it asks approval of), the children of a fan-out or subgraph indented under it; when not, each
@@ -60,7 +60,8 @@ const ID_WIDTH_MAX = 32;
  * for a graph too big even for that (10,000 nodes), the nodes awaiting approval, the fan-outs in
  * progress, the nodes in flight and the failed ones, each list cut with `… and N more` (see
  * `liveRows`). Nodes awaiting approval are bold magenta and counted first. At most `rows - 1`
- * lines, each at most `columns - 1` characters, and the work is proportional to the lines drawn,
+ * lines, each at most `columns - 1` characters (the header's first line narrows its progress bar,
+ * then drops the brand, to fit 80 columns), and the work is proportional to the lines drawn,
  * not to the graph.
  *
  * ## Example
@@ -79,7 +80,7 @@ export function renderLiveView(state: LiveRunState, size: LiveViewSize): string[
   const paint = (text: string, color: string) => (size.color ? `\x1b[${color}m${text}\x1b[0m` : text);
   const fit = (text: string, color?: string) => (color ? paint(truncate(text, width), color) : truncate(text, width));
 
-  const lines = [fit(titleLine(state, size.now), '1'), fit(countsLine(state))].slice(0, height);
+  const lines = [fit(titleLine(state, size.now, width), '1'), fit(countsLine(state))].slice(0, height);
   const room = height - HEADER_LINES;
   if (room <= 0 || state.order.length === 0) return lines;
 
@@ -92,18 +93,31 @@ export function renderLiveView(state: LiveRunState, size: LiveViewSize): string[
   return lines;
 }
 
-function titleLine(state: LiveRunState, now: number): string {
+/**
+ * The header's first line, fitted to `width`: the brand, the run's short id, the elapsed time,
+ * progress with a bar, the concurrency and, once ended, the status. When it does not fit, the bar
+ * narrows (to 8 cells), then the brand goes (the bar gets its room back), then the bar goes.
+ */
+function titleLine(state: LiveRunState, now: number, width: number): string {
+  if (state.runId === undefined) return 'rx-orchestra  starting…';
   const elapsed = state.summary ? state.summary.makespanMs : state.startedAt === undefined ? 0 : now - state.startedAt;
   const total = state.order.length;
-  if (state.runId === undefined) return 'rx-orchestra  starting…';
-  const parts = [`rx-orchestra  run ${state.runId}`, formatSeconds(elapsed), `${formatCount(state.ended)}/${formatCount(total)} ended ${bar(state.ended, total)}`];
-  if (state.concurrency !== undefined) parts.push(`concurrency ${state.concurrency === Infinity ? '∞' : state.concurrency}`);
-  if (state.summary) parts.push(`■ ${state.summary.status}`);
-  return parts.join('  ');
+  const progress = `${formatCount(state.ended)}/${formatCount(total)} ended`;
+  const tail: string[] = [];
+  if (state.concurrency !== undefined) tail.push(`concurrency ${state.concurrency === Infinity ? '∞' : state.concurrency}`);
+  if (state.summary) tail.push(`■ ${state.summary.status}`);
+  const line = (brand: boolean, cells: number) =>
+    [`${brand ? 'rx-orchestra  ' : ''}run ${shortRunId(state.runId!)}`, formatSeconds(elapsed), cells > 0 ? `${progress} ${bar(state.ended, total, cells)}` : progress, ...tail].join('  ');
+  for (const brand of [true, false]) {
+    const room = width - line(brand, 0).length - 3; // ' [' and ']'
+    if (room >= 8) return line(brand, Math.min(BAR_CELLS, room));
+  }
+  return line(false, 0);
 }
 
-function bar(done: number, total: number): string {
-  const cells = 20;
+const BAR_CELLS = 20;
+
+function bar(done: number, total: number, cells: number): string {
   const full = total === 0 ? 0 : Math.floor((done / total) * cells);
   return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
 }
@@ -113,7 +127,7 @@ function countsLine(state: LiveRunState): string {
     const { icon, label } = STATE_STYLE[s];
     return `${icon} ${formatCount(state.counts[s])} ${label}`;
   });
-  const retries = state.retries > 0 ? `  ${formatCount(state.retries)} ${state.retries === 1 ? 'retry' : 'retries'}` : '';
+  const retries = state.retries > 0 ? `  ${plural(state.retries, 'retry', 'retries')}` : '';
   return `${counts.join('  ')}   ${formatCount(state.tokens)} tok  ${formatCost(state.costUsd)}${retries}`;
 }
 
@@ -135,5 +149,5 @@ function agentPart(node: LiveNode): string {
   if (node.agentSteps === 0 && node.toolCalls === 0) return '';
   const failed = node.toolFailures > 0 ? ` (${formatCount(node.toolFailures)} failed)` : '';
   const last = node.lastTool !== undefined && node.state === 'running' ? ` · ${node.lastTool}` : '';
-  return `  step ${formatCount(node.agentSteps)} · ${formatCount(node.toolCalls)} ${node.toolCalls === 1 ? 'tool' : 'tools'}${failed}${last}`;
+  return `  step ${formatCount(node.agentSteps)} · ${plural(node.toolCalls, 'tool')}${failed}${last}`;
 }

@@ -34,6 +34,8 @@ export interface LiveViewOptions {
   scheduler?: SchedulerLike;
   /** ANSI colours. @default true */
   color?: boolean;
+  /** The run's time now, for elapsed times (a replay's runs are on their recorded clock). @default scheduler.now */
+  now?: () => number;
 }
 
 /**
@@ -100,6 +102,7 @@ const LEAVE = `${ESC}?7h${ESC}?25h`;
  */
 export function startLiveView(state: LiveRunState, out: TerminalOutput, options: LiveViewOptions = {}): LiveView {
   const { intervalMs = 100, scheduler = asyncScheduler, color = true } = options;
+  const now = options.now ?? (() => scheduler.now());
   const stats: LiveViewStats = { frames: 0, renderMs: 0, maxRenderMs: 0 };
   let drawnLines = 0;
   let drawnVersion = -1;
@@ -118,7 +121,7 @@ export function startLiveView(state: LiveRunState, out: TerminalOutput, options:
     const size = `${columns}x${rows}`;
     if (!force && state.version === drawnVersion && state.active.size === 0 && size === drawnSize) return;
     const began = performance.now();
-    const lines = renderLiveView(state, { now: scheduler.now(), columns, rows, color });
+    const lines = renderLiveView(state, { now: now(), columns, rows, color });
     const took = performance.now() - began;
     stats.frames++;
     stats.renderMs += took;

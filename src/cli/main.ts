@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { HELP, parseCommandLine } from './args.js';
 import { EXIT_CODES, isCliError, oneLine } from './errors.js';
-import type { CliIo } from './run-command.js';
+import type { CliIo } from './io.js';
 
 /**
- * Runs the command line `argv` (without `node` and the script) and resolves with the exit code.
+ * Runs the command line `argv` (without `node` and the script: `run`, `resume`, `replay`, `inspect`)
+ * and resolves with the exit code.
  * Every error that stops it before a run is one line on stderr (`✗ PIPELINE_NOT_FOUND: no such
  * file: 'x.ts'`) and exit code 2; see `EXIT_CODES` for the others. Never rejects.
  *
@@ -30,11 +31,19 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
       case 'version':
         stdout.write(`${packageVersion()}\n`);
         return EXIT_CODES.ok;
-      case 'run': {
+      case 'run':
+      case 'resume': {
         // Loaded on demand: --help and --version do not load the engine.
-        const { processInterrupts, runCommand } = await import('./run-command.js');
-        const full: CliIo = { stdout, stderr, cwd: process.cwd(), env: process.env, typescript: 'auto', interrupts: processInterrupts(), ...io };
-        return await runCommand(command.options, full);
+        const { runCommand } = await import('./run-command.js');
+        return await runCommand(command.options, await fullIo(stdout, stderr, io));
+      }
+      case 'replay': {
+        const { replayCommand } = await import('./replay-command.js');
+        return await replayCommand(command.options, await fullIo(stdout, stderr, io));
+      }
+      case 'inspect': {
+        const { inspectCommand } = await import('./inspect-command.js');
+        return await inspectCommand(command.options, { stdout, cwd: io.cwd ?? process.cwd(), env: io.env ?? process.env });
       }
     }
   } catch (error) {
@@ -45,6 +54,12 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     stderr.write(`✗ internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT_CODES.runFailed;
   }
+}
+
+/** The process's streams, directory, environment and interrupts, with the parts `io` replaces. */
+async function fullIo(stdout: CliIo['stdout'], stderr: CliIo['stderr'], io: Partial<CliIo>): Promise<CliIo> {
+  const { processInterrupts } = await import('./run-command.js');
+  return { stdout, stderr, cwd: process.cwd(), env: process.env, typescript: 'auto', interrupts: processInterrupts(), ...io };
 }
 
 /** The version in the package's package.json (found upwards from this file: src/cli or dist/src/cli). */

@@ -1,7 +1,7 @@
 import type { Graph } from '../graph/graph.js';
 import { estimateRunCost } from '../budget/estimate.js';
 import type { NodeCost, RunCostEstimate } from '../budget/cost-estimate.js';
-import { formatCost, formatCount, formatTable, truncate } from './format.js';
+import { formatCost, formatCount, formatTable, plural, truncate } from './format.js';
 
 /**
  * One node of a {@link RunPlan}.
@@ -223,7 +223,7 @@ export function formatPlan(plan: RunPlan): string[] {
   const { cost, steps } = plan;
   const estimated = cost.byNode.length;
   const lines = [
-    `Estimated cost: ${formatCost(cost.totalUsd)} for ${steps.length} node${steps.length === 1 ? '' : 's'}` +
+    `Estimated cost: ${formatCost(cost.totalUsd)} for ${plural(steps.length, 'node')}` +
       (cost.top.length > 0 ? `; most expensive: ${cost.top.map((n) => `${n.nodeId} ${formatCost(n.usd)}`).join(', ')}` : ''),
   ];
   if (plan.batching) {
@@ -241,7 +241,7 @@ export function formatPlan(plan: RunPlan): string[] {
   if (plan.budget) {
     lines.push(plan.budget.within ? `Budget: ${formatCost(plan.budget.maxUsd)}, the estimate is within it` : `✗ Budget: ${formatCost(plan.budget.maxUsd)}, the estimate is over it: the run would be refused`);
   }
-  lines.push(`Plan: ${steps.length} nodes, critical path ${formatNumber(plan.criticalPath)} (estimate units), in start order (dependencies first, longest remaining path first):`, '');
+  lines.push(`Plan: ${plural(steps.length, 'node')}, critical path ${formatNumber(plan.criticalPath)} (estimate units), in start order (dependencies first, longest remaining path first):`, '');
   const rows = steps.map((s) => [
     String(s.order),
     truncate(s.id, 40),

@@ -1,7 +1,7 @@
 import type { RunEvent } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
 import type { LiveNode, LiveRunState } from './live-state.js';
-import { formatCost, formatCount, formatError, formatSeconds } from './format.js';
+import { formatCost, formatCount, formatError, formatSeconds, noun, plural } from './format.js';
 import { groupProgress, payloadPreview, type LiveGroup } from './live-groups.js';
 
 /** A fan-out with more children than this gets progress lines (every tenth) instead of a line per child. */
@@ -13,7 +13,8 @@ const GROUP_FAILURES_SHOWN = 5;
  * The plain progress line for an event, for logs and pipes (CI): the seconds since the run
  * started, an icon and what happened, e.g. `   1.21s ✓ plan 1.21s  412 tok $0.0031`. Undefined for
  * events that get no line (queued, tokens, usage, rate-limit waits, agent steps and tool calls
- * that succeeded: an agent's failed tool calls and its end get a line). A fan-out or subgraph
+ * that succeeded: an agent's failed tool calls and its end get a line). A node restored from a
+ * checkpoint (`resume`) says so (`✓ plan restored from the checkpoint`). A fan-out or subgraph
  * that adds nodes gets a line (`⊕ explore fanned out: 1,000 children`); the children of a fan-out
  * with more than {@link GROUP_LINES_MAX} get none each, but the fan-out gets a progress line at
  * every tenth of them ended (`◦ explore [400/1,000 done, 8 running, 1 failed]`), and its first
@@ -66,13 +67,15 @@ function describeEvent(event: RunEvent, state: LiveRunState): string | undefined
     case 'node.retrying':
       return `↻ ${event.nodeId} attempt ${event.attempt} failed (${formatError(event.error)}): retry in ${formatSeconds(event.delayMs)}`;
     case 'node.succeeded':
+      if (event.restored) return `✓ ${event.nodeId} restored from the checkpoint`;
       return `✓ ${event.nodeId} ${formatSeconds(event.durationMs)}${attempts(event.attempts)}${spend(event.nodeId, state)}`;
     case 'node.fellBack':
+      if (event.restored) return `↩ ${event.nodeId} restored from the checkpoint (its fallback's value)`;
       return `↩ ${event.nodeId} fell back after ${event.reason === 'timedOut' ? 'timing out' : 'failing'} (${formatError(event.error)})${attempts(event.attempts)}${spend(event.nodeId, state)}`;
     case 'node.failed':
-      return `✗ ${event.nodeId} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${formatError(event.error)}`;
+      return `✗ ${event.nodeId} failed after ${plural(event.attempts, 'attempt')}: ${formatError(event.error)}`;
     case 'node.timedOut':
-      return `⏱ ${event.nodeId} timed out (${formatSeconds(event.timeoutMs)} per attempt, ${event.attempts} attempt${event.attempts === 1 ? '' : 's'})`;
+      return `⏱ ${event.nodeId} timed out (${formatSeconds(event.timeoutMs)} per attempt, ${plural(event.attempts, 'attempt')})`;
     case 'node.skipped':
       return `⤼ ${event.nodeId} skipped (${describeSkip(event.cause)})`;
     case 'tool.failed':
@@ -82,13 +85,13 @@ function describeEvent(event: RunEvent, state: LiveRunState): string | undefined
     case 'budget.exceeded':
       return `$ budget exceeded at ${event.nodeId}: spent ${formatCost(event.spentUsd)} of ${formatCost(event.maxUsd)}; stopping`;
     case 'circuit.opened':
-      return `⚡ circuit ${event.breaker} opened${event.failures !== undefined ? ` after ${event.failures} failures` : ''}`;
+      return `⚡ circuit ${event.breaker} opened${event.failures !== undefined ? ` after ${plural(event.failures, 'failure')}` : ''}`;
     case 'circuit.closed':
       return `⚡ circuit ${event.breaker} closed`;
     case 'run.completed': {
       const { status, makespanMs, attempts: tries, retries, usage, counts, nodes } = event.summary;
       const ok = (counts.succeeded ?? 0) + (counts.fellBack ?? 0);
-      return `■ run ${status} in ${formatSeconds(makespanMs)}: ${formatCount(ok)}/${formatCount(nodes)} nodes ok, ${plural(tries, 'attempt')}, ${plural(retries, 'retry', 'retries')}, ${formatCount(usage.total.inputTokens + usage.total.outputTokens)} tok, ${formatCost(usage.total.costUsd)}`;
+      return `■ run ${status} in ${formatSeconds(makespanMs)}: ${formatCount(ok)}/${formatCount(nodes)} ${noun(nodes, 'node')} ok, ${plural(tries, 'attempt')}, ${plural(retries, 'retry', 'retries')}, ${formatCount(usage.total.inputTokens + usage.total.outputTokens)} tok, ${formatCost(usage.total.costUsd)}`;
     }
     default:
       return undefined;
@@ -114,7 +117,6 @@ function childOfBigGroup(event: RunEvent, state: LiveRunState, group: LiveGroup<
   return lines.length === 0 ? undefined : lines.join(`\n${' '.repeat(9)}`);
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const attempts = (n: number) => (n > 1 ? ` after ${n} attempts` : '');
 
 function spend(nodeId: string, state: LiveRunState): string {

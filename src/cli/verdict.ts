@@ -1,7 +1,7 @@
 import type { RunSummary } from '../run/events.js';
 import type { LiveNode, LiveRunState } from './live-state.js';
 import { EXIT_CODES, oneLine } from './errors.js';
-import { formatCost, formatCount, formatSeconds } from './format.js';
+import { formatCost, formatCount, formatSeconds, noun, plural } from './format.js';
 
 /**
  * How the CLI ends after a run: its exit code and the one line that says why.
@@ -35,10 +35,10 @@ export function judgeRun(summary: RunSummary, state: LiveRunState, options: { al
   const { status, makespanMs, nodes, usage, counts } = summary;
   const spent = `${formatCount(usage.total.inputTokens + usage.total.outputTokens)} tok, ${formatCost(usage.total.costUsd)}`;
   if (status === 'succeeded') {
-    return { exitCode: EXIT_CODES.ok, line: `✓ run succeeded in ${formatSeconds(makespanMs)}: ${formatCount(nodes)} node${nodes === 1 ? '' : 's'}, ${spent}` };
+    return { exitCode: EXIT_CODES.ok, line: `✓ run succeeded in ${formatSeconds(makespanMs)}: ${plural(nodes, 'node')}, ${spent}` };
   }
   const skipped = counts.skipped ?? 0;
-  const skippedText = skipped > 0 ? `; ${formatCount(skipped)} node${skipped === 1 ? '' : 's'} skipped` : '';
+  const skippedText = skipped > 0 ? `; ${plural(skipped, 'node')} skipped` : '';
   if (status === 'failed') {
     if (summary.stoppedBy === 'budget') {
       const crossed = state.budgetExceeded;
@@ -51,7 +51,7 @@ export function judgeRun(summary: RunSummary, state: LiveRunState, options: { al
   }
   const bad = (counts.failed ?? 0) + (counts.timedOut ?? 0);
   const first = state.problems[0];
-  const tally = `${formatCount(bad)} of ${formatCount(nodes)} node${nodes === 1 ? '' : 's'} failed${skippedText}`;
+  const tally = `${formatCount(bad)} of ${plural(nodes, 'node')} failed${skippedText}`;
   const line = `run partial in ${formatSeconds(makespanMs)}: ${tally}${first ? `; first: ${describeFailure(first)}` : ''}`;
   return options.allowPartial ? { exitCode: EXIT_CODES.ok, line: oneLine(`⚠ ${line} (allowed)`) } : { exitCode: EXIT_CODES.runFailed, line: oneLine(`✗ ${line}`) };
 }
@@ -69,12 +69,12 @@ export function interruptedVerdict(state: LiveRunState, now: number): Verdict {
   const elapsed = state.startedAt === undefined ? 0 : now - state.startedAt;
   return {
     exitCode: EXIT_CODES.interrupted,
-    line: `✗ run interrupted after ${formatSeconds(elapsed)}: ${formatCount(state.ended)}/${formatCount(state.order.length)} nodes ended; in-flight calls aborted`,
+    line: `✗ run interrupted after ${formatSeconds(elapsed)}: ${formatCount(state.ended)}/${formatCount(state.order.length)} ${noun(state.order.length, 'node')} ended; in-flight calls aborted`,
   };
 }
 
 function describeFailure(node: LiveNode, id = node.id): string {
   const how = node.state === 'timedOut' ? 'timed out' : node.state === 'skipped' ? 'was skipped' : 'failed';
-  const tries = node.attempts > 0 ? ` (${node.attempts} attempt${node.attempts === 1 ? '' : 's'})` : '';
+  const tries = node.attempts > 0 ? ` (${plural(node.attempts, 'attempt')})` : '';
   return `node '${id}' ${how}${node.note ? `: ${node.note}` : ''}${tries}`;
 }

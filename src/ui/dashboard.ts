@@ -85,6 +85,12 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** The page's address, e.g. `http://127.0.0.1:53124/`. */
   readonly url: string;
+  /**
+   * Resolves when the first watcher connects (a page's `GET /events`, or a `GET /events.ndjson`
+   * reader); never rejects. `rx-orchestra run --ui --ui-wait` starts the run then, so the page
+   * sees it from its first event.
+   */
+  readonly firstWatcher: Promise<void>;
   /** Stops serving: ends every page's connection and the server, and stops a replay. */
   close(): Promise<void>;
 }
@@ -137,6 +143,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const assets = new PageAssets();
   let hosts = new Set<string>();
   let origins = new Set<string>();
+  let watched!: () => void;
+  const firstWatcher = new Promise<void>((resolve) => (watched = resolve));
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
@@ -160,9 +168,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case '/app/styles.css':
         return send(res, 200, 'text/css; charset=utf-8', PAGE_CSS, 'no-cache');
       case '/events':
-        return hub.add(res, 'sse');
+        hub.add(res, 'sse');
+        return watched();
       case '/events.ndjson':
-        return hub.add(res, 'ndjson');
+        hub.add(res, 'ndjson');
+        return watched();
       case '/favicon.ico':
         return send(res, 204, 'image/x-icon', '', 'public, max-age=86400');
     }
@@ -187,6 +197,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${bound}/`,
+    firstWatcher,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         hub.close();

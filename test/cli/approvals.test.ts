@@ -289,11 +289,13 @@ describe.runIf(hasScript)('rx-orchestra run in a real terminal (util-linux scrip
     expect(beforeAnswer.endsWith('\x1b[?7h\x1b[?25hApprove gate? payload: {"action":"send the summary","files":3} [y/n/(r)eason] ')).toBe(true); // cursor shown for the answer
     child.stdin.write('y\r');
     expect(await exited).toBe(0);
-    const screen = new Screen(rows, columns).write(raw).text();
+    const screen = new Screen(rows + 20, columns).write(raw).text(); // taller than the terminal: the outputs below the frame scroll nothing away
     expect(screen).toContain('Approve gate? payload: {"action":"send the summary","files":3} [y/n/(r)eason] y');
     const last = screen.slice(screen.findIndex((line) => line.startsWith('Approve gate?')) + 1);
-    expect(last[0]).toMatch(/^rx-orchestra {2}run cli-approve {2}\d+\.\d\ds {2}7\/7 ended \[█{20}\] {2}concurrency 64 {2}■ succeeded$/);
-    expect(last.slice(2).map((line) => line.slice(0, 14).trimEnd())).toEqual(['✓ plan', '✓ explore', '✓   explore[0]', '✓   explore[1]', '✓   explore[2]', '✓ gate', '✓ send', '✓ run succeede']); // the first 14 columns
+    expect(last[0]).toMatch(/^rx-orchestra {2}run cli-appr… {2}\d+\.\d\ds {2}7\/7 ended \[█{20}\] {2}concurrency 64 {2}■ succeeded$/);
+    expect(last.slice(2, 9).map((line) => line.slice(0, 14).trimEnd())).toEqual(['✓ plan', '✓ explore', '✓   explore[0]', '✓   explore[1]', '✓   explore[2]', '✓ gate', '✓ send']); // the first 14 columns
+    expect(last[9]).toBe('Outputs (7 nodes):'); // then each node's value, and the verdict
+    expect(last.at(-1)).toMatch(/^✓ run succeeded/);
     expect(last.find((line) => line.startsWith('✓ explore '))).toMatch(/\[3\/3 done\]$/);
   });
 });

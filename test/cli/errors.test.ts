@@ -35,9 +35,13 @@ describe.concurrent('rx-orchestra run: bad pipeline files and usage (exit 2, one
     ['a graph builder without .build()', ['run', FIXTURE, '--export', 'unbuilt'], /^✗ PIPELINE_INVALID_EXPORT: .*export 'unbuilt' is not a pipeline \(a graph builder: call \.build\(\)\)/],
     ['an export that is not a pipeline', ['run', FIXTURE, '--export', 'answer'], /^✗ PIPELINE_INVALID_EXPORT: .*export 'answer' is not a pipeline \(got a number\)/],
     ['a factory whose graph has a cycle', ['run', FIXTURE, '--export', 'cyclic'], /^✗ PIPELINE_IMPORT_FAILED: .*export 'cyclic' threw when called: GraphError CYCLE: dependency cycle: a -> b -> a$/],
-    ['an unknown option', ['run', FIXTURE, '--concurency', '3'], /^✗ USAGE: Unknown option '--concurency'.* \(see rx-orchestra --help\)$/],
+    ['an unknown option', ['run', FIXTURE, '--concurency', '3'], /^✗ USAGE: unknown option '--concurency'; did you mean --concurrency\? \(see rx-orchestra --help\)$/],
     ['a bad number', ['run', FIXTURE, '--concurrency', '0'], /^✗ USAGE: --concurrency must be an integer >= 1, got '0'$/],
-    ['an unknown command', ['start', FIXTURE], /^✗ USAGE: unknown command 'start'/],
+    ['an unknown command', ['start', FIXTURE], /^✗ USAGE: unknown command 'start': the commands are run, resume, replay, inspect/],
+    ['a mistyped model id (the plan prices it)', ['run', FIXTURE, '--export', 'mistyped', '--dry-run'], /^✗ INVALID_OPTIONS: UnknownModelPriceError UNKNOWN_MODEL_PRICE: node 'ask': no price for model 'claude-haiku-45'; .*; did you mean 'claude-haiku-4-5'\?$/],
+    ['a mistyped command', ['rn', FIXTURE], /^✗ USAGE: unknown command 'rn'; did you mean run\? /],
+    ['an option of another command', ['run', FIXTURE, '--speed', '4'], /^✗ USAGE: --speed is not an option of run \(replay takes it\)/],
+    ['a mistyped --log-level', ['run', FIXTURE, '--log-level', 'deubg'], /^✗ USAGE: --log-level must be one of .*, got 'deubg'; did you mean debug\?$/],
   ];
   for (const [name, args, expected] of cases) {
     it(name, { timeout: TIMEOUT }, async () => {

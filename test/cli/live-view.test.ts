@@ -85,7 +85,7 @@ describe('renderLiveView', () => {
       for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(Math.max(1, columns - 1));
     }
     expect(renderLiveView(state, { now: 2400, columns: 30, rows: 6 })).toEqual([
-      'rx-orchestra  run run-1  1.4…',
+      'run run-1  1.40s  1/5 ended …',
       '✓ 1 done  ▶ 2 running  · 1 q…',
       'in flight (2)',
       '▶ search_web     running    …',

@@ -26,7 +26,9 @@ describe.concurrent('rx-orchestra run (child process, not a TTY)', () => {
       expect(out).toContainEqual(expect.stringMatching(new RegExp(`^\\s+\\d+\\.\\d\\ds ▶ ${node} started$`)));
       expect(out).toContainEqual(expect.stringMatching(new RegExp(`^\\s+\\d+\\.\\d\\ds ✓ ${node} \\d+\\.\\d\\ds  \\d+ tok \\$0\\.\\d+$`)));
     }
-    expect(out.at(-2)).toMatch(/■ run succeeded in \d+\.\d\ds: 4\/4 nodes ok, 4 attempts, 0 retries, \d+ tok, \$0\.\d+$/);
+    expect(out.at(-7)).toMatch(/■ run succeeded in \d+\.\d\ds: 4\/4 nodes ok, 4 attempts, 0 retries, \d+ tok, \$0\.\d+$/);
+    // Then each node's value, one line each, and the verdict last.
+    expect(out.slice(-6, -1)).toEqual(['Outputs (4 nodes):', '  plan      "the plan"', '  research  "the research"', '  critique  "the critique"', '  report    "the report"']);
     expect(out.at(-1)).toMatch(/^✓ run succeeded in \d+\.\d\ds: 4 nodes, \d+ tok, \$0\.\d+$/);
     expect(stdout).not.toContain('\x1b['); // no escape sequences outside a terminal
     expect(lines(readFileSync(marker, 'utf8'))).toHaveLength(4); // the marker sees model calls (dry-run test relies on it)
@@ -94,7 +96,7 @@ describe.concurrent('rx-orchestra run (child process, not a TTY)', () => {
     ]);
     expect(stdout).toContain('↻ fetch attempt 1 failed (HTTP 529 OVERLOADED');
     expect(stdout).toContain('⤼ report skipped (run failed at fetch)');
-    expect(lines(stdout).at(-1)).toMatch(/■ run failed in /);
+    expect(lines(stdout).slice(-3)).toEqual([expect.stringMatching(/■ run failed in /), 'Outputs (1 node):', '  other  "other"']);
   });
 
   it("a 'partial' run exits 1, or 0 with --allow-partial", { timeout: TIMEOUT }, async () => {
@@ -105,6 +107,13 @@ describe.concurrent('rx-orchestra run (child process, not a TTY)', () => {
     ]);
     expect(allowed.code).toBe(0);
     expect(lines(allowed.stdout).at(-1)).toMatch(/^⚠ run partial in .* \(allowed\)$/);
+  });
+
+  it('a mistyped model id fails its node with the closest priced id named', { timeout: TIMEOUT }, async () => {
+    const { code, stdout, stderr } = await runCli(['run', FIXTURE, '--export', 'mistyped']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✗ ask failed after 1 attempt: UNKNOWN_MODEL_PRICE: node 'ask': no price for model 'claude-haiku-45'; .*; did you mean 'claude-haiku-4-5'\?\n/);
+    expect(lines(stderr)).toEqual([expect.stringMatching(/^✗ run failed: node 'ask' failed: .*; did you mean 'claude-haiku-4-5'\? \(1 attempt\)$/)]);
   });
 
   it('--runs-log appends a JSON-lines run log; --log-level writes pino JSON to stderr', { timeout: TIMEOUT }, async () => {
