@@ -77,18 +77,20 @@ export class RunLogError extends RxOrchestraError {
  * ```
  */
 export function readRunLog(path: string): RunLogLine[] {
+  // Line numbers are the file's (what an editor shows): blank lines are skipped but counted.
   return readFileSync(path, 'utf8')
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((text, index) => {
+    .map((text, index) => ({ text, line: index + 1 }))
+    .filter(({ text }) => text.trim() !== '')
+    .map(({ text, line }) => {
       let raw: { event?: unknown };
       try {
         raw = JSON.parse(text) as { event?: unknown };
       } catch (error) {
-        throw new RunLogError(path, index + 1, `not JSON: ${(error as Error).message}`);
+        throw new RunLogError(path, line, `not JSON: ${(error as Error).message}`);
       }
       const parsed = RunEventSchema.safeParse(raw.event);
-      if (!parsed.success) throw new RunLogError(path, index + 1, `not a run event: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success) throw new RunLogError(path, line, `not a run event: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
       return { ...(raw as Omit<RunLogLine, 'event'>), event: parsed.data };
     });
 }

@@ -136,6 +136,12 @@ describe('run log files (JSON lines)', () => {
     expect(() => readRunLog(path)).toThrow(/bad\.jsonl:2: not JSON/);
     expect(readFileSync(path, 'utf8')).toContain('node.started');
   });
+
+  it('counts blank lines in the line number it names (what an editor shows)', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rx-log-')), 'gaps.jsonl');
+    writeFileSync(path, `${JSON.stringify({ event: { type: 'node.started', runId: 'r', nodeId: 'a', at: 0, attempt: 1 } })}\n\n\nnot json\n`);
+    expect(() => readRunLog(path)).toThrow(/gaps\.jsonl:4: not JSON/);
+  });
 });
 
 describe('metrics', () => {
