@@ -262,6 +262,30 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
           ...waitingOf(waits, runId),
         };
       }, { runId }),
+    listRuns: () =>
+      guard('cannot list the runs', async (): Promise<RunHeader[]> => {
+        // Every key under `<prefix>run:` whose hash has a fingerprint is a run's header (SCAN, so a
+        // big store does not block Redis); a run's own `:nodes`/`:lease`/`:waiting` keys are skipped.
+        const keys = new Set<string>();
+        let cursor = '0';
+        do {
+          const [next, batch] = await client.scan(cursor, 'MATCH', `${globEscape(prefix)}run:*`, 'COUNT', 1000);
+          cursor = next;
+          for (const key of batch) keys.add(key);
+        } while (cursor !== '0');
+        const candidates = [...keys].filter((key) => !/:(nodes|lease|waiting)$/.test(key) || !keys.has(key.replace(/:(nodes|lease|waiting)$/, '')));
+        const pipeline = client.pipeline();
+        for (const key of candidates) pipeline.hmget(key, 'fingerprint', 'status', 'createdAt', 'updatedAt');
+        const replies = (await pipeline.exec()) ?? [];
+        const runs: RunHeader[] = [];
+        replies.forEach(([error, reply], i) => {
+          const [fingerprint, status, createdAt, updatedAt] = (reply ?? []) as (string | null)[];
+          if (error || !fingerprint) return; // not a hash (a lease), or not a header
+          const runId = candidates[i]!.slice(prefix.length + 'run:'.length);
+          runs.push({ runId, fingerprint: parse<GraphFingerprint>(fingerprint, `run '${runId}'`), status: status as RunHeader['status'], createdAt: Number(createdAt), updatedAt: Number(updatedAt) });
+        });
+        return runs;
+      }),
     deleteRun: (runId) =>
       guard(
         `cannot delete run '${runId}'`,
@@ -351,4 +375,9 @@ function waitingOf(fields: Record<string, string>, runId: string): { waiting?: R
   const waiting = Object.create(null) as Record<string, WaitingCheckpoint>;
   for (const [nodeId, json] of entries) waiting[nodeId] = parse<WaitingCheckpoint>(json, `the wait of node '${nodeId}' of run '${runId}'`);
   return { waiting };
+}
+
+/** A literal string in a Redis glob pattern (SCAN MATCH). */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

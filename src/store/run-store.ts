@@ -166,6 +166,11 @@ export interface RunStore {
   setRunStatus(runId: string, status: RunHeader['status'], at: number, owner?: string): MaybePromise<void>;
   /** The run's checkpoint, or undefined when there is none. */
   loadRun(runId: string): MaybePromise<RunCheckpoint | undefined>;
+  /**
+   * The headers of every run the store holds, in no particular order (`rx-orchestra inspect <store>`
+   * lists them). Optional for stores of your own.
+   */
+  listRuns?(): MaybePromise<RunHeader[]>;
   /** Forgets a run and its node checkpoints. */
   deleteRun(runId: string): MaybePromise<void>;
   /**

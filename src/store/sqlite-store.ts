@@ -169,6 +169,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   };
 
   const getRun = db.prepare<[string], RunRow>('SELECT * FROM rxo_runs WHERE run_id = ?');
+  const allRuns = db.prepare<[], RunRow>('SELECT * FROM rxo_runs');
   const insertRun = db.prepare('INSERT INTO rxo_runs (run_id, fingerprint, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING');
   const setRunStatus = db.prepare('UPDATE rxo_runs SET status = ?, updated_at = ? WHERE run_id = ?');
   const upsertNode = db.prepare(
@@ -292,6 +293,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
         for (const { node_id, record } of rows) waiting[node_id] = parse<WaitingCheckpoint>(record, `the wait of node '${node_id}' of run '${runId}'`);
         return { ...headerOf(row), nodes, waiting };
       }, { runId }),
+    listRuns: () => guard('cannot list the runs', () => allRuns.all().map(headerOf), {}),
     deleteRun: (runId) => guard(`cannot delete run '${runId}'`, () => void removeRun.run(runId), { runId }),
     acquireLease: (runId, owner, ttlMs) => guard(`cannot take the lease of run '${runId}'`, () => acquireLease.immediate(runId, owner, ttlMs), { runId }),
     renewLease: (runId, owner, ttlMs) => guard(`cannot renew the lease of run '${runId}'`, () => renewLease.immediate(runId, owner, ttlMs), { runId }),

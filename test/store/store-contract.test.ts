@@ -95,6 +95,24 @@ describe.each([sqliteKind(), redisKind()])('$name store', (kind) => {
     expect(await store.loadRun('never')).toBeUndefined();
   });
 
+  it('lists the headers of its runs (with a lease and waiting nodes beside them), and forgets a deleted one', async () => {
+    const { store, reopen } = fresh();
+    expect(await store.listRuns!()).toEqual([]);
+    await store.openRun({ runId: 'nightly:1', fingerprint, createdAt: 5 });
+    await store.openRun({ runId: 'r*2', fingerprint, createdAt: 7 });
+    await store.saveNode('nightly:1', checkpoints[0]!);
+    await store.acquireLease('nightly:1', 'me', 60_000);
+    await store.saveWaiting!('r*2', 'a', { payload: { ok: true }, timeoutMs: null, since: 8 });
+    await store.setRunStatus('r*2', 'failed', 9);
+    const runs = (await reopen().listRuns!()).sort((a, b) => a.createdAt - b.createdAt);
+    expect(runs).toEqual([
+      { runId: 'nightly:1', fingerprint, status: 'running', createdAt: 5, updatedAt: expect.any(Number) },
+      { runId: 'r*2', fingerprint, status: 'failed', createdAt: 7, updatedAt: 9 },
+    ]);
+    await store.deleteRun('r*2');
+    expect((await store.listRuns!()).map((r) => r.runId)).toEqual(['nightly:1']);
+  });
+
   it('records the nodes waiting for a decision, clears them, refuses without a header, and deletes them with the run', async () => {
     const { store, reopen } = fresh();
     await store.openRun({ runId: 'r1', fingerprint, createdAt: 0 });
