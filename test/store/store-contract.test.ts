@@ -102,7 +102,7 @@ describe.each([sqliteKind(), redisKind()])('$name store', (kind) => {
     await store.openRun({ runId: 'r*2', fingerprint, createdAt: 7 });
     await store.saveNode('nightly:1', checkpoints[0]!);
     await store.acquireLease('nightly:1', 'me', 60_000);
-    await store.saveWaiting!('r*2', 'a', { payload: { ok: true }, timeoutMs: null, since: 8 });
+    await store.saveWaiting!('r*2', 'a', { nodeId: 'a', payload: { ok: true }, timeoutMs: null, since: 8 });
     await store.setRunStatus('r*2', 'failed', 9);
     const runs = (await reopen().listRuns!()).sort((a, b) => a.createdAt - b.createdAt);
     expect(runs).toEqual([
