@@ -6,17 +6,15 @@
  * decide, and the run completes. The server refuses bad input (400 naming the field), foreign
  * pages (403/415) and a decision for a node that is not waiting (409, the ApprovalError's message).
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { map, timer } from 'rxjs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approval, execute, graph, shareRun, type RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
-import { launchBrowser, openDashboard } from './browser.js';
+import { STATE_COLORS } from '../../src/ui/page/colors.js';
+import { launchBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
 
-const SHOTS = fileURLToPath(new URL('./__screenshots__/', import.meta.url));
-const MAGENTA = 'rgb(217, 70, 239)';
+const MAGENTA = rgb(STATE_COLORS.waiting);
 
 /** plan -> explore (200 children) and sources (3 children) -> gate (approval) -> send. */
 function growingPipeline() {
@@ -35,7 +33,6 @@ function growingPipeline() {
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchBrowser();
-  mkdirSync(SHOTS, { recursive: true });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -74,7 +71,7 @@ describe('approvals and fan-outs on the dashboard', () => {
       await page.click('#group-toggle');
       await page.waitForFunction(() => document.querySelectorAll('#dag .node[data-node^="explore["]').length === 200);
       expect(await page.$$eval('#dag .node[data-node^="explore["]', (gs) => gs.every((g) => g.getAttribute('data-state') === 'succeeded'))).toBe(true);
-      await page.screenshot({ path: `${SHOTS}approvals-expanded.png` });
+      await page.screenshot({ path: screenshotPath('approvals-expanded.png') });
       await page.click('#group-toggle'); // fold them back
       await page.waitForFunction(() => document.querySelectorAll('#dag .node[data-node^="explore["]').length === 0);
 
@@ -82,7 +79,7 @@ describe('approvals and fan-outs on the dashboard', () => {
       await page.click('#approvals-banner');
       await page.waitForSelector('#detail-node[data-node="gate"] ~ #approval');
       expect(JSON.parse((await page.textContent('#approval-payload'))!)).toEqual({ action: 'publish the report', explored: 200, sources: ['web ok', 'papers ok', 'code ok'] });
-      await page.screenshot({ path: `${SHOTS}approvals-waiting.png` });
+      await page.screenshot({ path: screenshotPath('approvals-waiting.png') });
 
       // A page that connects now (after the node asked) gets the payload too.
       const late = await openDashboard(browser, dashboard.url, { width: 1200, height: 800 });
@@ -105,7 +102,7 @@ describe('approvals and fan-outs on the dashboard', () => {
       expect(await page.getAttribute('#dag .node[data-node="gate"]', 'data-state')).toBe('succeeded');
       expect(await page.isHidden('#approvals-banner')).toBe(true);
       expect(await page.textContent('#detail [data-fact="decision"]')).toBe('approved by dashboard');
-      await page.screenshot({ path: `${SHOTS}approvals-done.png` });
+      await page.screenshot({ path: screenshotPath('approvals-done.png') });
       expect(errors).toEqual([]);
     } finally {
       await dashboard.close();

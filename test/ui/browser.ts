@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it when missing). */
@@ -26,4 +29,26 @@ export async function openDashboard(browser: Browser, url: string, size = { widt
   await page.goto(url);
   await page.waitForSelector('body[data-stream="open"], body[data-stream="ended"]');
   return { page, errors };
+}
+
+/** A `#rrggbb` colour as Chromium's computed style writes it: `rgb(r, g, b)`. */
+export function rgb(hex: string): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgb(${n >> 16}, ${(n >> 8) & 255}, ${n & 255})`;
+}
+
+/** Where the browser tests save their screenshots: `test-output/screenshots/` at the repository's root (ignored by git). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+
+/**
+ * The path to save a screenshot under {@link SCREENSHOTS} (the folder is made, with a `.gitignore`
+ * that keeps it out of git, if missing); the path is printed so that whoever runs the test can look.
+ */
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const ignore = join(SCREENSHOTS, '..', '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
+  const path = join(SCREENSHOTS, name);
+  console.log(`screenshot: ${path}`);
+  return path;
 }

@@ -2,23 +2,22 @@
  * The dashboard in a real headless Chromium (Debian's, driven by playwright-core): a live run,
  * a late page starting from a snapshot, and the page's own schema validation.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute, shareRun, type RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
 import { writeRunLog } from 'rx-orchestra/observe';
-import { launchBrowser, openDashboard } from './browser.js';
+import { STATE_COLORS } from '../../src/ui/page/colors.js';
+import { launchBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
 import { CROWDED_NODES, PIPELINE_NODES, crowdedPipeline, researchPipeline } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
 
-const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/dashboard.png', import.meta.url));
-const GREEN = 'rgb(34, 197, 94)';
-const PURPLE = 'rgb(168, 85, 247)';
+const GREEN = rgb(STATE_COLORS.succeeded);
+const PURPLE = rgb(STATE_COLORS.fellBack);
 
 /** Runs the crowded pipeline in virtual time and writes its run log; returns the log's path and the events. */
 async function recordedRun(): Promise<{ path: string; events: RunEvent[] }> {
@@ -106,8 +105,7 @@ describe('the live dashboard', () => {
       expect(await page.textContent('#node-text')).toBe(streamed);
       expect(await page.getAttribute('#dag .node[data-node="synthesize"]', 'class')).toContain('selected');
 
-      mkdirSync(fileURLToPath(new URL('./__screenshots__/', import.meta.url)), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT });
+      await page.screenshot({ path: screenshotPath('dashboard-small-run.png') });
       expect(errors).toEqual([]);
     } finally {
       await dashboard.close();
@@ -123,7 +121,9 @@ describe('the live dashboard', () => {
       const { page, errors } = await openDashboard(browser, dashboard.url);
       await page.waitForFunction((n) => document.querySelectorAll('#dag .node[data-state="succeeded"]').length === n, PIPELINE_NODES.length, { timeout: 20_000 });
       await page.waitForSelector('body[data-stream="ended"]');
-      await page.waitForFunction((n) => document.querySelectorAll('#gantt .bar.approx').length === n, PIPELINE_NODES.length);
+      // the snapshot carries each node's history: one bar per attempt, the retry included, as a page connected from the start draws them
+      await page.waitForFunction((n) => document.querySelectorAll('#gantt .bar').length === n, summary.attempts);
+      expect(await page.$$eval('#gantt .bar', (b) => b.filter((r) => r.getAttribute('data-outcome') === 'retried').map((r) => r.getAttribute('data-node')))).toEqual(['search_papers']);
       expect(Number(await page.$eval('#total-tokens', (el) => (el as HTMLElement).dataset.tokens))).toBe(summary.usage.total.inputTokens + summary.usage.total.outputTokens);
       expect(Number(await page.$eval('#total-cost', (el) => (el as HTMLElement).dataset.costUsd))).toBeCloseTo(summary.usage.total.costUsd, 12);
       expect(errors).toEqual([]);

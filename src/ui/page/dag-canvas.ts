@@ -1,12 +1,18 @@
 /**
  * The graph on a canvas, for graphs too large for one element per node: edges are drawn into an
  * offscreen layer once per pan/zoom, nodes are filled in one path per state, and the whole is
- * repainted at most every 100 ms however fast events arrive.
+ * repainted at most every 100 ms however fast events arrive. Nodes that must be found at a glance
+ * get a ring at least 7 screen pixels wide however far out the view is: waiting ones magenta, those
+ * that need a look (failed, timed out, fell back, retrying, retried) red, the search's matches cyan.
  */
-import { STATE_COLORS } from './colors.js';
+import { MATCH_RING, PROBLEM_RING, STATE_COLORS } from './colors.js';
 import type { DagRenderer, Placed } from './dag-renderer.js';
 import { NODE_STATES, type NodeModel } from './model.js';
 import type { PanZoom } from './pan-zoom.js';
+import { isProblem } from './problems.js';
+
+/** A ring's size on screen, at least (CSS pixels). */
+const RING_PX = 7;
 
 const REPAINT_MS = 100;
 
@@ -21,6 +27,7 @@ export class CanvasDag implements DagRenderer {
   #stale = true;
   #lastPaint = -Infinity;
   #selected: number | undefined;
+  #matches: ReadonlySet<string> = new Set();
 
   constructor(host: HTMLElement, placed: Placed, panZoom: PanZoom, requestFrame: () => void) {
     this.#placed = placed;
@@ -55,6 +62,13 @@ export class CanvasDag implements DagRenderer {
   select(id: string | undefined): void {
     const index = id === undefined ? -1 : this.#placed.nodes.findIndex((n) => n.id === id);
     this.#selected = index < 0 ? undefined : index;
+    this.#stale = true;
+    this.#lastPaint = -Infinity;
+    this.#requestFrame();
+  }
+
+  highlight(ids: ReadonlySet<string>): void {
+    this.#matches = ids;
     this.#stale = true;
     this.#lastPaint = -Infinity;
     this.#requestFrame();
@@ -102,6 +116,7 @@ export class CanvasDag implements DagRenderer {
       ctx.fillStyle = STATE_COLORS[state];
       ctx.fill();
     }
+    this.#paintRings(ctx, k, bw, bh);
     if (this.#selected !== undefined) {
       const i = this.#selected;
       ctx.lineWidth = 3 / k;
@@ -109,6 +124,33 @@ export class CanvasDag implements DagRenderer {
       ctx.strokeRect(xs[i]! - bw / 2 - 2 / k, ys[i]! - bh / 2 - 2 / k, bw + 4 / k, bh + 4 / k);
     }
     this.#stale = false;
+  }
+
+  /** Rings around the nodes to find: one path per colour, drawn over the fills. */
+  #paintRings(ctx: CanvasRenderingContext2D, k: number, bw: number, bh: number): void {
+    const { nodes, x: xs, y: ys } = this.#placed;
+    const rw = Math.max(bw, RING_PX / k) + 3 / k;
+    const rh = Math.max(bh, RING_PX / k) + 3 / k;
+    const { collapsed, groups } = this.#placed;
+    const folded = (node: NodeModel) => (collapsed.size > 0 && collapsed.has(node.id) ? groups.get(node.id)?.counts : undefined);
+    const rings: [string, (node: NodeModel) => boolean][] = [
+      [
+        PROBLEM_RING,
+        (node) => {
+          const c = folded(node);
+          return (node.state !== 'waiting' && isProblem(node)) || (c !== undefined && c.failed + c.timedOut + c.fellBack + c.retrying > 0);
+        },
+      ],
+      [STATE_COLORS.waiting, (node) => node.state === 'waiting' || (folded(node)?.waiting ?? 0) > 0],
+    ];
+    if (this.#matches.size > 0) rings.push([MATCH_RING, (node) => this.#matches.has(node.id)]);
+    ctx.lineWidth = 2 / k;
+    for (const [color, wanted] of rings) {
+      ctx.beginPath();
+      for (let i = 0; i < nodes.length; i++) if (wanted(nodes[i]!)) ctx.rect(xs[i]! - rw / 2, ys[i]! - rh / 2, rw, rh);
+      ctx.strokeStyle = color;
+      ctx.stroke();
+    }
   }
 
   #paintEdges(dpr: number, k: number, x: number, y: number): void {

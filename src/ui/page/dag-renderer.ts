@@ -20,6 +20,8 @@ export interface Placed {
   groups: ReadonlyMap<string, GroupModel<NodeModel>>;
   /** Groups drawn as their node alone (with a count badge). */
   collapsed: ReadonlySet<string>;
+  /** Whether running nodes may pulse (off for large graphs, where it costs frames: see `ANIMATE_MAX_NODES`). */
+  animate: boolean;
 }
 
 /** What both renderers do. */
@@ -30,5 +32,7 @@ export interface DagRenderer {
   select(id: string | undefined): void;
   /** The node under a click, if any. */
   nodeAt(event: MouseEvent): string | undefined;
+  /** Outlines these nodes (the search's matches); an empty set clears the outlines. */
+  highlight(ids: ReadonlySet<string>): void;
   destroy(): void;
 }

@@ -1,10 +1,16 @@
-/** The graph as SVG: one `<g class="node" data-node data-state>` per node, edges as curves. */
+/**
+ * The graph as SVG: one `<g class="node" data-node data-state>` per node, edges as curves. A node
+ * that needs a look (failed, timed out, fell back, retrying, retried) has the class `problem` (a red
+ * outline), a collapsed group with such children `has-problems`, with a waiting child `has-waiting`;
+ * the search's matches `match`.
+ */
 import { STATE_COLORS, inkOn } from './colors.js';
 import type { DagRenderer, Placed } from './dag-renderer.js';
 import { esc, formatInt, formatMs } from './format.js';
 import type { NodeModel } from './model.js';
 import type { PanZoom } from './pan-zoom.js';
 import { groupSummary, type GroupModel } from './groups.js';
+import { isProblem } from './problems.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -16,6 +22,7 @@ export class SvgDag implements DagRenderer {
   readonly #labelled: boolean;
   readonly #groups: ReadonlyMap<string, GroupModel<NodeModel>>;
   #selected: SVGGElement | undefined;
+  #matches: SVGGElement[] = [];
 
   constructor(host: HTMLElement, placed: Placed, panZoom: PanZoom, labelled: boolean) {
     this.#panZoom = panZoom;
@@ -23,6 +30,7 @@ export class SvgDag implements DagRenderer {
     this.#groups = placed.groups;
     this.#svg = document.createElementNS(SVG, 'svg');
     this.#svg.classList.add('dag-svg');
+    if (placed.animate) this.#svg.classList.add('animate');
     const { nodes, x, y, nodeWidth: w, nodeHeight: h } = placed;
     const parts: string[] = [
       '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker></defs>',
@@ -60,13 +68,19 @@ export class SvgDag implements DagRenderer {
     for (const node of nodes) {
       const el = this.#elements.get(node.id);
       if (!el) continue;
+      el.g.classList.toggle('problem', isProblem(node));
+      const group = this.#groups.get(node.id);
+      if (group) {
+        const c = group.counts;
+        el.g.classList.toggle('has-problems', c.failed + c.timedOut + c.fellBack + c.retrying > 0);
+        el.g.classList.toggle('has-waiting', c.waiting > 0);
+      }
       if (el.g.dataset.state !== node.state) {
         el.g.dataset.state = node.state;
         el.rect.setAttribute('fill', STATE_COLORS[node.state]);
         if (this.#labelled) for (const text of Array.from(el.g.querySelectorAll('text'))) text.setAttribute('fill', inkOn(node.state));
       }
       if (el.sub) {
-        const group = this.#groups.get(node.id);
         el.sub.textContent = group ? groupSummary(group) : subtitle(node);
       }
     }
@@ -81,6 +95,17 @@ export class SvgDag implements DagRenderer {
     this.#selected?.classList.remove('selected');
     this.#selected = id === undefined ? undefined : this.#elements.get(id)?.g;
     this.#selected?.classList.add('selected');
+  }
+
+  highlight(ids: ReadonlySet<string>): void {
+    for (const g of this.#matches) g.classList.remove('match');
+    this.#matches = [];
+    for (const id of ids) {
+      const g = this.#elements.get(id)?.g;
+      if (!g) continue;
+      g.classList.add('match');
+      this.#matches.push(g);
+    }
   }
 
   nodeAt(event: MouseEvent): string | undefined {

@@ -6,7 +6,9 @@
  * still update the model; the first paint shows the state reached by then. Nodes a fan-out or
  * subgraph adds (`node.expanded`) are laid out again with the graph; a group of more than
  * `COLLAPSE_ABOVE` children is drawn as its node alone, with a count badge and the children's
- * progress, until the user expands it ({@link DagView.toggle}).
+ * progress, until the user expands it ({@link DagView.toggle}). With a filter (the "problems only"
+ * toggle), only the nodes it names are laid out, flat (a problem child of a folded group shows), with
+ * the edges between them. Search matches are outlined, and {@link DagView.focus} centres a node.
  */
 import { CanvasDag } from './dag-canvas.js';
 import { SvgDag } from './dag-svg.js';
@@ -16,12 +18,24 @@ import type { DagRenderer, Placed } from './dag-renderer.js';
 import { PanZoom } from './pan-zoom.js';
 import { formatInt, formatMs } from './format.js';
 import { COLLAPSE_ABOVE } from './groups.js';
+import { gridLayout, type GridPlacement } from './grid-layout.js';
 import type { NodeModel } from './model.js';
 
 /** Graphs up to this size get labelled boxes. */
 const LABELLED_MAX = 150;
 /** Graphs up to this size are SVG; larger ones a canvas. */
 export const SVG_MAX_NODES = 2_500;
+/**
+ * Running (and waiting) nodes pulse in graphs up to this size only: the labelled ones. Each pulsing
+ * SVG box restyles and repaints the graph on every frame. Measured in this headless Chromium (2 cores,
+ * no GPU; main-thread task time while boxes pulse): 150 boxes all pulsing 180 ms/s (3 ms a frame);
+ * 300 all pulsing 590 ms/s (10 ms a frame); 2,000 boxes with 300 pulsing 720 ms/s and a dropped frame
+ * every few; 2,000 with 16 pulsing still 375 ms/s. That main thread also applies up to 100k events/s,
+ * so above 150 nodes nothing pulses (waiting nodes keep their thick dashed outline). The canvas never animates.
+ */
+export const ANIMATE_MAX_NODES = 150;
+/** How far a jump to a node zooms in, at least: its box this many times its laid-out size. */
+const FOCUS_SCALE = { labelled: 1, small: 2.5, tiny: 4 };
 
 export class DagView {
   readonly #host: HTMLElement;
@@ -37,6 +51,14 @@ export class DagView {
   /** Groups the user expanded (big ones are collapsed by default). */
   readonly #expanded = new Set<string>();
   #collapsed = new Set<string>();
+  /** Only these nodes are laid out (the "problems only" filter), when set. */
+  #filter: ReadonlySet<string> | undefined;
+  /** Search matches to outline. */
+  #matches: ReadonlySet<string> = new Set();
+  /** The user asked for a new layout (a filter, a group folded or unfolded): fit it into view. */
+  #refitNext = false;
+  #placed: Placed | undefined;
+  #indexOf: Map<string, number> | undefined;
 
   constructor(host: HTMLElement, info: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
     this.#host = host;
@@ -73,10 +95,48 @@ export class DagView {
     this.#renderer.update(model.drainDirty(), now); // a collapsed child's change dirties its parent too (the model's onMove)
   }
 
+  /** Lays out only these nodes (undefined: all of them) at the next frame; `refit` fits the new drawing into view. */
+  setFilter(ids: ReadonlySet<string> | undefined, refit: boolean): void {
+    this.#filter = ids;
+    this.#refitNext ||= refit;
+    this.#structure = -1;
+    this.#requestFrame();
+  }
+
+  /** Whether a filter is set. */
+  get filtered(): boolean {
+    return this.#filter !== undefined;
+  }
+
+  /** Outlines the search's matches. */
+  highlight(ids: ReadonlySet<string>): void {
+    this.#matches = ids;
+    this.#renderer?.highlight(ids);
+  }
+
+  /**
+   * Centres a node in the view, zoomed in enough to see it (a node folded into a group: the group's
+   * node); false when it is not drawn (filtered out, or the layout is on its way).
+   */
+  focus(id: string, model: DashboardModel): boolean {
+    const placed = this.#placed;
+    if (!placed) return false;
+    this.#indexOf ??= new Map(placed.nodes.map((node, i) => [node.id, i]));
+    let at: string | undefined = id;
+    while (at !== undefined && !this.#indexOf.has(at)) at = model.nodes.get(at)?.parent;
+    if (at === undefined) return false;
+    const i = this.#indexOf.get(at)!;
+    const scale = placed.nodes.length <= LABELLED_MAX ? FOCUS_SCALE.labelled : placed.nodes.length <= SVG_MAX_NODES ? FOCUS_SCALE.small : FOCUS_SCALE.tiny;
+    if (this.#panZoom.shows(placed.x[i]!, placed.y[i]!, placed.nodeWidth, placed.nodeHeight, scale)) return true; // in view and readable already: the view holds still
+    this.#panZoom.centerOn(placed.x[i]!, placed.y[i]!, scale);
+    return true;
+  }
+
   /** Expands a collapsed group (its children are laid out in the graph), or collapses an expanded one. */
   toggle(groupId: string): void {
     if (this.#expanded.has(groupId)) this.#expanded.delete(groupId);
     else this.#expanded.add(groupId);
+    this.#refitNext = true;
     this.#structure = -1; // lay out again at the next frame
     this.#requestFrame();
   }
@@ -94,21 +154,34 @@ export class DagView {
   #relayout(model: DashboardModel): void {
     this.#renderer?.destroy();
     this.#renderer = undefined;
-    this.#collapsed = new Set([...model.groups.values()].filter((g) => g.children.length > COLLAPSE_ABOVE && !this.#expanded.has(g.id)).map((g) => g.id));
+    this.#placed = undefined;
+    this.#indexOf = undefined;
+    const filter = this.#filter;
+    this.#collapsed = filter ? new Set() : new Set([...model.groups.values()].filter((g) => g.children.length > COLLAPSE_ABOVE && !this.#expanded.has(g.id)).map((g) => g.id));
     const hidden = (node: NodeModel): boolean => {
       for (let parent = node.parent; parent !== undefined; parent = model.nodes.get(parent)?.parent) if (this.#collapsed.has(parent)) return true;
       return false;
     };
-    const nodes = this.#collapsed.size === 0 ? [...model.order] : model.order.filter((node) => !hidden(node));
+    const nodes = filter ? model.order.filter((node) => filter.has(node.id)) : this.#collapsed.size === 0 ? [...model.order] : model.order.filter((node) => !hidden(node));
     const id = ++this.#layoutId;
+    this.#host.dataset.filter = filter ? 'problems' : 'none';
+    this.#host.dataset.nodes = String(nodes.length);
     if (nodes.length === 0) {
-      this.#info.textContent = '';
+      this.#host.dataset.layout = 'done';
+      this.#info.textContent = filter ? `no problems among ${formatInt(model.order.length)} nodes` : '';
       return;
     }
     const size = nodes.length <= LABELLED_MAX ? { nodeWidth: 150, nodeHeight: 38, gapX: 56, gapY: 14 } : nodes.length <= SVG_MAX_NODES ? { nodeWidth: 26, nodeHeight: 12, gapX: 22, gapY: 4 } : { nodeWidth: 12, nodeHeight: 6, gapX: 14, gapY: 2 };
+    const started = performance.now();
+    if (filter) {
+      // The problems rarely depend on one another: a grid shaped to the panel, in definition order, without edges.
+      const grid = gridLayout(nodes.length, { ...size, gapX: Math.min(size.gapX, 20) }, Math.max(0.2, this.#host.clientWidth / Math.max(1, this.#host.clientHeight)));
+      this.#layoutMs = performance.now() - started;
+      this.#place(model, nodes, size, grid, `${formatInt(nodes.length)} of ${formatInt(model.order.length)} nodes (problems only, by definition order, without edges)`);
+      return;
+    }
     // A child without deps of its own hangs off the node that added it, so a fan-out reads as one.
     const request: LayoutRequest = { id, nodes: nodes.map((n) => ({ id: n.id, deps: n.deps.length === 0 && n.parent !== undefined ? [n.parent] : n.deps })), ...size };
-    const started = performance.now();
     this.#host.dataset.layout = 'pending';
     this.#info.textContent = `laying out ${formatInt(nodes.length)} nodes…`;
     this.#worker ??= new Worker(new URL('./layout-worker.js', import.meta.url), { type: 'module' });
@@ -121,18 +194,25 @@ export class DagView {
         return;
       }
       this.#layoutMs = performance.now() - started;
-      const placed: Placed = { nodes, ...size, ...response, groups: model.groups, collapsed: this.#collapsed };
-      const labelled = nodes.length <= LABELLED_MAX;
-      this.#renderer =
-        nodes.length <= SVG_MAX_NODES ? new SvgDag(this.#host, placed, this.#panZoom, labelled) : new CanvasDag(this.#host, placed, this.#panZoom, this.#requestFrame);
-      this.#renderer.select(this.#selected);
-      this.#panZoom.setContent(response.width, response.height);
-      this.#renderer.update(nodes, performance.now());
-      model.drainDirty();
-      this.#host.dataset.layout = 'done';
-      this.#info.textContent = `${formatInt(nodes.length)} nodes · laid out by d3-dag in ${formatMs(this.#layoutMs)}`;
-      this.#requestFrame();
+      this.#place(model, nodes, size, response, `${formatInt(nodes.length)} nodes · laid out by d3-dag in ${formatMs(this.#layoutMs)}`);
     };
     this.#worker.postMessage(request);
+  }
+
+  /** Draws the laid-out nodes with the renderer for their number, fitted into view unless the user moved it. */
+  #place(model: DashboardModel, nodes: readonly NodeModel[], size: { nodeWidth: number; nodeHeight: number }, layout: GridPlacement, info: string): void {
+    const placed: Placed = { nodes, ...size, ...layout, groups: model.groups, collapsed: this.#collapsed, animate: nodes.length <= ANIMATE_MAX_NODES };
+    this.#placed = placed;
+    const labelled = nodes.length <= LABELLED_MAX;
+    this.#renderer = nodes.length <= SVG_MAX_NODES ? new SvgDag(this.#host, placed, this.#panZoom, labelled) : new CanvasDag(this.#host, placed, this.#panZoom, this.#requestFrame);
+    this.#renderer.select(this.#selected);
+    this.#renderer.highlight(this.#matches);
+    this.#panZoom.setContent(layout.width, layout.height, this.#refitNext);
+    this.#refitNext = false;
+    this.#renderer.update(nodes, performance.now());
+    model.drainDirty();
+    this.#host.dataset.layout = 'done';
+    this.#info.textContent = info;
+    this.#requestFrame();
   }
 }

@@ -1,12 +1,14 @@
 /**
- * The selected node: its state, attempts, times, tokens, cost, error or output, an agent's steps and
- * tool calls, and its streamed text; for a node waiting for approval, what it asks with Approve /
+ * The selected node: first what needs reading (a failure's error, in the error colour; what an
+ * approval asks; the streamed text, or why there is none; an agent's steps and tool calls), then
+ * its state, attempts, times, tokens, cost and output; for a node waiting for approval, what it asks with Approve /
  * Reject (and a reason); for a fan-out or subgraph node, its children's progress, the ones worth a
  * look, and a control to show them in the graph or fold them back.
  */
 import { esc, formatInt, formatMs, formatUsd } from './format.js';
 import type { DashboardModel, NodeModel } from './model.js';
 import { groupSummary } from './groups.js';
+import { streamNote } from './stream-note.js';
 
 /** What the node panel asks of the page: deliver a decision, expand or fold a group, select a node. */
 export interface DetailActions {
@@ -82,7 +84,6 @@ export class DetailView {
     ];
     if (node.deps.length > 0) facts.push(['after', esc(node.deps.join(', '))]);
     if (node.fallback) facts.push(['fallback', `step ${node.fallback.via} answered after the node ${node.fallback.reason === 'timedOut' ? 'timed out' : 'failed'}`]);
-    if (node.error) facts.push(['error', `<span class="error">${esc(node.error)}</span>`]);
     if (node.skipped) facts.push(['skipped', esc(node.skipped)]);
     if (node.decided) facts.push(['decision', esc(node.decided)]);
     if (node.parent !== undefined) facts.push(['added by', `<a href="#" data-select="${esc(node.parent)}">${esc(node.parent)}</a>`]);
@@ -92,18 +93,21 @@ export class DetailView {
       facts.push([group.kind === 'subgraph' ? 'subgraph' : 'children', `<span id="group-summary">${esc(groupSummary(group))}</span> ${toggle}`]);
     }
     if (node.agentSteps > 0 || node.toolCalls > 0) facts.push(['agent loop', `${formatInt(node.agentSteps)} steps · ${formatInt(node.toolCalls)} tool calls${node.toolFailures > 0 ? ` (<span class="error">${formatInt(node.toolFailures)} failed</span>)` : ''}`]);
-    const cut = node.textCut === 'tail' ? ` (the last ${formatInt(node.text.length)} of ${formatInt(node.streamedChars)} characters)` : node.textCut === 'evicted' ? ' (dropped to save memory)' : '';
+    const note = streamNote(node);
     const scroller = this.#text;
     const atBottom = !scroller || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4;
     const oldTop = scroller?.scrollTop ?? 0;
+    // What the user came for first: what went wrong, what it asks, what it streamed and did; the facts after.
     this.#host.innerHTML = [
-      `<h3 id="detail-node" data-node="${esc(node.id)}" data-state="${node.state}">${esc(node.id)}</h3>`,
+      `<h3 id="detail-node" data-node="${esc(node.id)}" data-state="${node.state}"><span class="swatch" data-state="${node.state}"></span>${esc(node.id)}</h3>`,
+      errorHtml(node),
       node.approval ? approvalHtml(node.approval, this.#status.get(node.id) ?? '') : '',
+      `<h4>Streamed text <small id="node-text-summary">${note.summary}</small></h4>`,
+      note.empty === undefined ? '' : `<p id="node-text-note" class="stream-note" data-kind="${note.kind}">${esc(note.empty)}</p>`,
+      `<pre id="node-text" class="stream"${note.empty === undefined ? '' : ' hidden'}></pre>`,
+      agentStepsHtml(node),
       `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd data-fact="${k}">${v}</dd>`).join('')}</dl>`,
       group ? childrenHtml(group.children) : '',
-      agentStepsHtml(node),
-      `<h4>Streamed text <small>${formatInt(node.streamedChars)} chars${cut}</small></h4>`,
-      '<pre id="node-text" class="stream"></pre>',
       node.value !== undefined ? `<h4>Output</h4><pre id="node-value" class="value"></pre>` : '',
     ].join('');
     this.#text = this.#host.querySelector<HTMLPreElement>('#node-text')!;
@@ -116,6 +120,25 @@ export class DetailView {
     if (value) value.textContent = node.value ?? '';
     this.#text.scrollTop = sameNode && !atBottom ? oldTop : this.#text.scrollHeight;
   }
+}
+
+/**
+ * A failed or timed-out node's error, at the top of the panel in the error colour; a retrying
+ * node's last error and a fallback's cause, quieter. '' when there is none.
+ */
+function errorHtml(node: Pick<NodeModel, 'state' | 'error' | 'attempts' | 'fallback'>): string {
+  if (node.error === undefined) return '';
+  const [kind, head] =
+    node.state === 'failed'
+      ? ['failed', `Failed after ${node.attempts} ${node.attempts === 1 ? 'attempt' : 'attempts'}`]
+      : node.state === 'timedOut'
+        ? ['timedOut', 'Timed out']
+        : node.state === 'retrying'
+          ? ['retrying', `Attempt ${node.attempts} failed; retrying`]
+          : node.state === 'fellBack'
+            ? ['fellBack', `Fell back after it ${node.fallback?.reason === 'timedOut' ? 'timed out' : 'failed'}`]
+            : ['earlier', 'An earlier attempt failed'];
+  return `<section id="node-error" class="node-error" data-kind="${kind}" role="alert"><b>${head}</b><pre>${esc(node.error)}</pre></section>`;
 }
 
 /** The approval box: what the node asks (filled in as text), a reason field, Approve and Reject. */

@@ -2,12 +2,16 @@
  * The Gantt timeline: a row per node that has started (by first start), a bar per attempt
  * coloured by how it ended, an agent's tool calls as thin sub-bars inside it (dark when ok, red when
  * failed), hatched marks for retry backoffs and rate-limiter waits, and a diamond
- * where a fallback answered. Only the rows in view are drawn (a 10,000-node run scrolls), at most
- * every 50 ms.
+ * where a fallback answered, a magenta span while a node awaits approval. Only the rows in view are
+ * drawn (a 10,000-node run scrolls), at most every 50 ms; the overview strip above shows them all
+ * ({@link GanttOverview}). With the "problems only" filter, only the rows of nodes that need a look;
+ * rows of problem nodes have a red label, waiting ones a magenta one, search matches a highlight.
  */
-import { OUTCOME_COLORS } from './colors.js';
+import { OUTCOME_COLORS, STATE_COLORS } from './colors.js';
 import { esc, formatMs } from './format.js';
+import { GanttOverview } from './gantt-overview.js';
 import type { DashboardModel, NodeModel } from './model.js';
+import { isProblem } from './problems.js';
 
 const ROW = 22;
 const AXIS = 22;
@@ -23,10 +27,17 @@ export class GanttView {
   #lastDraw = -Infinity;
   #force = true;
   #selected: string | undefined;
+  #problemsOnly = false;
+  #matches: ReadonlySet<string> = new Set();
+  readonly #overview: GanttOverview;
+  /** The rows drawn last (all of the model's, or the problem ones) and the model version they were taken at. */
+  #rows: readonly NodeModel[] = [];
+  #rowsVersion = -1;
 
-  constructor(host: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
+  constructor(host: HTMLElement, overview: HTMLCanvasElement, onSelect: (id: string) => void, requestFrame: () => void) {
     this.#host = host;
     this.#requestFrame = requestFrame;
+    this.#overview = new GanttOverview(overview, (row) => this.#scrollToRow(row));
     this.#spacer = document.createElement('div');
     this.#spacer.className = 'gantt-spacer';
     this.#svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
@@ -45,8 +56,41 @@ export class GanttView {
     this.#redrawSoon();
   }
 
+  /** Shows only the rows of nodes that need a look (failed, timed out, fell back, retrying, retried), or all. */
+  setProblemsOnly(on: boolean): void {
+    this.#problemsOnly = on;
+    this.#rowsVersion = -1;
+    this.#host.scrollTop = 0;
+    this.#redrawSoon();
+  }
+
+  /** Highlights the search's matches. */
+  highlight(ids: ReadonlySet<string>): void {
+    this.#matches = ids;
+    this.#redrawSoon();
+  }
+
+  /** Scrolls a node's row into the middle of the view; false when it has no row (not started, or filtered out). */
+  reveal(id: string): boolean {
+    const row = this.#rows.findIndex((node) => node.id === id);
+    if (row < 0) return false;
+    this.#scrollToRow(row);
+    return true;
+  }
+
+  #scrollToRow(row: number): void {
+    this.#host.scrollTop = Math.max(0, AXIS + row * ROW - this.#host.clientHeight / 2);
+    this.#redrawSoon();
+  }
+
   draw(model: DashboardModel, now: number): void {
-    if (model.version === this.#drawnVersion && !this.#force) return;
+    if (model.version === this.#drawnVersion && !this.#force) {
+      if (this.#overview.stale) {
+        this.#overview.redraw(now); // its throttle held the last change back
+        if (this.#overview.stale) this.#requestFrame();
+      }
+      return;
+    }
     if (now - this.#lastDraw < REDRAW_MS) {
       this.#requestFrame();
       return;
@@ -54,7 +98,7 @@ export class GanttView {
     this.#lastDraw = now;
     this.#drawnVersion = model.version;
     this.#force = false;
-    this.#render(model);
+    this.#render(model, now);
   }
 
   #redrawSoon(): void {
@@ -63,8 +107,12 @@ export class GanttView {
     this.#requestFrame();
   }
 
-  #render(model: DashboardModel): void {
-    const rows = model.rows;
+  #render(model: DashboardModel, now: number): void {
+    if (this.#rowsVersion !== model.version) {
+      this.#rows = this.#problemsOnly ? model.rows.filter(isProblem) : model.rows;
+      this.#rowsVersion = model.version;
+    }
+    const rows = this.#rows;
     const width = this.#host.clientWidth;
     const height = this.#host.clientHeight;
     const top = this.#host.scrollTop;
@@ -80,20 +128,25 @@ export class GanttView {
       '<defs>',
       '<pattern id="hatch-retry" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#fef3c7"/><line x1="0" y1="0" x2="0" y2="5" stroke="#f59e0b" stroke-width="3"/></pattern>',
       '<pattern id="hatch-ratelimit" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="5" height="5" fill="#e0e7ff"/><line x1="0" y1="0" x2="0" y2="5" stroke="#6366f1" stroke-width="3"/></pattern>',
+      `<pattern id="hatch-approval" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fae8ff"/><line x1="0" y1="0" x2="0" y2="6" stroke="${STATE_COLORS.waiting}" stroke-width="3"/></pattern>`,
       '</defs>',
       axis(t0, t1, xOf, width),
     ];
     const first = Math.max(0, Math.floor(top / ROW) - 1);
     const last = Math.min(rows.length, Math.ceil((top + height) / ROW) + 1);
-    for (let r = first; r < last; r++) parts.push(row(rows[r]!, AXIS + r * ROW - top, xOf, model.lastAt ?? t1, this.#selected));
+    for (let r = first; r < last; r++) parts.push(row(rows[r]!, AXIS + r * ROW - top, xOf, model.lastAt ?? t1, this.#selected, this.#matches));
     this.#svg.innerHTML = parts.join('');
     this.#host.dataset.rows = String(rows.length);
+    this.#host.dataset.filter = this.#problemsOnly ? 'problems' : 'none';
+    const inView = { first: Math.max(0, Math.floor(top / ROW)), last: Math.min(rows.length, Math.ceil((top + height - AXIS) / ROW)) };
+    this.#overview.draw({ rows, t0, t1, ...inView, version: model.version, labelWidth: LABEL }, now);
   }
 }
 
-function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number, selected: string | undefined): string {
+function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number, selected: string | undefined, matches: ReadonlySet<string>): string {
   const id = esc(node.id);
-  const parts = [`<g class="row${node.id === selected ? ' selected' : ''}" data-node="${id}" transform="translate(0,${y})">`];
+  const classes = `row${node.id === selected ? ' selected' : ''}${isProblem(node) ? ' problem' : ''}${node.state === 'waiting' ? ' waiting' : ''}${matches.has(node.id) ? ' match' : ''}`;
+  const parts = [`<g class="${classes}" data-node="${id}" data-state="${node.state}" transform="translate(0,${y})">`];
   parts.push(`<rect class="row-bg" x="0" y="0" width="100%" height="${ROW}"/>`);
   parts.push(`<text class="row-label" x="8" y="15">${esc(node.id.length > 24 ? `${node.id.slice(0, 23)}…` : node.id)}</text>`);
   for (const wait of node.waits) {
@@ -124,6 +177,12 @@ function row(node: NodeModel, y: number, xOf: (t: number) => number, now: number
       `<rect class="tool-call" data-node="${id}" data-tool="${esc(call.tool)}" data-outcome="${call.outcome}" x="${r(x)}" y="${y}" width="${r(w)}" height="${laneHeight - 1}" fill="${TOOL_COLORS[call.outcome]}"><title>${esc(title)}</title></rect>`,
     );
   });
+  if (node.approval) {
+    const x = xOf(node.approval.at);
+    parts.push(
+      `<rect class="wait wait-approval" data-node="${id}" x="${r(x)}" y="3" width="${r(Math.max(4, xOf(now) - x))}" height="16" rx="3" fill="url(#hatch-approval)"><title>${esc(`${node.id} awaits approval since ${formatMs(now - node.approval.at)}`)}</title></rect>`,
+    );
+  }
   if (node.fallback && node.endedAt !== undefined) {
     const x = xOf(node.endedAt);
     parts.push(`<path class="mark mark-fallback" data-node="${id}" d="M${r(x)},4 l7,7 l-7,7 l-7,-7 z"><title>${esc(`${node.id} fell back (step ${node.fallback.via}) after it ${node.fallback.reason}`)}</title></path>`);

@@ -7,6 +7,7 @@
 import { RunEventSchema } from '../../run/events.js';
 import { DagView } from './dag-view.js';
 import { DetailView } from './detail-view.js';
+import { Finder } from './finder.js';
 import { esc, formatInt, formatMs, formatUsd } from './format.js';
 import { GanttView } from './gantt-view.js';
 import { MetricsView } from './metrics-view.js';
@@ -50,7 +51,7 @@ const select = (id: string | undefined) => {
 };
 
 const dag = new DagView($('dag'), $('dag-info'), select, requestFrame);
-const gantt = new GanttView($('gantt'), select, requestFrame);
+const gantt = new GanttView($('gantt'), $<HTMLCanvasElement>('gantt-overview'), select, requestFrame);
 const metrics = new MetricsView($('metrics'), $('questions'), requestFrame);
 const detail = new DetailView($('detail'), {
   decide: postDecision,
@@ -58,9 +59,26 @@ const detail = new DetailView($('detail'), {
   isCollapsed: (id) => dag.isCollapsed(id),
   select: (id) => select(id),
 });
+const finder = new Finder(
+  model,
+  {
+    search: $<HTMLInputElement>('search'),
+    searchInfo: $('search-info'),
+    searchNext: $<HTMLButtonElement>('search-next'),
+    problemsOnly: $<HTMLInputElement>('problems-only'),
+    problemsCount: $('problems-count'),
+    problemsNext: $<HTMLButtonElement>('problems-next'),
+  },
+  { dag, gantt, select },
+  requestFrame,
+);
+/** The approvals button jumps to the waiting nodes in turn. */
+let waitingCursor = -1;
 $('approvals-banner').addEventListener('click', () => {
-  const first = model.waiting.values().next().value;
-  if (first) select(first.id);
+  const waiting = [...model.waiting];
+  if (waiting.length === 0) return;
+  waitingCursor = (waitingCursor + 1) % waiting.length;
+  finder.jumpTo(waiting[waitingCursor]!.id);
 });
 
 /** Sends a decision to the dashboard server (`POST /decide`), which gives it to the run; resolves with the refusal, if any. */
@@ -81,6 +99,11 @@ async function postDecision(nodeId: string, approve: boolean, reason: string): P
 $('dag-fit').addEventListener('click', () => dag.fit());
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') select(undefined);
+  const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement;
+  if (event.key === '/' && !typing) {
+    event.preventDefault();
+    $('search').focus();
+  }
 });
 buildChips();
 
@@ -137,6 +160,7 @@ function drawFrame(): void {
   dag.draw(model, started);
   gantt.draw(model, started);
   metrics.draw(model, started);
+  finder.draw(started);
   detail.draw(model, selected);
   drawHeader();
   const ms = performance.now() - started;
@@ -167,6 +191,7 @@ function drawHeader(): void {
   document.body.dataset.status = model.status;
   $('run-status').textContent = status;
   $('run-status').dataset.status = status;
+  $('run-status').title = status;
   $('run-id').textContent = model.runId ?? '';
   for (const state of NODE_STATES) $(`count-${state}`).textContent = formatInt(model.counts[state]);
   const banner = $('approvals-banner');
@@ -215,6 +240,8 @@ function buildChips(): void {
   model,
   select,
   decide: postDecision,
+  /** Selects a node and brings it into view in the graph and the timeline. */
+  jumpTo: (id: string) => finder.jumpTo(id),
   /** Starts the peak figures (max lag, max frame time) over. */
   resetPeaks: () => {
     stats.maxLagMs = 0;

@@ -2,9 +2,12 @@
  * Per-agent metrics (calls, failures, retries, fallbacks, p50/p95 duration, tokens, cost) and seed
  * 004's questions: the slowest agent, the most-called one, routing calls per request, and which
  * failures were routed around; per tool of agent nodes, calls, failures and p50/p95 duration. Redrawn at most every 250 ms (every second past 1,000 agents);
- * the table shows the 40 busiest agents.
+ * the table shows the 40 busiest agents, or, past 40 agents, the 40 busiest families of agents
+ * (`explore ×2,000` for a fan-out's children, each its own agent: see {@link agentRows}). The panel
+ * scrolls; it never grows into the graph's or the timeline's room.
  */
 import { percentile } from '../../observe/percentile.js';
+import { agentRows } from './agent-groups.js';
 import { esc, formatInt, formatMs, formatUsd } from './format.js';
 import type { AgentStats, DashboardModel } from './model.js';
 
@@ -35,15 +38,19 @@ export class MetricsView {
     const p95 = new Map(agents.map((a) => [a, percentile(a.durations, 95)]));
     const slowest = best(agents, (a) => p95.get(a)!);
     const busiest = best(agents, (a) => a.calls);
-    const shown = [...agents].sort((a, b) => b.calls - a.calls || a.agent.localeCompare(b.agent)).slice(0, SHOWN);
+    const rows = agentRows(agents, SHOWN);
+    const shown = rows.slice(0, SHOWN);
+    const grouped = rows.length < agents.length;
     const t = model.totals;
+    this.#table.dataset.agents = String(agents.length);
+    this.#table.dataset.rows = String(rows.length);
     this.#table.innerHTML = [
-      '<table class="metrics"><thead><tr><th>agent</th><th>calls</th><th>ok</th><th>failed</th><th>retries</th><th>fallbacks</th><th>p50</th><th>p95</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr></thead><tbody>',
+      `<table class="metrics"><thead><tr><th>${grouped ? 'agent (family)' : 'agent'}</th><th>calls</th><th>ok</th><th>failed</th><th>retries</th><th>fallbacks</th><th>p50</th><th>p95</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr></thead><tbody>`,
       ...shown.map(
         (a) =>
-          `<tr data-agent="${esc(a.agent)}"><td>${esc(a.agent)}</td><td>${formatInt(a.calls)}</td><td>${formatInt(a.succeeded)}</td><td>${formatInt(a.failures)}</td><td>${formatInt(a.retries)}</td><td>${formatInt(a.fellBack)}</td><td>${formatMs(percentile(a.durations, 50))}</td><td>${formatMs(p95.get(a))}</td><td>${formatInt(a.inputTokens)}</td><td>${formatInt(a.outputTokens)}</td><td data-cost-usd="${a.costUsd}">${formatUsd(a.costUsd)}</td></tr>`,
+          `<tr data-agent="${esc(a.name)}" data-members="${a.members}"${a.failures > 0 ? ' class="has-failures"' : ''}><td>${esc(a.name)}${a.members > 1 ? ` <small class="members">×${formatInt(a.members)}</small>` : ''}</td><td>${formatInt(a.calls)}</td><td>${formatInt(a.succeeded)}</td><td>${formatInt(a.failures)}</td><td>${formatInt(a.retries)}</td><td>${formatInt(a.fellBack)}</td><td>${formatMs(percentile(a.durations, 50))}</td><td>${formatMs(percentile(a.durations, 95))}</td><td>${formatInt(a.inputTokens)}</td><td>${formatInt(a.outputTokens)}</td><td data-cost-usd="${a.costUsd}">${formatUsd(a.costUsd)}</td></tr>`,
       ),
-      agents.length > SHOWN ? `<tr class="more"><td colspan="11">… and ${formatInt(agents.length - SHOWN)} more agents</td></tr>` : '',
+      rows.length > SHOWN ? `<tr class="more"><td colspan="11">… and ${formatInt(rows.length - SHOWN)} more ${grouped ? 'families of agents' : 'agents'}</td></tr>` : '',
       `</tbody><tfoot><tr><td>total</td><td>${formatInt(t.calls)}</td><td colspan="6"></td><td>${formatInt(t.inputTokens)}</td><td>${formatInt(t.outputTokens)}</td><td>${formatUsd(t.costUsd)}</td></tr></tfoot></table>`,
       toolsTable(model),
     ].join('');

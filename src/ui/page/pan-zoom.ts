@@ -1,4 +1,8 @@
-/** Panning (drag) and zooming (wheel) of a drawing inside an element, and clicks that were not drags. */
+/**
+ * Panning (drag) and zooming (wheel) of a drawing inside an element, and clicks that were not drags.
+ * The drawing is fitted into the element, and fitted again whenever the element changes size, until
+ * the user pans or zooms; from then on it stays where the user put it (until {@link PanZoom.fit}).
+ */
 
 /** Content to screen: `screen = content * k + (x, y)`, in CSS pixels of the element. */
 export interface Transform {
@@ -14,6 +18,8 @@ export class PanZoom {
   #content = { width: 1, height: 1 };
   #drag: { x: number; y: number; tx: number; ty: number; moved: boolean } | undefined;
   #suppressClick = false;
+  /** The user panned or zoomed: resizes no longer re-fit. */
+  #userMoved = false;
 
   constructor(
     readonly element: HTMLElement,
@@ -32,6 +38,7 @@ export class PanZoom {
       const dy = event.clientY - drag.y;
       if (!drag.moved && Math.hypot(dx, dy) < 4) return;
       drag.moved = true;
+      this.#userMoved = true;
       this.transform = { ...this.transform, x: drag.tx + dx, y: drag.ty + dy };
       this.onChange();
     });
@@ -43,16 +50,54 @@ export class PanZoom {
       if (this.#suppressClick) this.#suppressClick = false;
       else this.onClick(event);
     });
+    new ResizeObserver(() => {
+      if (!this.#userMoved) this.#fit();
+    }).observe(element);
   }
 
-  /** Sets the drawing's size and fits it into the element. */
-  setContent(width: number, height: number): void {
+  /** Whether the user has panned or zoomed since the last fit (the graph then stays put on resize). */
+  get userMoved(): boolean {
+    return this.#userMoved;
+  }
+
+  /**
+   * Sets the drawing's size and fits it into the element, unless the user has moved it and this is
+   * no `refit` (the graph grew while the user looks at a part of it: the view stays).
+   */
+  setContent(width: number, height: number, refit = true): void {
     this.#content = { width: Math.max(1, width), height: Math.max(1, height) };
-    this.fit();
+    if (this.#userMoved && !refit) this.onChange();
+    else this.fit();
   }
 
-  /** Scales the whole drawing into view (never above 1:1) and centres it. */
+  /** Scales the whole drawing into view (never above 1:1) and centres it; resizes re-fit it again from now on. */
   fit(): void {
+    this.#userMoved = false;
+    this.#fit();
+  }
+
+  /**
+   * Centres a point of the drawing in the element, zoomed in to at least `minScale` (a jump to a
+   * node): the user's view from now on, so resizes leave it.
+   */
+  centerOn(x: number, y: number, minScale: number): void {
+    const { clientWidth: w, clientHeight: h } = this.element;
+    const k = Math.min(8, Math.max(this.transform.k, minScale));
+    this.transform = { k, x: w / 2 - x * k, y: h / 2 - y * k };
+    this.#userMoved = true;
+    this.onChange();
+  }
+
+  /** Whether a box of the drawing (centre, size) is wholly in view, drawn at least at `minScale`. */
+  shows(x: number, y: number, width: number, height: number, minScale: number): boolean {
+    const { k, x: tx, y: ty } = this.transform;
+    if (k < minScale - 1e-9) return false;
+    const { clientWidth: w, clientHeight: h } = this.element;
+    const [left, top] = [(x - width / 2) * k + tx, (y - height / 2) * k + ty];
+    return left >= 0 && top >= 0 && left + width * k <= w && top + height * k <= h;
+  }
+
+  #fit(): void {
     const { clientWidth: w, clientHeight: h } = this.element;
     const { width, height } = this.#content;
     const k = Math.min(1, (w - 2 * MARGIN) / width, (h - 2 * MARGIN) / height);
@@ -75,6 +120,7 @@ export class PanZoom {
     const { k, x, y } = this.transform;
     const next = Math.min(8, Math.max(0.01, k * Math.exp(-event.deltaY * 0.0015)));
     this.transform = { k: next, x: px - ((px - x) * next) / k, y: py - ((py - y) * next) / k };
+    this.#userMoved = true;
     this.onChange();
   }
 }
