@@ -87,6 +87,7 @@ export class RunTracker {
   readonly #bounds: Required<Omit<RunTrackerOptions, 'onCut'>>;
   readonly #onCut: ((nodeId: string) => void) | undefined;
   readonly #state: RunState<TrackerNode>;
+  #infos: { graph: readonly NodeInfo[]; byId: Map<string, NodeInfo> } | undefined;
   /** Events in all histories now. */
   #historyTotal = 0;
   /** How far `state.ended` has been trimmed (the nodes that ended first are trimmed first). */
@@ -146,20 +147,25 @@ export class RunTracker {
     if (state.costEstimate) head.costEstimate = state.costEstimate;
     if (state.budgetExceeded) head.budgetExceeded = state.budgetExceeded;
     if (state.summary) head.summary = state.summary;
-    let infos: Map<string, NodeInfo> | undefined;
     return {
       head,
       ids: state.order.map((node) => node.id),
       view: (id) => {
         const node = state.nodes.get(id);
         if (!node) throw new Error(`RunTracker.snapshotParts: no node ${id}`);
-        infos ??= new Map(state.graph.map((info) => [info.id, info] as const));
-        const view = nodeViewOf(node, infos.get(id));
+        const view = nodeViewOf(node, this.#infoOf(id));
         if (node.history) view.history = node.history.slice();
         if (node.historyCut > 0) view.historyCut = node.historyCut;
         return view;
       },
     };
+  }
+
+  /** A node's entry in the graph's list (the index is rebuilt when the list changes: a new run, an expansion). */
+  #infoOf(id: string): NodeInfo | undefined {
+    const graph = this.#state.graph;
+    if (this.#infos?.graph !== graph) this.#infos = { graph, byId: new Map(graph.map((info) => [info.id, info] as const)) };
+    return this.#infos.byId.get(id);
   }
 
   #remember(node: TrackerNode, event: HistoryEvent): void {
