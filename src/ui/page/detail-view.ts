@@ -92,6 +92,7 @@ export class DetailView {
       const toggle = `<button id="group-toggle" type="button">${collapsed ? 'show them in the graph' : 'fold them into the node'}</button>`;
       facts.push([group.kind === 'subgraph' ? 'subgraph' : 'children', `<span id="group-summary">${esc(groupSummary(group))}</span> ${toggle}`]);
     }
+    if (node.dropped > 0) facts.push(['cut', `${formatInt(node.dropped)} older ${node.dropped === 1 ? 'event' : 'events'} (attempts, waits, steps, tool calls) not shown: each node keeps its latest`]);
     if (node.agentSteps > 0 || node.toolCalls > 0) facts.push(['agent loop', `${formatInt(node.agentSteps)} steps · ${formatInt(node.toolCalls)} tool calls${node.toolFailures > 0 ? ` (<span class="error">${formatInt(node.toolFailures)} failed</span>)` : ''}`]);
     const note = streamNote(node);
     const scroller = this.#text;
