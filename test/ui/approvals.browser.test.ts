@@ -7,12 +7,11 @@
  * pages (403/415) and a decision for a node that is not waiting (409, the ApprovalError's message).
  */
 import { map, timer } from 'rxjs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approval, execute, graph, shareRun, type RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
 import { STATE_COLORS } from '../../src/ui/page/colors.js';
-import { launchBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
+import { useBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
 
 const MAGENTA = rgb(STATE_COLORS.waiting);
 
@@ -30,13 +29,7 @@ function growingPipeline() {
     .build();
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('approvals and fan-outs on the dashboard', () => {
   it('shows the children and the waiting node; Approve lets the run complete', async () => {
@@ -45,7 +38,7 @@ describe('approvals and fan-outs on the dashboard', () => {
     shared.events$.subscribe((event) => events.push(event));
     const dashboard = await startDashboard({ events$: shared.events$, decide: (id, d) => shared.decide(id, d), title: 'approvals' });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       shared.connect();
 
       // The approval waits; the page colours it, and says so in the header.
@@ -82,7 +75,7 @@ describe('approvals and fan-outs on the dashboard', () => {
       await page.screenshot({ path: screenshotPath('approvals-waiting.png') });
 
       // A page that connects now (after the node asked) gets the payload too.
-      const late = await openDashboard(browser, dashboard.url, { width: 1200, height: 800 });
+      const late = await openDashboard(browser(), dashboard.url, { width: 1200, height: 800 });
       await late.page.waitForSelector('#approvals-banner:not([hidden])');
       await late.page.click('#approvals-banner');
       await late.page.waitForSelector('#approval-payload');
@@ -115,7 +108,7 @@ describe('approvals and fan-outs on the dashboard', () => {
     const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
       fetch(new URL('/decide', dashboard.url), { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       shared.connect();
       await page.waitForSelector('#dag .node[data-node="gate"][data-state="waiting"]', { timeout: 30_000 });
 

@@ -6,13 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execute, shareRun, type RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
 import { writeRunLog } from 'rx-orchestra/observe';
 import { STATE_COLORS } from '../../src/ui/page/colors.js';
-import { launchBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
+import { useBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
 import { CROWDED_NODES, PIPELINE_NODES, crowdedPipeline, researchPipeline } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
 
@@ -34,13 +33,7 @@ async function recordedRun(): Promise<{ path: string; events: RunEvent[] }> {
   return { path, events };
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('the live dashboard', () => {
   it('draws a running pipeline: nodes turn green, Gantt bars per attempt, totals, streamed text', async () => {
@@ -49,7 +42,7 @@ describe('the live dashboard', () => {
     shared.events$.subscribe((event) => events.push(event));
     const dashboard = await startDashboard({ events$: shared.events$, title: 'research pipeline' });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       shared.connect();
       const { summary } = await shared.result;
       expect(summary.status).toBe('succeeded');
@@ -118,7 +111,7 @@ describe('the live dashboard', () => {
     try {
       shared.connect();
       const { summary } = await shared.result;
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       await page.waitForFunction((n) => document.querySelectorAll('#dag .node[data-state="succeeded"]').length === n, PIPELINE_NODES.length, { timeout: 20_000 });
       await page.waitForSelector('body[data-stream="ended"]');
       // the snapshot carries each node's history: one bar per attempt, the retry included, as a page connected from the start draws them
@@ -138,7 +131,7 @@ describe('the page’s schema validation', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$ });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       const runId = 'r-invalid';
       const bad = (event: Record<string, unknown>) => events$.next(event as unknown as RunEvent);
       events$.next({ type: 'run.started', runId, at: 0, concurrency: 2, nodes: [{ id: 'a', deps: [] }, { id: 'b', deps: ['a'] }] });
@@ -177,7 +170,7 @@ describe('replaying a run log', () => {
     const dashboard = await startDashboard({ replay: { path, speed } });
     try {
       const started = performance.now();
-      const { page, errors } = await openDashboard(browser, dashboard.url); // the replay starts as the page connects
+      const { page, errors } = await openDashboard(browser(), dashboard.url); // the replay starts as the page connects
       expect(await page.textContent('.brand .mode')).toBe('replay ×15');
       await page.waitForSelector('body[data-status="completed"]', { timeout: 30_000 });
       const took = performance.now() - started;
@@ -204,7 +197,7 @@ describe('replaying a run log', () => {
     const { path, events } = await recordedRun();
     const dashboard = await startDashboard({ replay: { path, speed: Infinity } });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       await page.waitForSelector('body[data-status="completed"]', { timeout: 10_000 });
       await page.waitForFunction((n) => document.querySelectorAll('#dag .node').length === n, CROWDED_NODES.length);
       expect(await page.$$eval('#dag .node[data-state="succeeded"]', (g) => g.length)).toBe(CROWDED_NODES.length - 1);
@@ -224,7 +217,7 @@ describe('an agent node on the dashboard', () => {
     await log.close();
     const dashboard = await startDashboard({ replay: { path, speed: Infinity } });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       await page.waitForSelector('body[data-status="completed"]', { timeout: 10_000 });
       await page.waitForFunction(() => document.querySelectorAll('#gantt .tool-call').length === 3);
       const calls = await page.$$eval('#gantt .tool-call', (rects) => rects.map((r) => [r.getAttribute('data-node'), r.getAttribute('data-tool'), r.getAttribute('data-outcome'), Number(r.getAttribute('x')), Number(r.getAttribute('width'))]));

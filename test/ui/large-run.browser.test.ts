@@ -7,20 +7,14 @@
  * test-output/screenshots/.
  */
 import { Subject } from 'rxjs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
-import { launchBrowser, openDashboard, screenshotPath } from './browser.js';
+import { useBrowser, openDashboard, screenshotPath } from './browser.js';
 import { syntheticRun } from './large-run.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const nodeCount = (page: Page) => page.$$eval('#dag .node', (gs) => gs.length);
 
@@ -32,7 +26,7 @@ describe('a 2,000-node run on the dashboard', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$, title: '2,000 nodes' });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       for (const event of run.events) events$.next(event);
       await page.waitForFunction((n) => (window as unknown as { rxoDashboard: { model: { applied: number } } }).rxoDashboard.model.applied === n, run.events.length, { timeout: 30_000 });
       await page.waitForSelector('#dag[data-layout="done"][data-nodes="2000"]', { timeout: 30_000 });

@@ -6,11 +6,12 @@
  * into the page's "rejected events" list, and the counts stay those of the summary.
  */
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { DashboardModel } from '../../src/ui/page/model.js';
+import { describe, expect, it } from 'vitest';
 import { execute, type RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
-import { launchBrowser, openDashboard } from './browser.js';
+import { useBrowser, openDashboard } from './browser.js';
 import { crowdedPipeline } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
 
@@ -26,8 +27,8 @@ function runEvents(): RunEvent[] {
 /** What the page draws, read from its model (`window.rxoDashboard.model`). */
 function pageView(page: Page) {
   return page.evaluate(() => {
-    const { model } = (window as unknown as { rxoDashboard: { model: any } }).rxoDashboard;
-    const nodes = [...model.nodes.values()].map((n: any) => ({
+    const { model } = (window as unknown as { rxoDashboard: { model: DashboardModel } }).rxoDashboard;
+    const nodes = [...model.nodes.values()].map((n) => ({
       id: n.id,
       state: n.state,
       inputTokens: n.inputTokens,
@@ -36,18 +37,18 @@ function pageView(page: Page) {
       retries: n.retries,
       streamedChars: n.streamedChars,
       text: n.text,
-      bars: n.bars.map((b: any) => `${b.attempt}:${b.start}-${b.end}:${b.outcome}`),
-      waits: n.waits.map((w: any) => `${w.kind}@${w.start}+${w.ms}`),
+      bars: n.bars.map((b) => `${b.attempt}:${b.start}-${b.end}:${b.outcome}`),
+      waits: n.waits.map((w) => `${w.kind}@${w.start}+${w.ms}`),
       steps: n.steps.length,
-      tools: n.tools.map((t: any) => `${t.tool}:${t.outcome}`),
+      tools: n.tools.map((t) => `${t.tool}:${t.outcome}`),
     }));
     return {
       status: model.status,
       counts: { ...model.counts },
       totals: { ...model.totals },
-      agents: [...model.agents.values()].map((a: any) => ({ agent: a.agent, calls: a.calls, retries: a.retries, inputTokens: a.inputTokens, outputTokens: a.outputTokens, failures: a.failures })),
-      incidents: model.incidents.map((i: any) => `${i.at} ${i.nodeId} ${i.kind}: ${i.text}`),
-      rows: model.rows.map((n: any) => n.id),
+      agents: [...model.agents.values()].map((a) => ({ agent: a.agent, calls: a.calls, retries: a.retries, inputTokens: a.inputTokens, outputTokens: a.outputTokens, failures: a.failures })),
+      incidents: model.incidents.map((i) => `${i.at} ${i.nodeId} ${i.kind}: ${i.text}`),
+      rows: model.rows.map((n) => n.id),
       nodes,
       rejected: model.rejected,
     };
@@ -56,13 +57,7 @@ function pageView(page: Page) {
 
 const completed = (page: Page) => page.waitForSelector('body[data-status="completed"]', { timeout: 20_000 });
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('a page that connects mid-run', () => {
   it('shows the same per-agent tokens, retries, waits, tool calls and streamed text as a page connected from the start', async () => {
@@ -71,11 +66,11 @@ describe('a page that connects mid-run', () => {
     const source = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$: source, title: 'late join' });
     try {
-      const early = await openDashboard(browser, dashboard.url);
+      const early = await openDashboard(browser(), dashboard.url);
       const cut = events.findIndex((e) => e.type === 'node.retrying') + 5; // after a retry, mid-stream
       for (const event of events.slice(0, cut)) source.next(event);
       await early.page.waitForFunction((n) => (window as unknown as { rxoDashboard: { model: { applied: number } } }).rxoDashboard.model.applied >= n, cut);
-      const late = await openDashboard(browser, dashboard.url);
+      const late = await openDashboard(browser(), dashboard.url);
       for (const event of events.slice(cut)) source.next(event);
       await Promise.all([completed(early.page), completed(late.page)]);
       const [fromStart, joined] = [await pageView(early.page), await pageView(late.page)];
@@ -87,7 +82,7 @@ describe('a page that connects mid-run', () => {
       const agentCut = agentEvents.findIndex((e) => e.type === 'tool.failed');
       for (const event of agentEvents.slice(0, agentCut)) source.next(event);
       await early.page.waitForFunction((id) => (window as unknown as { rxoDashboard: { model: { runId?: string; applied: number } } }).rxoDashboard.model.runId === id, agentEvents[0]!.runId);
-      const late2 = await openDashboard(browser, dashboard.url);
+      const late2 = await openDashboard(browser(), dashboard.url);
       for (const event of agentEvents.slice(agentCut)) source.next(event);
       source.complete();
       await Promise.all([completed(early.page), completed(late2.page)]);
@@ -106,7 +101,7 @@ describe('a page that connects mid-run', () => {
     const source = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$: source, title: 'strict input' });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       const half = Math.floor(events.length / 2);
       for (const event of events.slice(0, half)) source.next(event);
       source.next({ type: 'node.started', runId, nodeId: 'intruder', at: 1, attempt: 1 });

@@ -6,20 +6,14 @@
  * failure's error, the streamed text, or why there is none).
  */
 import { Subject } from 'rxjs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
 import { STATE_COLORS } from '../../src/ui/page/colors.js';
-import { launchBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
+import { useBrowser, openDashboard, rgb, screenshotPath } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const box = (page: Page, selector: string) => page.$eval(selector, (el) => el.getBoundingClientRect().toJSON() as { x: number; y: number; width: number; height: number });
 /** Lets the page lay out, run its resize observers and draw (two animation frames). */
@@ -37,7 +31,7 @@ describe('a layout that holds still', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$ });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       events$.next({ type: 'run.started', runId, at: 0, concurrency: 16, nodes: [{ id: 'plan', deps: [] }, ...ids.map((id, i) => ({ id, deps: ['plan'], meta: { agent: agents[i]! } }))] });
       events$.next({ type: 'node.started', runId, nodeId: 'plan', at: 1, attempt: 1 });
       await page.waitForSelector('#dag[data-layout="done"][data-nodes="301"]');
@@ -87,7 +81,7 @@ describe('a layout that holds still', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$ });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url, { width: 1440, height: 900 });
+      const { page, errors } = await openDashboard(browser(), dashboard.url, { width: 1440, height: 900 });
       const nodes = Array.from({ length: 40 }, (_, i) => ({ id: `n${i}`, deps: i < 4 ? [] : [`n${i - 4}`] }));
       events$.next({ type: 'run.started', runId, at: 0, concurrency: 4, nodes });
       await page.waitForSelector('#dag[data-layout="done"]');
@@ -141,7 +135,7 @@ describe('the node panel', () => {
     const events$ = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$ });
     try {
-      const { page, errors } = await openDashboard(browser, dashboard.url);
+      const { page, errors } = await openDashboard(browser(), dashboard.url);
       const ids = ['talker', 'quiet', 'broken', 'slow', 'later'];
       events$.next({ type: 'run.started', runId, at: 0, concurrency: 4, nodes: ids.map((id) => ({ id, deps: id === 'later' ? ['broken'] : [] })) });
       for (const nodeId of ['talker', 'quiet', 'broken', 'slow']) events$.next({ type: 'node.started', runId, nodeId, at: 1, attempt: 1 });
