@@ -3,6 +3,8 @@ import { isLoopbackHost, nonLoopbackMessage } from '../ui/loopback.js';
 import { CliError } from './errors.js';
 import type { InspectCommandOptions } from './inspect-command.js';
 import type { ReplayCommandOptions } from './replay-command.js';
+import type { WatchCommandOptions } from './watch-command.js';
+import { dashboardStreamUrl } from './dashboard-url.js';
 import { closest, didYouMean } from './suggest.js';
 
 /**
@@ -101,7 +103,8 @@ export type CliCommand =
   | { kind: 'run'; options: RunCommandOptions }
   | { kind: 'resume'; options: RunCommandOptions & { resumeRunId: string } }
   | { kind: 'replay'; options: ReplayCommandOptions }
-  | { kind: 'inspect'; options: InspectCommandOptions };
+  | { kind: 'inspect'; options: InspectCommandOptions }
+  | { kind: 'watch'; options: WatchCommandOptions };
 
 /**
  * The `--help` text.
@@ -117,6 +120,7 @@ export const HELP = `Usage:
   rx-orchestra resume <pipeline-file> <runId> [options]  continue a durable run from its checkpoint
   rx-orchestra replay <runs.jsonl> [--speed <n>] [--ui]  play a run log back
   rx-orchestra inspect <store> [<runId>] [--json]        the state of a durable run in a store
+  rx-orchestra watch <dashboard-url> [--plain]           attach this terminal to a run served with --ui
 
 A pipeline module's default export (or export 'pipeline' / 'graph') is a built graph,
 { graph, options } (execute options), or a function returning either.
@@ -154,6 +158,12 @@ Options of replay:
                          pauses over 5 s are cut to 5 s
   --plain                plain progress lines even in a terminal
 
+Options of watch (<dashboard-url>: the URL run --ui printed, host:port, or a port on 127.0.0.1):
+  --plain                plain progress lines even in a terminal
+                         It joins the run at any moment with the same numbers as from the start, ends
+                         with the values and the verdict, exits 0 once the run ends (whatever its
+                         status); Ctrl-C detaches (exit 130) and the run goes on.
+
 Options of inspect:
   --json                 one JSON object: nodes with their outcomes, wouldRun, restored, waiting approvals
 
@@ -163,11 +173,12 @@ Output: a live view in a terminal, plain progress lines otherwise (also when the
 size, TERM=dumb, or NO_COLOR is set: then there is no escape sequence at all; FORCE_COLOR=0 keeps the
 live view without colours, FORCE_COLOR=1 overrides NO_COLOR). At the end of a run: each node's value
 on one line (at most 20; --output has them all), then the verdict.
-Exit codes: 0 succeeded, 1 failed or partial, 2 bad usage, pipeline file, run log or store,
-3 refused by --budget, 130 interrupted.
+Exit codes: 0 succeeded (replay, watch: shown to its end, whatever its status), 1 failed or partial
+(watch: the dashboard went away before the run ended), 2 bad usage, pipeline file, run log, store, or
+no dashboard at the URL, 3 refused by --budget, 130 interrupted (watch: detached; the run goes on).
 `;
 
-const COMMANDS = ['run', 'resume', 'replay', 'inspect'] as const;
+const COMMANDS = ['run', 'resume', 'replay', 'inspect', 'watch'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -206,6 +217,7 @@ const OPTIONS_OF: Record<CommandName, readonly OptionName[]> = {
   resume: RUNNING,
   replay: ['speed', 'plain', ...UI_OPTIONS],
   inspect: ['json'],
+  watch: ['plain'],
 };
 
 /**
@@ -258,6 +270,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       return { kind: 'replay', options: replayOptions(values, rest, uiWaitSeconds) };
     case 'inspect':
       return { kind: 'inspect', options: inspectOptions(values, rest) };
+    case 'watch':
+      return { kind: 'watch', options: watchOptions(values, rest) };
   }
 }
 
@@ -377,6 +391,13 @@ function inspectOptions(values: Values, rest: readonly string[]): InspectCommand
   if (store === undefined) throw new CliError('USAGE', `missing <store>: rx-orchestra inspect <store> <runId> (a SQLite file a durable run wrote to, or redis://host:port)`);
   if (extra.length > 0) throw new CliError('USAGE', `unexpected argument '${extra[0]}': inspect takes a store and a run id`);
   return { store, json: values.json ?? false, ...(runId !== undefined ? { runId: nonEmpty('<runId>', runId) } : {}) };
+}
+
+function watchOptions(values: Values, rest: readonly string[]): WatchCommandOptions {
+  const [url, ...extra] = rest;
+  if (url === undefined) throw new CliError('USAGE', `missing <dashboard-url>: rx-orchestra watch <dashboard-url> (the URL rx-orchestra run --ui printed, e.g. http://127.0.0.1:4800/)`);
+  if (extra.length > 0) throw new CliError('USAGE', `unexpected argument '${extra[0]}': watch takes one dashboard URL`);
+  return { url, streamUrl: dashboardStreamUrl(url).href, plain: values.plain ?? false };
 }
 
 /** `a`, `a and b`, `a, b and c`. */

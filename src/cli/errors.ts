@@ -60,6 +60,12 @@ export type CliErrorCode =
   | 'STORE_FAILED'
   /** `inspect`/`resume`: the store has no checkpoint of that run id. */
   | 'RUN_NOT_FOUND'
+  /** `watch`: nothing answers at the dashboard's address (connection refused, no such host, cut before answering). */
+  | 'DASHBOARD_UNREACHABLE'
+  /** `watch`: something answers there, but it is not a dashboard's event stream (a 404, another content type). */
+  | 'NOT_A_DASHBOARD'
+  /** `watch`: a line of the dashboard's stream is not JSON or not a run event (the message names the line). */
+  | 'STREAM_INVALID'
   /** The store refused the run: written by another graph (`CHECKPOINT_MISMATCH`), run by another process (`RUN_LOCKED`), or the id is taken (`RUN_EXISTS`). */
   | 'STORE_REFUSED';
 

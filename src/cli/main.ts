@@ -8,7 +8,7 @@ import { EXIT_CODES, isCliError, oneLine } from './errors.js';
 import type { CliIo } from './io.js';
 
 /**
- * Runs the command line `argv` (without `node` and the script: `run`, `resume`, `replay`, `inspect`)
+ * Runs the command line `argv` (without `node` and the script: `run`, `resume`, `replay`, `inspect`, `watch`)
  * and resolves with the exit code.
  * Every error that stops it before a run is one line on stderr (`✗ PIPELINE_NOT_FOUND: no such
  * file: 'x.ts'`) and exit code 2; see `EXIT_CODES` for the others. Never rejects.
@@ -40,6 +40,10 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
       case 'replay': {
         const { replayCommand } = await import('./replay-command.js');
         return await replayCommand(command.options, await fullIo(stdout, stderr, io));
+      }
+      case 'watch': {
+        const { watchCommand } = await import('./watch-command.js');
+        return await watchCommand(command.options, await fullIo(stdout, stderr, io));
       }
       case 'inspect': {
         const { inspectCommand } = await import('./inspect-command.js');

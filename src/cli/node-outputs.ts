@@ -28,7 +28,8 @@ export interface RunOutputs {
 /**
  * Collects a run's node values from its events (`node.succeeded`, `node.fellBack`, restored ones
  * too) and errors, for the lines printed at the end of a run and for `--output`. A new
- * `run.started` (the next run of a replayed log) starts over. Memory: one entry per node.
+ * `run.started` (the next run of a replayed log) starts over; a `run.snapshot` (a run joined late)
+ * starts from the values of the nodes ended so far. Memory: one entry per node.
  *
  * ## Example
  * ```ts
@@ -55,6 +56,16 @@ export class NodeOutputs {
         this.#values.clear();
         this.#errors.clear();
         for (const node of event.nodes) this.#rank.set(node.id, this.#rank.size);
+        break;
+      case 'run.snapshot':
+        // a run joined late: its graph's own nodes rank first, then the values and errors of the nodes ended so far, in the order they ended
+        this.#runId = event.runId;
+        this.#status = event.summary?.status;
+        this.#rank.clear();
+        this.#values.clear();
+        this.#errors.clear();
+        for (const node of event.nodes) if (node.parent === undefined) this.#rank.set(node.id, this.#rank.size);
+        for (const end of event.ended) this.apply(end);
         break;
       case 'node.succeeded':
       case 'node.fellBack':

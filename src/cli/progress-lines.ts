@@ -19,7 +19,8 @@ const GROUP_FAILURES_SHOWN = 5;
  * with more than {@link GROUP_LINES_MAX} get none each, but the fan-out gets a progress line at
  * every tenth of them ended (`◦ explore [400/1,000 done, 8 running, 1 failed]`), and its first
  * failed children a line each. A node that waits for approval gets a line with what it asks
- * (`⏸ send awaiting approval: {"to":"team"}`), and the decision one. Call it after
+ * (`⏸ send awaiting approval: {"to":"team"}`), and the decision one. A `run.snapshot` (a run
+ * joined late) says where the run stands (`◆ joined run r1 in progress: 4/9 nodes ended, …`). Call it after
  * `state.apply(event)`, which supplies the run's start, each node's tokens and cost and the
  * fan-outs' progress. Pure.
  *
@@ -88,6 +89,13 @@ function describeEvent(event: RunEvent, state: LiveRunState): string | undefined
       return `⚡ circuit ${event.breaker} opened${event.failures !== undefined ? ` after ${plural(event.failures, 'failure')}` : ''}`;
     case 'circuit.closed':
       return `⚡ circuit ${event.breaker} closed`;
+    case 'run.snapshot': {
+      // a run joined late (`watch`): where it stands, from the state the snapshot gave
+      const total = state.order.length;
+      const inFlight = state.counts.running + state.counts.retrying;
+      const where = event.summary ? `completed (${event.summary.status})` : 'in progress';
+      return `◆ joined run ${event.runId} ${where}: ${formatCount(state.ended)}/${formatCount(total)} ${noun(total, 'node')} ended, ${formatCount(inFlight)} running, ${plural(state.retries, 'retry', 'retries')}, ${formatCount(state.tokens)} tok, ${formatCost(state.costUsd)}`;
+    }
     case 'run.completed': {
       const { status, makespanMs, attempts: tries, retries, usage, counts, nodes } = event.summary;
       const ok = (counts.succeeded ?? 0) + (counts.fellBack ?? 0);

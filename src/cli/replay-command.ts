@@ -1,20 +1,14 @@
 import { resolve } from 'node:path';
-import { Subject, asyncScheduler, type Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
 import { replayRunEvents } from '../ui/replay.js';
 import { CliError, EXIT_CODES } from './errors.js';
 import { formatCount, plural } from './format.js';
-import { LiveRunState } from './live-state.js';
-import { startLiveView, type LiveView } from './live-view.js';
-import { NodeOutputs } from './node-outputs.js';
-import { bufferedLines } from './output.js';
-import { progressLine } from './progress-lines.js';
 import { readLoggedRuns } from './run-log-read.js';
+import { RunTerminal } from './run-terminal.js';
 import type { CliIo } from './io.js';
-import { chooseView } from './terminal.js';
 import { waitForWatcher } from './ui-wait.js';
 import { linger, loadDashboard, type Dashboard } from './dashboard.js';
-import { judgeRun } from './verdict.js';
 
 /**
  * The settings of `rx-orchestra replay`, parsed from the command line.
@@ -90,40 +84,16 @@ export async function replayCommand(command: ReplayCommandOptions, io: CliIo): P
 
 /** Plays the events into `events$` and the terminal; resolves true when interrupted. */
 async function play(runCount: number, events: readonly RunEvent[], events$: Subject<RunEvent>, command: ReplayCommandOptions, io: CliIo): Promise<boolean> {
-  const choice = chooseView({ isTTY: io.stdout.isTTY, columns: io.stdout.columns, rows: io.stdout.rows, env: io.env, lines: command.plain });
-  const out = bufferedLines(io.stdout);
-  const width = choice.live ? Math.max(20, (io.stdout.columns ?? 100) - 1) : 120;
-  let state = new LiveRunState();
-  let outputs = new NodeOutputs();
-  let view: LiveView | undefined;
+  const terminal = new RunTerminal(io, { plain: command.plain, speed: command.speed });
   let index = 0;
-  let lastWall = asyncScheduler.now();
-  const now = () => (command.speed === Infinity ? state.lastAt : state.lastAt + (asyncScheduler.now() - lastWall) * command.speed);
-
-  // The live view writes directly: lines around it must too, to keep their order.
-  const say = (line: string) => (choice.live ? io.stdout.write(`${line}\n`) : out.line(line));
-  const endRun = () => {
-    view?.stop();
-    view = undefined;
-    for (const line of outputs.lines(width)) say(line);
-    if (state.summary) say(judgeRun(state.summary, state, { allowPartial: true }).line.replace(/ \(allowed\)$/, ''));
-  };
   const onEvent = (event: RunEvent) => {
     if (event.type === 'run.started' || index === 0) {
-      if (index > 0) endRun();
+      if (index > 0) terminal.endRun();
       index += 1;
-      state = new LiveRunState();
-      outputs = new NodeOutputs();
-      say(`◆ run ${formatCount(index)} of ${formatCount(runCount)}: ${event.runId}`);
+      terminal.startRun();
+      terminal.say(`◆ run ${formatCount(index)} of ${formatCount(runCount)}: ${event.runId}`);
     }
-    lastWall = asyncScheduler.now();
-    state.apply(event);
-    outputs.apply(event);
-    if (choice.live && !view) view = startLiveView(state, io.stdout, { color: choice.color, now }); // its first frame shows the run started
-    if (!choice.live) {
-      const line = progressLine(event, state);
-      if (line !== undefined) out.line(line);
-    }
+    terminal.apply(event);
     events$.next(event);
   };
 
@@ -141,13 +111,13 @@ async function play(runCount: number, events: readonly RunEvent[], events$: Subj
     });
   } finally {
     stop?.unsubscribe();
-    if (!interrupted) endRun();
+    if (!interrupted) terminal.endRun();
     else {
-      view?.stop();
-      say(`✗ replay interrupted at run ${formatCount(index)} of ${formatCount(runCount)}`);
+      terminal.stopView();
+      terminal.say(`✗ replay interrupted at run ${formatCount(index)} of ${formatCount(runCount)}`);
     }
     events$.complete();
-    await out.flush();
+    await terminal.flush();
   }
   return interrupted;
 }

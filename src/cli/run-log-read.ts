@@ -44,21 +44,9 @@ export async function readLoggedRuns(path: string, shownAs = path): Promise<Logg
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
-    const bad = (message: string) => new CliError('RUN_LOG_INVALID', oneLine(`${shownAs}:${i + 1}: ${message}`));
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (error) {
-      throw bad(`not JSON: ${(error as Error).message}`);
-    }
-    // A line of writeRunLog is { timestamp, node, …, event }; a bare event (--json output) is taken too.
-    const candidate = typeof raw === 'object' && raw !== null && 'event' in raw ? (raw as { event: unknown }).event : raw;
-    const parsed = RunEventSchema.safeParse(candidate);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw bad(`not a run event: ${issue ? `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}` : 'invalid'}`);
-    }
-    events.push(parsed.data);
+    const parsed = parseEventLine(line, { wrapped: true });
+    if (typeof parsed === 'string') throw new CliError('RUN_LOG_INVALID', oneLine(`${shownAs}:${i + 1}: ${parsed}`));
+    events.push(parsed);
   }
   const runs: { runId: string; events: RunEvent[] }[] = [];
   for (const event of events) {
@@ -68,4 +56,31 @@ export async function readLoggedRuns(path: string, shownAs = path): Promise<Logg
   }
   if (runs.length === 0) throw new CliError('RUN_LOG_INVALID', `${shownAs}: no events in it (a run log has one JSON line per event, as --runs-log writes)`);
   return runs;
+}
+
+/**
+ * One JSON line as a run event, validated with the published `RunEventSchema`; or, when it is not
+ * one, what is wrong with it (`not JSON: …`, `not a run event: type: …`), for an error that names the
+ * line. With `wrapped`, a line of `writeRunLog` (`{ timestamp, …, event }`) gives its event (a bare
+ * event is taken too). Pure.
+ *
+ * ## Example
+ * ```ts
+ * import { parseEventLine } from './run-log-read.js';
+ * parseEventLine('{"type":"node.teleported"}', { wrapped: false }); // 'not a run event: type: Invalid input…'
+ * ```
+ */
+export function parseEventLine(line: string, options: { wrapped: boolean }): RunEvent | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  // A line of writeRunLog is { timestamp, node, …, event }; a bare event (--json output) is taken too.
+  const candidate = options.wrapped && typeof raw === 'object' && raw !== null && 'event' in raw ? (raw as { event: unknown }).event : raw;
+  const parsed = RunEventSchema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return `not a run event: ${issue ? `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}` : 'invalid'}`;
 }
