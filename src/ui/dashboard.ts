@@ -104,7 +104,7 @@ export interface Dashboard {
  * published `RunEventSchema`; a page that connects late starts from a `run.snapshot`. `GET /events.ndjson` streams the same as JSON lines (`curl … | jq`).
  * Events carry no secrets, and nothing else is served: the page's modules, zod and d3-dag. A page
  * that falls behind is cut off at `maxBufferedBytes`, and the snapshot is built once per change of
- * the run, however many pages connect.
+ * the run, however many pages connect, serializing again only the nodes that changed since.
  *
  * ## Example
  * ```ts

@@ -14,6 +14,32 @@ export function eventJson(event: RunEvent, maxValueChars: number): string {
   return mayBeInfinite ? JSON.stringify(served, finite) : JSON.stringify(served);
 }
 
+/**
+ * JSON of a part of a `run.snapshot` as the dashboard serves it: infinite numbers as the largest
+ * finite one (as {@link eventJson} does for a snapshot); a part JSON cannot express as it is (a
+ * cycle, a BigInt) is still served, with those values described instead (a BigInt as its digits,
+ * an object met again as `'[cycle]'`). Pure.
+ */
+export function safeJson(value: unknown): string {
+  try {
+    // A replacer slows JSON.stringify down a few times: only JSON with a null in it may hold an infinite number made null
+    const plain = JSON.stringify(value) ?? 'null';
+    return plain.includes('null') ? (JSON.stringify(value, finite) ?? 'null') : plain;
+  } catch {
+    const seen = new WeakSet<object>();
+    return (
+      JSON.stringify(value, (key: string, v: unknown) => {
+        if (typeof v === 'bigint') return v.toString();
+        if (typeof v === 'object' && v !== null) {
+          if (seen.has(v)) return '[cycle]';
+          seen.add(v);
+        }
+        return finite(key, v);
+      }) ?? 'null'
+    );
+  }
+}
+
 /** Infinity as the largest number JSON can carry; NaN as 0. */
 function finite(_key: string, value: unknown): unknown {
   if (typeof value !== 'number' || Number.isFinite(value)) return value;
@@ -30,13 +56,19 @@ export function servedEvent(event: RunEvent, maxValueChars: number): RunEvent {
   return event;
 }
 
-function previewValue<E extends NodeEndEvent>(event: E, max: number): E {
+/** The end event with its value cut to a preview of at most `max` characters of JSON (see {@link eventJson}). Pure. */
+export function previewValue<E extends NodeEndEvent>(event: E, max: number): E {
   if (!('value' in event) || event.value === undefined) return event;
+  if (typeof event.value === 'string' && event.value.length + 2 <= max && !NEEDS_ESCAPE.test(event.value)) return event; // its JSON is the string in quotes
   const json = stringify(event.value);
   if (json === undefined) return { ...event, value: '[a value JSON cannot express]' };
   if (json.length <= max) return event;
   return { ...event, value: `${json.slice(0, max)}… (${json.length} chars)` };
 }
+
+/** Characters JSON writes as more than one (quotes, backslashes, control characters, lone surrogates). */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function jsonSafe(value: unknown): unknown {
   const json = stringify(value);

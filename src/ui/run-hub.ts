@@ -5,7 +5,7 @@ import { isNodeEndEvent } from '../run/events.js';
 import { RunTracker } from '../run/run-tracker.js';
 import { eventJson } from './event-json.js';
 import { SnapshotCache } from './snapshot-cache.js';
-import { trackerFromSnapshot } from './tracker-from-snapshot.js';
+import { SnapshotJson } from './snapshot-json.js';
 import { Watcher, type HubFormat } from './watcher.js';
 
 export type { HubFormat } from './watcher.js';
@@ -28,6 +28,13 @@ export interface RunHubOptions {
   startOnConnect: boolean;
 }
 
+/**
+ * A snapshot build encodes at most about this many entries (graph entries, node views, end events)
+ * in one turn of the event loop (~10 ms for entries of ~1 KB); a larger one is spread over several
+ * turns, the newcomer waiting for it.
+ */
+const WARM_ENTRIES = 4_096;
+
 /** A batch is sent at once when it reaches this many bytes, whatever the window. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
@@ -35,16 +42,28 @@ const MAX_BATCH_BYTES = 256 * 1024;
  * One run, many watchers: subscribes to the source once, folds it into a {@link RunTracker}, and
  * sends every watcher that connects the run's `run.snapshot` first, then the live events, in
  * batches (one SSE message per `batchMs`). The snapshot is serialized once per change of the run,
- * not once per watcher ({@link SnapshotCache}), and shared by every watcher; each watcher writes
+ * not once per watcher ({@link SnapshotCache}), and only in part: each node's JSON is kept until an
+ * event changes that node ({@link SnapshotJson}), so a connect costs the nodes changed since the
+ * last one, not the whole run; when that is a lot (the first page of a large run), the build is
+ * spread over several turns of the event loop, about {@link WARM_ENTRIES} entries each, and the
+ * newcomer waits for it. It is shared by every watcher as buffers; each watcher writes
  * with backpressure and is cut off when it holds more than `maxBufferedBytes` unsent
- * ({@link Watcher}). Memory is bounded by the graph's size plus one batch, plus at most
- * `maxBufferedBytes` and one 64 KiB piece of the snapshot per watcher.
+ * ({@link Watcher}). Memory is bounded by the graph's size and the tracker's bounds (streamed
+ * text and history per node and in all), plus the snapshot's JSON once and the events sent since
+ * it (up to the larger of 256 KiB and a sixteenth of it), plus one batch, plus at most
+ * `maxBufferedBytes` and one 64 KiB piece of the snapshot per watcher; a watcher still reading an
+ * older snapshot keeps the blocks of it that changed since alive until it has read them.
  */
 export class RunHub {
   readonly #source: Observable<RunEvent>;
   readonly #options: RunHubOptions;
   readonly #watchers = new Map<ServerResponse, Watcher>();
+  /** Watchers waiting for a large build, spread over several turns, to get the snapshot. */
+  readonly #parked = new Set<Watcher>();
+  #warming: Subscription | undefined;
   readonly #snapshot: SnapshotCache;
+  /** The snapshot's JSON, node by node: rebuilding it costs the nodes that changed since. */
+  readonly #json: SnapshotJson;
   #tracker: RunTracker | undefined;
   #runId: string | undefined;
   #pending: string[] = [];
@@ -59,9 +78,10 @@ export class RunHub {
   constructor(source: Observable<RunEvent>, options: RunHubOptions) {
     this.#source = source;
     this.#options = options;
+    this.#json = new SnapshotJson(options.maxValueChars);
     this.#snapshot = new SnapshotCache(() => {
-      const snapshot = this.#tracker?.snapshot();
-      return snapshot && eventJson(snapshot, options.maxValueChars);
+      const parts = this.#tracker?.snapshotParts();
+      return parts && this.#json.build(parts);
     });
     if (!options.startOnConnect) this.#start();
   }
@@ -71,7 +91,7 @@ export class RunHub {
     return this.#waiting.has(nodeId);
   }
 
-  /** Watchers connected now. */
+  /** Watchers served now (one waiting for a large snapshot build counts once it has it). */
   get watchers(): number {
     return this.#watchers.size;
   }
@@ -87,13 +107,44 @@ export class RunHub {
     res.flushHeaders(); // a watcher that connects before the run started learns at once that it is connected
     res.socket?.setNoDelay(true);
     const watcher = new Watcher(res, format, this.#options.maxBufferedBytes);
-    this.#watchers.set(res, watcher);
-    res.once('close', () => this.#watchers.delete(res));
+    res.once('close', () => {
+      this.#watchers.delete(res);
+      this.#parked.delete(watcher);
+    });
     if (format === 'sse') watcher.send('retry: 1000\n\n');
-    for (const piece of this.#snapshot.pieces(format, this.#options.scheduler.now())) watcher.sendShared(piece);
-    if (this.#waiting.size > 0) watcher.send(this.#encode(format, [...this.#waiting.values()]).data);
+    if (this.#snapshot.built || (this.#parked.size === 0 && this.#warm())) return this.#welcome(watcher);
+    // a large build (most of the run changed since the last one) is spread over several turns: this watcher waits for it
+    this.#parked.add(watcher);
+    this.#warming ??= this.#options.scheduler.schedule(() => this.#warmTurn());
+  }
+
+  /** The snapshot, the nodes waiting for a decision, then live events (or the end). */
+  #welcome(watcher: Watcher): void {
+    this.#watchers.set(watcher.res, watcher);
+    watcher.sendShared(this.#snapshot.pieces(watcher.format, this.#options.scheduler.now()));
+    if (this.#waiting.size > 0) watcher.send(this.#encode(watcher.format, [...this.#waiting.values()]).data);
     if (this.#ended) this.#sendEnd(watcher);
     else if (!this.#started) this.#start();
+  }
+
+  /** Encodes a share of what changed since the last build ({@link WARM_ENTRIES}); true when what is left is a build's share. */
+  #warm(): boolean {
+    const parts = this.#tracker?.snapshotParts();
+    return parts === undefined || this.#json.warm(parts, WARM_ENTRIES);
+  }
+
+  /** One turn of a large build: when it is through, the parked watchers get the snapshot. */
+  #warmTurn(): void {
+    this.#warming = undefined;
+    if (this.#parked.size === 0) return; // they left: what was encoded is kept for the next build
+    if (!this.#warm()) {
+      this.#warming = this.#options.scheduler.schedule(() => this.#warmTurn());
+      return;
+    }
+    this.#flushNow(); // the others get what is pending; the newcomers get it with the snapshot
+    const parked = [...this.#parked];
+    this.#parked.clear();
+    for (const watcher of parked) if (watcher.open) this.#welcome(watcher);
   }
 
   /** Stops: unsubscribes from the source and ends every watcher's response. */
@@ -101,6 +152,10 @@ export class RunHub {
     this.#subscription?.unsubscribe();
     this.#flush?.unsubscribe();
     this.#flush = undefined;
+    this.#warming?.unsubscribe();
+    this.#warming = undefined;
+    for (const watcher of this.#parked) watcher.stop();
+    this.#parked.clear();
     for (const watcher of this.#watchers.values()) watcher.stop();
     this.#watchers.clear();
   }
@@ -115,16 +170,14 @@ export class RunHub {
   }
 
   #onEvent(event: RunEvent): void {
-    if (event.type === 'run.snapshot') {
-      this.#tracker = trackerFromSnapshot(event);
+    if (event.type === 'run.started' || event.type === 'run.snapshot') {
+      // the state starts over (a snapshot: from a shared run that had started already)
+      if (event.type === 'run.snapshot' || event.runId !== this.#runId) this.#tracker = undefined;
+      this.#json.reset();
       this.#snapshot.invalidate();
-    } else {
-      if (event.type === 'run.started' && event.runId !== this.#runId) {
-        this.#tracker = new RunTracker();
-        this.#snapshot.invalidate();
-      }
-      (this.#tracker ??= new RunTracker()).apply(event);
     }
+    (this.#tracker ??= new RunTracker({ onCut: (nodeId) => this.#json.touch(nodeId) })).apply(event);
+    if ('nodeId' in event) this.#json.touch(event.nodeId);
     this.#runId = event.runId;
     this.#trackWaiting(event);
     if (this.#watchers.size === 0) {

@@ -2,6 +2,12 @@ import type { HubFormat } from './watcher.js';
 
 /** The events sent since the snapshot was built are kept for newcomers up to at least this many bytes. */
 const MIN_TAIL_BYTES = 256 * 1024;
+/**
+ * ... and up to this share of the snapshot's weight: past it, rebuilding the snapshot (which costs
+ * the nodes changed since, {@link SnapshotJson}) is cheaper than making a newcomer validate and
+ * apply the events one by one.
+ */
+const TAIL_SHARE = 1 / 16;
 
 /** Events sent together after the snapshot was built, encoded for each format on first use. */
 interface Segment {
@@ -13,19 +19,26 @@ interface Segment {
 /**
  * The serialized `run.snapshot` a page starts from, built once and shared by every page that
  * connects until the run moves on too far: the events sent since it was built (its tail) are kept
- * and sent after it, and it is rebuilt only when that tail outweighs it (or at least
+ * and sent after it, and it is rebuilt only when that tail outweighs a sixteenth of it (and
  * 256 KiB), when an event went by without being kept (nobody was watching), or when a new run
- * starts. Building costs the size of the run's state; connecting costs nothing but shared buffers.
+ * starts. A build costs what changed since the last one ({@link SnapshotJson}); connecting costs
+ * nothing but shared buffers.
  */
 export class SnapshotCache {
-  readonly #build: () => string | undefined;
-  #snapshot: Buffer | undefined;
+  readonly #build: () => Buffer[] | undefined;
+  #snapshot: Buffer[] | undefined;
+  #snapshotBytes = 0;
   #tail: Segment[] = [];
   #tailBytes = 0;
 
-  /** `build` serializes the run's state so far as one `run.snapshot` (JSON), or undefined before the run started. */
-  constructor(build: () => string | undefined) {
+  /** `build` serializes the run's state so far as one `run.snapshot` (JSON, in pieces to write one after the other), or undefined before the run started. */
+  constructor(build: () => Buffer[] | undefined) {
     this.#build = build;
+  }
+
+  /** True when a snapshot is built (with the events since): a page connecting now costs nothing but shared buffers. */
+  get built(): boolean {
+    return this.#snapshot !== undefined;
   }
 
   /** The state changed in a way the tail does not carry: the next page gets a fresh snapshot. */
@@ -40,7 +53,7 @@ export class SnapshotCache {
     if (!this.#snapshot || events.length === 0) return;
     this.#tail.push({ events });
     this.#tailBytes += bytes;
-    if (this.#tailBytes > Math.max(this.#snapshot.length, MIN_TAIL_BYTES)) this.invalidate();
+    if (this.#tailBytes > Math.max(this.#snapshotBytes * TAIL_SHARE, MIN_TAIL_BYTES)) this.invalidate();
   }
 
   /**
@@ -50,14 +63,15 @@ export class SnapshotCache {
    */
   pieces(format: HubFormat, now: number): Buffer[] {
     if (!this.#snapshot) {
-      const json = this.#build();
-      if (json === undefined) return [];
-      this.#snapshot = Buffer.from(json);
+      const pieces = this.#build();
+      if (pieces === undefined) return [];
+      this.#snapshot = pieces;
+      this.#snapshotBytes = pieces.reduce((sum, piece) => sum + piece.length, 0);
     }
-    if (format === 'ndjson') return [this.#snapshot, NEWLINE, ...this.#tail.map((s) => (s.ndjson ??= Buffer.from(`${s.events.join('\n')}\n`)))];
+    if (format === 'ndjson') return [...this.#snapshot, NEWLINE, ...this.#tail.map((s) => (s.ndjson ??= Buffer.from(`${s.events.join('\n')}\n`)))];
     return [
       Buffer.from(`event: batch\ndata: {"t":${now},"events":[`),
-      this.#snapshot,
+      ...this.#snapshot,
       ...this.#tail.map((s) => (s.sse ??= Buffer.from(`,${s.events.join(',')}`))),
       SSE_END,
     ];

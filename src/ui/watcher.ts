@@ -64,10 +64,10 @@ export class Watcher {
     return true;
   }
 
-  /** Queues a buffer shared with other pages (not copied, not counted against the cap). */
-  sendShared(data: Buffer): void {
-    if (!this.open || data.length === 0) return;
-    this.#queue.push({ kind: 'shared', data, offset: 0 });
+  /** Queues buffers shared with other pages (not copied, not counted against the cap), to be written one after the other. */
+  sendShared(data: readonly Buffer[]): void {
+    if (!this.open) return;
+    for (const buffer of data) if (buffer.length > 0) this.#queue.push({ kind: 'shared', data: buffer, offset: 0 });
     this.#pump();
   }
 
@@ -93,6 +93,8 @@ export class Watcher {
   }
 
   #pump(): void {
+    const corked = !this.#closed && !this.#waitingForDrain && this.#queue.length > 1;
+    if (corked) this.res.cork(); // the pieces go out together (one writev), not one write each
     while (!this.#closed && !this.#waitingForDrain) {
       const item = this.#queue[0];
       if (!item) break;
@@ -114,6 +116,7 @@ export class Watcher {
         });
       }
     }
+    if (corked) this.res.uncork();
     if (this.#ending && !this.#closed && this.#queue.length === 0) {
       this.#close();
       this.res.end();

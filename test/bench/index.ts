@@ -4,6 +4,7 @@ import { seed003 } from './s003.bench.js';
 import { resilience, seed002 } from './resilience.bench.js';
 import { scaleout } from './scaleout.bench.js';
 import { dashboardThroughput } from './dashboard.bench.js';
+import { dashboardLateJoin, dashboardSnapshotCpu } from './dashboard-late.bench.js';
 import { soak } from './soak.bench.js';
 import { coldOverheadPerNode, rootImport } from './cold.bench.js';
 import { installPackagesEngineOnly } from './install.bench.js';
@@ -25,7 +26,9 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   seed003,
   resilience,
   scaleout,
-  dashboardThroughput,
+  dashboardThroughput, // dashboard_max_rate_kept_up (+ _late), dashboard_lag_p95_at_*, dashboard_late_page_drawn_ms
+  dashboardLateJoin, // dashboard_late_join_ms
+  dashboardSnapshotCpu, // dashboard_snapshot_cpu_ms (+ _watched_ms)
   soak,
   agentStepOverhead, // agent_step_overhead_us
   streamCpuRatio, // stream_cpu_ratio_vs_bare_sdk

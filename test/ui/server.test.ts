@@ -184,6 +184,8 @@ describe('the run hub', () => {
       destroyed: false,
       writeHead: () => res,
       flushHeaders: () => undefined,
+      cork: () => undefined,
+      uncork: () => undefined,
       write: (chunk: string) => ((res.writableLength += chunk.length), true),
       end: () => undefined,
       destroy: () => ((res.destroyed = true), res.emit('close')),

@@ -9,7 +9,7 @@ import { asyncScheduler, Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RunEventSchema, RunTracker, type RunEvent } from 'rx-orchestra';
 import { RunHub, type RunHubOptions } from '../../src/ui/run-hub.js';
-import { trackerFromSnapshot } from '../../src/ui/tracker-from-snapshot.js';
+import { BLOCK_ENTRIES, SnapshotJson } from '../../src/ui/snapshot-json.js';
 
 const runId = 'big';
 const NODES = 10_000;
@@ -135,7 +135,7 @@ describe('pages that connect and never read', () => {
 
 describe('the snapshot a page starts from', () => {
   it('is built and serialized once per change of the run, not once per connection', async () => {
-    const build = vi.spyOn(RunTracker.prototype, 'snapshot');
+    const build = vi.spyOn(SnapshotJson.prototype, 'build');
     const stringify = vi.spyOn(JSON, 'stringify');
     const snapshotSerializations = () => stringify.mock.calls.filter(([value]) => (value as { type?: unknown } | null)?.type === 'run.snapshot').length;
     const events$ = new Subject<RunEvent>();
@@ -158,7 +158,8 @@ describe('the snapshot a page starts from', () => {
       expect(snapshotSerializations()).toBe(1);
       const [first, ...since] = lines;
       if (first?.type !== 'run.snapshot') throw new Error('expected a snapshot first');
-      const folded = trackerFromSnapshot(first);
+      const folded = new RunTracker();
+      folded.apply(first);
       for (const event of since) folded.apply(event);
       expect(folded.snapshot()?.states.node_5).toMatchObject({ state: 'running', attempts: 2 });
     } finally {
@@ -168,7 +169,7 @@ describe('the snapshot a page starts from', () => {
   });
 
   it('is rebuilt when the events since it outgrow it, so a newcomer never replays more than the snapshot weighs', async () => {
-    const build = vi.spyOn(RunTracker.prototype, 'snapshot');
+    const build = vi.spyOn(SnapshotJson.prototype, 'build');
     const events$ = new Subject<RunEvent>();
     const hub = new RunHub(events$, options());
     events$.next({ type: 'run.started', runId, at: 0, concurrency: 1, nodes: [{ id: 'a', deps: [] }] });
@@ -188,8 +189,33 @@ describe('the snapshot a page starts from', () => {
     }
   });
 
+  it('is rebuilt serializing only the nodes that changed since the last build', async () => {
+    const build = vi.spyOn(SnapshotJson.prototype, 'build');
+    const events$ = new Subject<RunEvent>();
+    const hub = new RunHub(events$, options());
+    for (const event of bigRun()) events$.next(event);
+    const served = await serve(hub);
+    try {
+      const [first] = await readLines(served.port, 1);
+      const serialized = () => (build.mock.contexts.at(-1) as SnapshotJson).serialized;
+      expect(serialized()).toBe(3 * NODES); // the graph, the views, the end events: all of them once
+      await until(() => hub.watchers === 0, 'the reader to leave');
+      events$.next({ type: 'node.retrying', runId, nodeId: 'node_5', at: NODES + 3, attempt: 1, delayMs: 10, error: { name: 'Error', message: 'again' } });
+      events$.next({ type: 'node.started', runId, nodeId: 'node_5', at: NODES + 4, attempt: 2 });
+      const [second] = await readLines(served.port, 1);
+      expect(build).toHaveBeenCalledTimes(2);
+      expect(serialized()).toBe(BLOCK_ENTRIES); // node_5's block of views, no more
+      const parsed = RunEventSchema.parse(second);
+      if (parsed.type !== 'run.snapshot' || RunEventSchema.parse(first).type !== 'run.snapshot') throw new Error('expected snapshots');
+      expect(parsed.states.node_5).toMatchObject({ state: 'running', attempts: 2, retries: 1 });
+      expect(parsed.ended).toHaveLength(NODES);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('is rebuilt after an event that arrived while nobody watched', async () => {
-    const build = vi.spyOn(RunTracker.prototype, 'snapshot');
+    const build = vi.spyOn(SnapshotJson.prototype, 'build');
     const events$ = new Subject<RunEvent>();
     const hub = new RunHub(events$, options());
     events$.next({ type: 'run.started', runId, at: 0, concurrency: 1, nodes: [{ id: 'a', deps: [] }] });
