@@ -372,6 +372,11 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     totals: RunTotalsSchema.optional(),
     /** Per-agent and per-tool tallies, supervisor routing, failures routed around. */
     tallies: RunTalliesSchema.optional(),
+    /**
+     * Nodes whose value in `ended` is a short preview: the dashboard keeps snapshots small (a page
+     * joining a large run gets the values it shows on demand, `GET /value?node=<id>`).
+     */
+    cutValues: z.array(z.string()).optional(),
     /** The bounds the tracker kept within: what a view may say was cut. */
     bounds: z.object({ maxHistoryPerNode: z.number().int(), maxTextPerNode: z.number().int(), maxTextTotal: z.number().int() }).optional(),
   }),

@@ -1,4 +1,4 @@
-import type { EventOf, NodeView, RunEvent } from './events.js';
+import type { EventOf, NodeEndEvent, NodeView, RunEvent } from './events.js';
 
 /** An event a node's history may hold (any but `run.snapshot`). */
 type HistoryEvent = Exclude<RunEvent, EventOf<'run.snapshot'>>;
@@ -121,6 +121,11 @@ export class RunTracker {
     const parts = this.snapshotParts();
     if (!parts) return undefined;
     return { ...parts.head, states: idRecord(parts.ids.map((id) => [id, parts.view(id)] as const)) };
+  }
+
+  /** The event that ended the node (its value, error, fallback or skip cause), or undefined while it has not ended. */
+  endOf(nodeId: string): NodeEndEvent | undefined {
+    return this.#state.nodes.get(nodeId)?.end;
   }
 
   /** The parts of {@link snapshot}, for a serializer that rebuilds only the nodes that changed; undefined before the run started. */

@@ -157,7 +157,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     if (!hosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain; charset=utf-8', 'unexpected Host header'); // no DNS rebinding
-    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (pathname === '/decide' && req.method === 'POST') return decideRoute(req, res, origins, { decide: options.decide, isWaiting: (id) => hub.isWaiting(id) });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed');
     switch (pathname) {
@@ -173,6 +173,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case '/events.ndjson':
         hub.add(res, 'ndjson');
         return watched();
+      case '/value': {
+        // A node's value as live events carry it: a page that joined late got a preview in the snapshot.
+        const json = hub.valueJson(searchParams.get('node') ?? '');
+        return json === undefined ? send(res, 404, 'text/plain; charset=utf-8', 'no such node, or it has no value') : send(res, 200, 'application/json; charset=utf-8', json, 'no-cache');
+      }
       case '/favicon.ico':
         return send(res, 204, 'image/x-icon', '', 'public, max-age=86400');
     }

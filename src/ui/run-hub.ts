@@ -3,9 +3,9 @@ import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { RunEvent } from '../run/events.js';
 import { isNodeEndEvent } from '../run/events.js';
 import { RunTracker } from '../run/run-tracker.js';
-import { eventJson } from './event-json.js';
+import { eventJson, previewValue, safeJson } from './event-json.js';
 import { SnapshotCache } from './snapshot-cache.js';
-import { SnapshotJson } from './snapshot-json.js';
+import { SNAPSHOT_VALUE_CHARS, SnapshotJson } from './snapshot-json.js';
 import { Watcher, type HubFormat } from './watcher.js';
 
 export type { HubFormat } from './watcher.js';
@@ -78,12 +78,24 @@ export class RunHub {
   constructor(source: Observable<RunEvent>, options: RunHubOptions) {
     this.#source = source;
     this.#options = options;
-    this.#json = new SnapshotJson(options.maxValueChars);
+    // Snapshots carry short previews of node values (most of a large run's snapshot otherwise); a page fetches the values it shows (valueJson).
+    this.#json = new SnapshotJson(Math.min(options.maxValueChars, SNAPSHOT_VALUE_CHARS));
     this.#snapshot = new SnapshotCache(() => {
       const parts = this.#tracker?.snapshotParts();
       return parts && this.#json.build(parts);
     });
     if (!options.startOnConnect) this.#start();
+  }
+
+  /**
+   * `{ "nodeId", "value" }` as JSON: the node's value as a live event carries it (cut to
+   * `maxValueChars`), for a page that joined late and got a preview in the snapshot; undefined when
+   * the node has not ended with a value.
+   */
+  valueJson(nodeId: string): string | undefined {
+    const end = this.#tracker?.endOf(nodeId);
+    if (!end || !('value' in end)) return undefined;
+    return safeJson({ nodeId, value: previewValue(end, this.#options.maxValueChars).value });
   }
 
   /** True when the node waits for a decision now (it asked, and was neither decided nor ended since). */

@@ -10,7 +10,12 @@ export const BLOCK_ENTRIES = 32;
 interface Block<K> {
   readonly keys: readonly K[];
   readonly data: Buffer;
+  /** End events only: the nodes whose value the block cut to a preview. */
+  readonly cut?: readonly string[];
 }
+
+/** Node values in a snapshot's `ended` are cut to previews of this many characters of JSON unless told otherwise (a page fetches the rest when shown). */
+export const SNAPSHOT_VALUE_CHARS = 240;
 
 /**
  * The `run.snapshot` a page starts from, serialized (as `eventJson` would: values cut to
@@ -33,7 +38,7 @@ interface Block<K> {
  * ```
  */
 export class SnapshotJson {
-  readonly #maxValueChars: number;
+  readonly #valueChars: number;
   readonly #blockEntries: number;
   #touched = new Set<string>();
   /** The blocks of the latest build or warm-up (a hole: not encoded yet). */
@@ -45,9 +50,12 @@ export class SnapshotJson {
   /** Entries the latest build serialized, warm-ups before it included (a measure of its cost, for tests). */
   serialized = 0;
 
-  /** `maxValueChars`: node values are cut to previews of this many characters; `blockEntries`: entries per block. */
-  constructor(maxValueChars: number, blockEntries = BLOCK_ENTRIES) {
-    this.#maxValueChars = maxValueChars;
+  /**
+   * `valueChars`: node values are cut to previews of this many characters of JSON (the snapshot's
+   * `cutValues` lists the nodes cut); `blockEntries`: entries per block.
+   */
+  constructor(valueChars: number, blockEntries = BLOCK_ENTRIES) {
+    this.#valueChars = valueChars;
     this.#blockEntries = blockEntries;
   }
 
@@ -70,7 +78,8 @@ export class SnapshotJson {
     const headJson = safeJson(head);
     const pieces: Buffer[] = [Buffer.from(`${headJson.slice(0, -1)}${headJson.length > 2 ? ',' : ''}"nodes":[`)];
     this.#encode(parts, Infinity, pieces);
-    pieces.push(END);
+    const cut = this.#ended.flatMap((block) => block?.cut ?? []);
+    pieces.push(cut.length === 0 ? END : Buffer.from(`],"cutValues":${safeJson(cut)}}`));
     this.#touched = new Set(); // every block was looked at: what is left touched is no node of the run
     this.serialized = this.#encoded;
     this.#encoded = 0;
@@ -93,9 +102,19 @@ export class SnapshotJson {
     pieces?.push(MID_STATES);
     this.#states = this.#blocks(this.#states, parts.ids, (id) => id, (ids) => viewsJson(ids, parts), budget, pieces, this.#touched);
     pieces?.push(MID_ENDED);
-    this.#ended = this.#blocks(this.#ended, ended, (end) => end, (ends) => safeJson(ends.map((end) => previewValue(end, this.#maxValueChars))), budget, pieces);
+    this.#ended = this.#blocks(this.#ended, ended, (end) => end, (ends) => this.#endsJson(ends), budget, pieces);
     return this.#encoded < budget;
   }
+
+  /** End events as one JSON array, values cut to previews; the nodes cut are noted for the block (see {@link #blocks}). */
+  #endsJson(ends: readonly NodeEndEvent[]): string {
+    const served = ends.map((end) => previewValue(end, this.#valueChars));
+    this.#lastCut = served.flatMap((end, i) => (end !== ends[i] ? [end.nodeId] : []));
+    return safeJson(served);
+  }
+
+  /** The nodes the latest `#endsJson` cut (picked up by the block it encoded). */
+  #lastCut: string[] = [];
 
   /**
    * The blocks of a list now: each old block whose entries are the same (and none touched) is
@@ -116,12 +135,13 @@ export class SnapshotJson {
       if (!block && this.#encoded < budget) {
         const entries = items.slice(start, end);
         const keys = entries.map(key);
+        this.#lastCut = [];
         const encoded = json(entries);
         this.#encoded += entries.length;
         if (touched) for (const k of keys) touched.delete(k);
         const data = Buffer.from(encoded); // [a,b] or {a,b}: the brackets go, a block after the first starts with the comma between
         if (b > 0) data[0] = COMMA;
-        block = { keys, data: data.subarray(b > 0 ? 0 : 1, data.length - 1) };
+        block = { keys, data: data.subarray(b > 0 ? 0 : 1, data.length - 1), ...(this.#lastCut.length > 0 ? { cut: this.#lastCut } : {}) };
       }
       blocks.push(block ?? previous);
       if (pieces) pieces.push(block!.data);

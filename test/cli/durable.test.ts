@@ -92,15 +92,17 @@ describe('rx-orchestra inspect (real SQLite)', () => {
     expect(inspection.nodes[2]!.value).toBe('read src/a.ts');
   });
 
-  it('one line for a missing store, an unknown run, and a store that cannot list its runs', async () => {
+  it('one line for a missing store and an unknown run (naming the runs it holds); without a run id, lists the runs', async () => {
     const missing = await inspect(join(dir, 'nope.db'), 'x');
     expect([missing.code, missing.stderr]).toEqual([2, `✗ STORE_NOT_FOUND: no store at '${join(dir, 'nope.db')}': give the SQLite file a durable run wrote to (run --store <file>), or a redis://host:port URL\n`]);
     const unknown = await inspect(db, 'nope');
-    expect([unknown.code, unknown.stderr]).toEqual([2, `✗ RUN_NOT_FOUND: no run 'nope' in the store '${db}'\n`]);
-    const noId = await inspect(db, undefined);
-    expect(noId.code).toBe(2);
-    expect(noId.stderr).toMatch(/^✗ USAGE: inspect needs a run id: rx-orchestra inspect .* <runId> \(this store cannot list its runs; a run's id is printed when it starts, '▶ run <id> started', is in its --runs-log, and is chosen with --run-id\)\n$/);
-    expect(missing.stdout + unknown.stdout + noId.stdout).toBe('');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(new RegExp(`^✗ RUN_NOT_FOUND: no run 'nope' in the store '${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'; it holds '[^']+'.*\\n$`));
+    expect(missing.stdout + unknown.stdout).toBe('');
+    const listed = await inspect(db, undefined);
+    expect([listed.code, listed.stderr]).toEqual([0, '']);
+    expect(listed.stdout).toMatch(/^\d+ runs? in the store '.*' \(last written first\):\n/);
+    expect(listed.stdout).toContain('stopped-1');
   });
 });
 
@@ -174,7 +176,7 @@ describe('rx-orchestra inspect (a redis-server of its own on 127.0.0.1)', () => 
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ runId: 'in-redis', status: 'running', wouldRun: ['gate', 'send'], waiting: [{ nodeId: 'gate', payload: { action: 'send the summary', files: 3 } }] });
       const unknown = await inspect(redis.url, 'nope');
-      expect(unknown.stderr).toBe(`✗ RUN_NOT_FOUND: no run 'nope' in the store '${redis.url}'\n`);
+      expect(unknown.stderr).toBe(`✗ RUN_NOT_FOUND: no run 'nope' in the store '${redis.url}'; it holds 'in-redis'\n`);
     } finally {
       await redis.stop();
     }

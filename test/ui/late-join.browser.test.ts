@@ -95,6 +95,38 @@ describe('a page that connects mid-run', () => {
     }
   }, 60_000);
 
+  it('shows a long value the snapshot carried as a preview whole, fetched when the node is shown', async () => {
+    const runId = 'long-values';
+    const essay = `${'a long answer, '.repeat(100)}the end`; // longer than a snapshot's previews (240), within a live event's (2,000)
+    const source = new Subject<RunEvent>();
+    const dashboard = await startDashboard({ events$: source, title: 'long values' });
+    try {
+      const early = await openDashboard(browser(), dashboard.url);
+      source.next({ type: 'run.started', runId, at: 0, concurrency: 2, nodes: [{ id: 'essay', deps: [] }, { id: 'slow', deps: [] }] });
+      source.next({ type: 'node.started', runId, nodeId: 'essay', at: 1, attempt: 1 });
+      source.next({ type: 'node.started', runId, nodeId: 'slow', at: 1, attempt: 1 });
+      source.next({ type: 'node.succeeded', runId, nodeId: 'essay', at: 5, attempts: 1, startedAt: 1, durationMs: 4, value: { essay } });
+      await early.page.waitForFunction(() => (window as unknown as { rxoDashboard: { model: { applied: number } } }).rxoDashboard.model.applied >= 4);
+      const late = await openDashboard(browser(), dashboard.url);
+      const valueOf = async (page: Page) => {
+        await page.evaluate(() => (window as unknown as { rxoDashboard: { select(id: string): void } }).rxoDashboard.select('essay'));
+        await page.waitForFunction(() => {
+          const text = document.querySelector('#node-value')?.textContent;
+          return text !== undefined && text !== null && !text.includes('loading the whole value');
+        });
+        return page.textContent('#node-value');
+      };
+      const whole = await valueOf(early.page);
+      expect(whole).toContain('the end');
+      expect(await late.page.evaluate(() => (window as unknown as { rxoDashboard: { model: DashboardModel } }).rxoDashboard.model.nodes.get('essay')?.valueCut)).toBe(true); // a preview came
+      expect(await valueOf(late.page)).toBe(whole);
+      source.complete();
+      expect([...early.errors, ...late.errors]).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  }, 60_000);
+
   it('refuses injected events for unknown node ids and after the run completed; the counts stay the summary', async () => {
     const events = runEvents();
     const runId = events[0]!.runId;

@@ -107,6 +107,31 @@ describe('the dashboard server', () => {
     }
   });
 
+  it('keeps snapshots small: long values come as previews (listed in cutValues), served whole on GET /value', async () => {
+    const events$ = new Subject<RunEvent>();
+    const dashboard = await startDashboard({ events$ });
+    const long = { text: 'x'.repeat(1_000) };
+    try {
+      events$.next(started);
+      events$.next(start('a', 1));
+      events$.next(succeed('a', 2, long));
+      const watcher = await openStream(`${dashboard.url}events.ndjson`);
+      const [snapshot] = ndjsonEvents(await watcher.until((text) => text.includes('\n')));
+      await watcher.cancel();
+      expect(snapshot).toMatchObject({ type: 'run.snapshot', cutValues: ['a'] });
+      const value = (snapshot as Extract<RunEvent, { type: 'run.snapshot' }>).ended[0] as { value: unknown };
+      expect(value.value).toMatch(/^\{"text":"x+… \(1011 chars\)$/);
+      expect((value.value as string).length).toBeLessThan(300);
+      const whole = await fetch(`${dashboard.url}value?node=a`);
+      expect(whole.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await whole.json()).toEqual({ nodeId: 'a', value: long });
+      expect((await fetch(`${dashboard.url}value?node=b`)).status).toBe(404); // not ended
+      expect((await fetch(`${dashboard.url}value?node=nope`)).status).toBe(404);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
   it('starts from the snapshot a shared run hands a late subscriber', async () => {
     const shared = shareRun(execute(researchPipeline(), { concurrency: 4 }));
     shared.connect();

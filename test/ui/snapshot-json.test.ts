@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { RunEventSchema, RunTracker, type RunEvent } from 'rx-orchestra';
-import { eventJson } from '../../src/ui/event-json.js';
+import { eventJson, previewValue } from '../../src/ui/event-json.js';
 import { RunHub } from '../../src/ui/run-hub.js';
-import { BLOCK_ENTRIES, SnapshotJson } from '../../src/ui/snapshot-json.js';
+import { BLOCK_ENTRIES, SNAPSHOT_VALUE_CHARS, SnapshotJson } from '../../src/ui/snapshot-json.js';
 
 const MAX_VALUE_CHARS = 40;
 const IDS = ['a', 'b', '__proto__', 'c "d"', 'e'];
@@ -76,7 +76,15 @@ const steps: fc.Arbitrary<Step[]> = fc
   ]);
 
 /** The snapshot serialized from scratch, as the dashboard served it before it kept pieces. */
-const fromScratch = (tracker: RunTracker) => JSON.parse(eventJson(tracker.snapshot()!, MAX_VALUE_CHARS)) as unknown;
+/** The snapshot built in one go, served as the hub serves it: values cut to `valueChars`, the nodes cut listed in `cutValues`. */
+const fromScratch = (tracker: RunTracker, valueChars = MAX_VALUE_CHARS): unknown => {
+  const snapshot = tracker.snapshot()!;
+  const cut = snapshot.ended.filter((end) => previewValue(end, valueChars) !== end).map((end) => end.nodeId);
+  const served = JSON.parse(eventJson(snapshot, valueChars)) as Record<string, unknown>;
+  return cut.length > 0 ? { ...served, cutValues: cut } : served;
+};
+/** What the hub cuts values in snapshots to. */
+const HUB_VALUE_CHARS = Math.min(MAX_VALUE_CHARS, SNAPSHOT_VALUE_CHARS);
 
 describe('a snapshot built incrementally', () => {
   it.each([
@@ -110,7 +118,7 @@ describe('a snapshot built incrementally', () => {
       tracker.apply(event);
       if ('nodeId' in event) json.touch(event.nodeId);
     };
-    const same = () => expect(JSON.parse(Buffer.concat(json.build(tracker.snapshotParts()!)).toString())).toEqual(fromScratch(tracker));
+    const same = () => expect(JSON.parse(Buffer.concat(json.build(tracker.snapshotParts()!)).toString())).toEqual(fromScratch(tracker, 100));
     apply({ type: 'run.started', runId: 'r', at: 0, concurrency: 2, nodes: [{ id: 'a', deps: [] }, { id: 'b', deps: [] }] });
     for (const nodeId of ['a', 'b']) apply({ type: 'node.started', runId: 'r', nodeId, at: 1, attempt: 1 });
     apply({ type: 'node.token', runId: 'r', nodeId: 'a', at: 2, attempt: 1, text: 'aaaaaaaa' });
@@ -138,7 +146,7 @@ describe('a snapshot built incrementally', () => {
     json.touch('n3');
     const pieces = json.build(tracker.snapshotParts()!);
     expect(json.serialized).toBe(BLOCK_ENTRIES); // one block of views, reusing the others' JSON
-    expect(JSON.parse(Buffer.concat(pieces).toString())).toEqual(fromScratch(tracker));
+    expect(JSON.parse(Buffer.concat(pieces).toString())).toEqual(fromScratch(tracker, 100));
 
     json.build(tracker.snapshotParts()!);
     expect(json.serialized).toBe(0);
@@ -193,7 +201,7 @@ describe('the run hub', () => {
     expect(hub.watchers).toBe(1);
     const [snapshot, ...rest] = res.text.split('\n').filter(Boolean);
     expect(rest).toEqual([]);
-    expect(JSON.parse(snapshot!)).toEqual(fromScratch(reference));
+    expect(JSON.parse(snapshot!)).toEqual(fromScratch(reference, HUB_VALUE_CHARS));
     hub.close();
   });
 
@@ -210,7 +218,7 @@ describe('the run hub', () => {
             if (step.kind === 'event') {
               events$.next(step.event);
               reference.apply(step.event);
-              history.push(fromScratch(reference));
+              history.push(fromScratch(reference, HUB_VALUE_CHARS));
               continue;
             }
             const res = recordingResponse();

@@ -17,6 +17,8 @@ export interface DetailActions {
   toggleGroup(groupId: string): void;
   isCollapsed(groupId: string): boolean;
   select(nodeId: string): void;
+  /** Fetches a node's value whole (the snapshot carried a preview); the model is updated when it comes. */
+  fetchValue(nodeId: string): void;
 }
 
 /** Children of a group listed in the panel (the ones worth a look first). */
@@ -119,6 +121,10 @@ export class DetailView {
     if (reasonInput && reason) reasonInput.value = reason;
     const value = this.#host.querySelector<HTMLPreElement>('#node-value');
     if (value) value.textContent = node.value ?? '';
+    if (node.valueCut && value) {
+      value.textContent = `${node.value ?? ''}\n(loading the whole value…)`;
+      this.#actions.fetchValue(node.id);
+    }
     this.#text.scrollTop = sameNode && !atBottom ? oldTop : this.#text.scrollHeight;
   }
 }

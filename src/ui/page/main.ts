@@ -58,6 +58,7 @@ const detail = new DetailView($('detail'), {
   toggleGroup: (id) => dag.toggle(id),
   isCollapsed: (id) => dag.isCollapsed(id),
   select: (id) => select(id),
+  fetchValue,
 });
 const finder = new Finder(
   model,
@@ -82,6 +83,24 @@ $('approvals-banner').addEventListener('click', () => {
 });
 
 /** Sends a decision to the dashboard server (`POST /decide`), which gives it to the run; resolves with the refusal, if any. */
+/** Nodes whose value is being fetched (a snapshot carried a preview): one request each. */
+const fetchingValues = new Set<string>();
+
+/** Fetches a node's whole value (as live events carry it) from the dashboard, and shows it. */
+function fetchValue(nodeId: string): void {
+  if (fetchingValues.has(nodeId)) return;
+  fetchingValues.add(nodeId);
+  void fetch(`value?node=${encodeURIComponent(nodeId)}`)
+    .then(async (response) => (response.ok ? ((await response.json()) as { value?: unknown }) : undefined))
+    .then((body) => {
+      if (body && 'value' in body) model.setValue(nodeId, body.value);
+      else model.setValue(nodeId, model.nodes.get(nodeId)?.value); // none to fetch: the preview is all there is
+      requestFrame();
+    })
+    .catch(() => undefined) // the preview stays; the next draw of the node asks again
+    .finally(() => fetchingValues.delete(nodeId));
+}
+
 async function postDecision(nodeId: string, approve: boolean, reason: string): Promise<string | undefined> {
   try {
     const response = await fetch('/decide', {

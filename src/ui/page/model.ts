@@ -97,6 +97,8 @@ export interface NodeModel extends TrackedNode {
   error: string | undefined;
   /** The node's value, as JSON, maybe cut by the server. */
   value: string | undefined;
+  /** `value` is the short preview a snapshot carries: the page fetches the value when it shows the node ({@link DashboardModel.setValue}). */
+  valueCut: boolean;
   fallback: { via: number; reason: string } | undefined;
   skipped: string | undefined;
   /** For a node a fan-out or subgraph added: that node's id. */
@@ -120,6 +122,7 @@ class NodeModelTemplate extends NodeTemplate implements NodeModel {
   declare firstStart: number | undefined;
   declare error: string | undefined;
   declare value: string | undefined;
+  declare valueCut: boolean;
   declare fallback: NodeModel['fallback'];
   declare skipped: string | undefined;
   declare parent: string | undefined;
@@ -137,6 +140,7 @@ class NodeModelTemplate extends NodeTemplate implements NodeModel {
     this.firstStart = undefined;
     this.error = undefined;
     this.value = undefined;
+    this.valueCut = false;
     this.fallback = undefined;
     this.skipped = undefined;
     this.parent = undefined;
@@ -493,7 +497,8 @@ export class DashboardModel {
     const outcome: BarOutcome = event.type === 'node.succeeded' ? 'succeeded' : event.type === 'node.fellBack' ? 'fellBack' : event.type === 'node.failed' ? 'failed' : 'timedOut';
     this.#closeBar(node, outcome, event.at);
     if (event.type === 'node.succeeded' || event.type === 'node.fellBack') {
-      node.value = event.value === undefined ? undefined : typeof event.value === 'string' ? event.value : JSON.stringify(event.value);
+      node.value = valueText(event.value);
+      node.valueCut = false;
     }
     if (event.type === 'node.succeeded') return;
     node.error = event.error.message;
@@ -541,6 +546,21 @@ export class DashboardModel {
       if (node && view.waiting && node.approval === undefined && node.state === 'waiting') node.approval = { payload: payloadJson(view.waiting.payload), timeoutMs: view.waiting.timeoutMs, at: snapshot.at };
     }
     this.rows = this.#run.order.filter((n) => n.firstStart !== undefined).sort((a, b) => a.firstStart! - b.firstStart! || a.index - b.index);
+    for (const id of snapshot.cutValues ?? []) {
+      const node = this.#run.nodes.get(id);
+      if (node) node.valueCut = true;
+    }
+  }
+
+  /** A node's value fetched whole (it came as a preview in the snapshot): shown as a live end event would have shown it. */
+  setValue(nodeId: string, value: unknown): void {
+    const node = this.#run.nodes.get(nodeId);
+    if (!node) return;
+    node.value = valueText(value);
+    node.valueCut = false;
+    node.version += 1;
+    this.#dirty.add(node);
+    this.version += 1;
   }
 
   #closeBar(node: NodeModel, outcome: BarOutcome, at: number): void {
@@ -568,6 +588,11 @@ export class DashboardModel {
     this.incidents.push({ at, nodeId, kind, text });
     if (this.incidents.length > this.limits.maxIncidents) this.incidents.shift();
   }
+}
+
+/** A node's value as the page shows it: a string as it is, anything else as JSON. */
+function valueText(value: unknown): string | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** An approval's payload as the page shows it: pretty JSON (a string as it is). */
