@@ -59,7 +59,11 @@ export function servedEvent(event: RunEvent, maxValueChars: number): RunEvent {
 /** The end event with its value cut to a preview of at most `max` characters of JSON (see {@link eventJson}). Pure. */
 export function previewValue<E extends NodeEndEvent>(event: E, max: number): E {
   if (!('value' in event) || event.value === undefined) return event;
-  if (typeof event.value === 'string' && event.value.length + 2 <= max && !NEEDS_ESCAPE.test(event.value)) return event; // its JSON is the string in quotes
+  if (typeof event.value === 'string' && !NEEDS_ESCAPE.test(event.value)) {
+    // Its JSON is the string in quotes: measured and cut without writing it all out (most values are text).
+    const value = event.value;
+    return value.length + 2 <= max ? event : { ...event, value: `"${value.slice(0, max - 1)}… (${value.length + 2} chars)` };
+  }
   const json = stringify(event.value);
   if (json === undefined) return { ...event, value: '[a value JSON cannot express]' };
   if (json.length <= max) return event;
