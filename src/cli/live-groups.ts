@@ -21,26 +21,6 @@ export interface LiveGroup<N = unknown> {
 }
 
 /**
- * The parent of a node a fan-out or subgraph added, from its id alone (for a run joined from a
- * snapshot, which lists nodes without their parent): the longest prefix of `id`, ending before a
- * `[` or `/`, that is a node of the run (`explore[3]` → `explore`, `research/outline` → `research`,
- * `explore/src/a.ts` → `explore` when `explore/src` is no node). Undefined for a graph's own node. Pure.
- *
- * ## Example
- * ```ts
- * import { parentFromId } from './live-groups.js';
- * parentFromId('research/explore[3]', (id) => ['research', 'research/explore'].includes(id)); // 'research/explore'
- * ```
- */
-export function parentFromId(id: string, isNode: (id: string) => boolean): string | undefined {
-  for (let i = id.length - 1; i > 0; i--) {
-    const ch = id[i];
-    if ((ch === '[' || ch === '/') && isNode(id.slice(0, i))) return id.slice(0, i);
-  }
-  return undefined;
-}
-
-/**
  * A group's progress on one line: `[412/1,000 done, 3 running, 1 failed]` (done: succeeded or fell
  * back; running: running or retrying; failed: failed or timed out; waiting, queued and skipped
  * when there are any). Pure.
@@ -65,8 +45,6 @@ export function groupProgress(group: Pick<LiveGroup, 'children' | 'counts'>): st
   return `[${parts.join(', ')}]`;
 }
 
-/** Counts by state, all zero. @internal */
-export const emptyStateCounts = (): Record<NodeState, number> => ({ pending: 0, waiting: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
 
 /**
  * A short, one-line preview of an approval's payload: JSON cut to `max` characters. Pure.

@@ -1,8 +1,8 @@
 import type { EventOf, RunEvent, RunSummary } from '../run/events.js';
 import { describeSkip } from '../run/outcome.js';
-import { NodeTemplate, RunState, type NodeState, type TrackedNode } from '../run/run-state.js';
+import { NodeTemplate, RunState, emptyStateCounts, parentFromId, type NodeState, type TrackedNode } from '../run/run-state.js';
 import { formatError } from './format.js';
-import { emptyStateCounts, parentFromId, payloadPreview, type LiveGroup } from './live-groups.js';
+import { payloadPreview, type LiveGroup } from './live-groups.js';
 
 /**
  * A node's lifecycle state, as `run.snapshot` names it.

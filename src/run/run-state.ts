@@ -277,7 +277,28 @@ export class NodeTemplate implements TrackedNode {
   }
 }
 
-const emptyCounts = (): Record<NodeState, number> => ({ pending: 0, waiting: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
+/** Counts by lifecycle state, all zero (the run's counts; a fan-out's children's in the views). @internal */
+export const emptyStateCounts = (): Record<NodeState, number> => ({ pending: 0, waiting: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
+
+/**
+ * The node that added a fan-out's or subgraph's node, from its id (for a run joined from a
+ * snapshot, which lists nodes without their parent): the longest prefix of `id`, ending before a
+ * `[` or `/`, that is a node of the run (`explore[3]` → `explore`, `research/outline` → `research`,
+ * `explore/src/a.ts` → `explore` when `explore/src` is no node). Undefined for a graph's own node. Pure.
+ *
+ * ## Example
+ * ```ts
+ * parentFromId('research/explore[3]', (id) => ['research', 'research/explore'].includes(id)); // 'research/explore'
+ * ```
+ * @internal
+ */
+export function parentFromId(id: string, isNode: (id: string) => boolean): string | undefined {
+  for (let i = id.length - 1; i > 0; i--) {
+    const ch = id[i];
+    if ((ch === '[' || ch === '/') && isNode(id.slice(0, i))) return id.slice(0, i);
+  }
+  return undefined;
+}
 const emptyTotals = (): RunTotals => ({ calls: 0, retries: 0, cacheHits: 0, savedUsd: 0, inputTokens: 0, outputTokens: 0, tokens: 0, costUsd: 0 });
 const emptyTally = (): CallTally => ({ calls: 0, succeeded: 0, failures: 0, retries: 0, fellBack: 0, durations: [], durationCount: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
 const agentOf = (info: NodeInfo): string => (typeof info.meta?.agent === 'string' ? info.meta.agent : info.id);
@@ -330,7 +351,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
   order: N[] = [];
   /** Nodes that have ended, in the order they first ended (with `keepEnds`). */
   ended: N[] = [];
-  counts = emptyCounts();
+  counts = emptyStateCounts();
   totals = emptyTotals();
   /** Per-agent tallies, in the order the agents appeared (with `tallies`). */
   agents = new Map<string, AgentTally>();
@@ -676,7 +697,7 @@ export class RunState<N extends TrackedNode = TrackedNode> {
     this.nodes = new Map();
     this.order = [];
     this.ended = [];
-    this.counts = emptyCounts();
+    this.counts = emptyStateCounts();
     this.totals = emptyTotals();
     this.agents = new Map();
     this.byNode = new Map();

@@ -16,7 +16,8 @@ import { progressLine } from '../../src/cli/progress-lines.js';
 import { liveApprovals } from '../../src/cli/live-approvals.js';
 import { parseCommandLine } from '../../src/cli/args.js';
 import { runCommand, type CliIo } from '../../src/cli/run-command.js';
-import { groupProgress, parentFromId } from '../../src/cli/live-groups.js';
+import { groupProgress } from '../../src/cli/live-groups.js';
+import { parentFromId } from '../../src/run/run-state.js';
 import { BIN, ESCAPE_SEQUENCE, ROOT, Screen, runCli } from './helpers.js';
 import { small, wide } from './fixtures/approvals.js';
 

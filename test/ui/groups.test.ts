@@ -8,7 +8,8 @@ import { VirtualAction, VirtualTimeScheduler, map, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { RunTracker, approval, execute, graph, type RunEvent } from 'rx-orchestra';
 import { DashboardModel } from '../../src/ui/page/model.js';
-import { groupSummary, parentFromId } from '../../src/ui/page/groups.js';
+import { groupSummary } from '../../src/ui/page/groups.js';
+import { parentFromId } from '../../src/run/run-state.js';
 
 function run(): RunEvent[] {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);

@@ -16,21 +16,6 @@ export interface GroupModel<N = unknown> {
 /** Groups with more children than this are drawn collapsed into their node (with a count badge) until expanded. */
 export const COLLAPSE_ABOVE = 12;
 
-/** Counts by state, all zero. */
-export const zeroCounts = (): Record<NodeState, number> => ({ pending: 0, waiting: 0, queued: 0, running: 0, retrying: 0, succeeded: 0, fellBack: 0, failed: 0, timedOut: 0, skipped: 0 });
-
-/**
- * The parent of a node a fan-out or subgraph added, from its id (a snapshot lists nodes without
- * it): the longest prefix ending before `[` or `/` that is a node (`explore[3]` → `explore`).
- */
-export function parentFromId(id: string, isNode: (id: string) => boolean): string | undefined {
-  for (let i = id.length - 1; i > 0; i--) {
-    const ch = id[i];
-    if ((ch === '[' || ch === '/') && isNode(id.slice(0, i))) return id.slice(0, i);
-  }
-  return undefined;
-}
-
 /** A group's progress: `412/1,000 done · 3 running · 1 failed`. */
 export function groupSummary(group: Pick<GroupModel, 'children' | 'counts'>): string {
   const c = group.counts;

@@ -6,8 +6,8 @@
  * Node (for unit tests).
  */
 import type { EventOf, NodeEndEvent, RunEvent, RunSummary } from '../../run/events.js';
-import { NodeTemplate, RunState, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
-import { parentFromId, zeroCounts, type GroupModel } from './groups.js';
+import { NodeTemplate, RunState, emptyStateCounts, parentFromId, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
+import type { GroupModel } from './groups.js';
 
 /** A node's lifecycle state, as in `run.snapshot`. */
 export type { NodeState } from '../../run/run-state.js';
@@ -471,7 +471,7 @@ export class DashboardModel {
     child.parent = parent;
     let group = this.groups.get(parent);
     if (!group) {
-      group = { id: parent, kind, children: [], counts: zeroCounts() };
+      group = { id: parent, kind, children: [], counts: emptyStateCounts() };
       this.groups.set(parent, group);
     }
     group.children.push(child);
