@@ -8,29 +8,21 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execute, type RunEvent } from 'rx-orchestra';
+import type { RunEvent } from 'rx-orchestra';
 import { startDashboard, type Dashboard } from '../../src/ui/index.js';
 import { main } from '../../src/cli/main.js';
 import { HELP, parseCommandLine } from '../../src/cli/args.js';
 import { dashboardStreamUrl } from '../../src/cli/dashboard-url.js';
 import { LiveRunState } from '../../src/cli/live-state.js';
 import { formatCost, formatCount, plural } from '../../src/cli/format.js';
-import { crowdedPipeline } from '../ui/pipeline.js';
+import { crowdedRun } from '../ui/pipeline.js';
 import { ROOT, Screen, runCli } from './helpers.js';
 
 const TIMEOUT = 30_000;
 const COLUMNS = 120;
 const ROWS = 60;
-
-function crowdedRun(): RunEvent[] {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const events: RunEvent[] = [];
-  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 3, runId: 'crowded-run' }).subscribe((event) => events.push(event));
-  scheduler.flush();
-  return events;
-}
 
 /** A stand-in for stdout and stderr that keeps what is written, a terminal when `tty` is given; `waitFor` resolves once the text matches. */
 function output(tty?: { columns: number; rows: number }) {
@@ -96,7 +88,7 @@ describe('rx-orchestra watch', () => {
     ['just after a retry (the snapshot carries it)', (events) => events.findIndex((e) => e.type === 'node.retrying') + 1],
   ];
   it.each(cuts)('attached %s, it ends with the final frame, totals, values and verdict of a terminal attached from the start, and the summary\'s numbers', { timeout: TIMEOUT }, async (_name, cutOf) => {
-    const events = crowdedRun();
+    const events = crowdedRun({ concurrency: 3, runId: 'crowded-run' });
     const completed = events.at(-1)!;
     if (completed.type !== 'run.completed') throw new Error('the run did not complete');
     const { summary } = completed;
@@ -158,7 +150,7 @@ describe('rx-orchestra watch', () => {
   });
 
   it('Ctrl-C detaches, exit 130; the run goes on and another terminal sees it to the end', { timeout: TIMEOUT }, async () => {
-    const events = crowdedRun();
+    const events = crowdedRun({ concurrency: 3, runId: 'crowded-run' });
     const half = Math.floor(events.length / 2);
     const subject = new Subject<RunEvent>();
     const dashboard = await dashboardOf(subject);

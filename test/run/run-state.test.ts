@@ -3,27 +3,18 @@
  * tracker's `run.snapshot`, the CLI's live state, the dashboard page's model, `runMetrics`) agree,
  * a snapshot is a late start, node ids are own entries, and the options do what they say.
  */
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import { execute, RunTracker, type RunEvent } from 'rx-orchestra';
+import { RunTracker, type RunEvent } from 'rx-orchestra';
 import { runMetrics } from 'rx-orchestra/observe';
 import { NodeTemplate, RunState, type NodeState, type TrackedNode } from '../../src/run/run-state.js';
 import { LiveRunState } from '../../src/cli/live-state.js';
 import { DashboardModel } from '../../src/ui/page/model.js';
-import { crowdedPipeline } from '../ui/pipeline.js';
-
-function crowdedRun(): RunEvent[] {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const events: RunEvent[] = [];
-  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 8 }).subscribe((event) => events.push(event));
-  scheduler.flush();
-  return events;
-}
+import { crowdedRun } from '../ui/pipeline.js';
 
 const started = (ids: string[], runId = 'r'): RunEvent => ({ type: 'run.started', runId, at: 0, concurrency: 2, nodes: ids.map((id) => ({ id, deps: [], meta: { agent: `agent-${id}` } })) });
 
 describe('one reducer, four views', () => {
-  const events = crowdedRun();
+  const events = crowdedRun({ concurrency: 8 });
 
   it('the live state, the page model, the snapshot and runMetrics tell the same run', () => {
     const live = new LiveRunState();

@@ -5,24 +5,15 @@
  * streamed text. Then events the run cannot have (unknown node ids, after the end) are refused
  * into the page's "rejected events" list, and the counts stay those of the summary.
  */
-import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { Subject } from 'rxjs';
 import type { Page } from 'playwright-core';
 import type { DashboardModel } from '../../src/ui/page/model.js';
 import { describe, expect, it } from 'vitest';
-import { execute, type RunEvent } from 'rx-orchestra';
+import type { RunEvent } from 'rx-orchestra';
 import { startDashboard } from 'rx-orchestra/ui';
 import { useBrowser, openDashboard } from './browser.js';
-import { crowdedPipeline } from './pipeline.js';
+import { crowdedRun } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
-
-/** The crowded pipeline's events (retries, rate-limit waits, a fallback, streamed text), then an agent run's under another id. */
-function runEvents(): RunEvent[] {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const events: RunEvent[] = [];
-  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 3 }).subscribe((event) => events.push(event));
-  scheduler.flush();
-  return events;
-}
 
 /** What the page draws, read from its model (`window.rxoDashboard.model`). */
 function pageView(page: Page) {
@@ -61,7 +52,7 @@ const browser = useBrowser();
 
 describe('a page that connects mid-run', () => {
   it('shows the same per-agent tokens, retries, waits, tool calls and streamed text as a page connected from the start', async () => {
-    const events = runEvents();
+    const events = crowdedRun({ concurrency: 3 });
     const agentEvents = agentRun();
     const source = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$: source, title: 'late join' });
@@ -128,7 +119,7 @@ describe('a page that connects mid-run', () => {
   }, 60_000);
 
   it('refuses injected events for unknown node ids and after the run completed; the counts stay the summary', async () => {
-    const events = runEvents();
+    const events = crowdedRun({ concurrency: 3 });
     const runId = events[0]!.runId;
     const source = new Subject<RunEvent>();
     const dashboard = await startDashboard({ events$: source, title: 'strict input' });

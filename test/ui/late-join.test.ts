@@ -5,13 +5,13 @@
  * that took every event: per node tokens in and out, cost, retries and their backoff, agent steps,
  * tool calls, streamed text, incidents, per-agent and per-tool tallies, totals.
  */
-import { VirtualAction, VirtualTimeScheduler, timer } from 'rxjs';
+import { timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { RunEventSchema, RunTracker, approval, execute, graph, type RunEvent } from 'rx-orchestra';
 import { DashboardModel, type NodeModel } from '../../src/ui/page/model.js';
 import { RunState } from '../../src/run/run-state.js';
 import { eventJson } from '../../src/ui/event-json.js';
-import { crowdedPipeline } from './pipeline.js';
+import { crowdedRun } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
 import { failAfter, record, testScheduler, work } from '../run/virtual-run.js';
 
@@ -30,14 +30,6 @@ function growingRun(): RunEvent[] {
     flush();
     return events;
   });
-}
-
-function crowdedRun(): RunEvent[] {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const events: RunEvent[] = [];
-  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 3 }).subscribe((event) => events.push(event));
-  scheduler.flush();
-  return events;
 }
 
 /** The tracker's snapshot after `events`, as a page receives it: through JSON and the schema. */
@@ -122,7 +114,7 @@ function expectLateJoinsExact(events: readonly RunEvent[]): number {
 
 describe('a page that connects late', () => {
   it('draws a run with retries, backoff, rate-limit waits, a fallback and streamed text exactly as one connected from the start, whenever it connects', () => {
-    const events = crowdedRun();
+    const events = crowdedRun({ concurrency: 3 });
     expect(events.some((e) => e.type === 'node.retrying')).toBe(true);
     expect(events.some((e) => e.type === 'ratelimit.waiting')).toBe(true);
     expect(events.some((e) => e.type === 'node.token')).toBe(true);
@@ -143,7 +135,7 @@ describe('a page that connects late', () => {
   });
 
   it('a server that itself joined late (a tracker started from a snapshot) hands on the same snapshot', () => {
-    const events = crowdedRun();
+    const events = crowdedRun({ concurrency: 3 });
     const cut = Math.floor(events.length / 2);
     const direct = new RunTracker();
     for (const event of events) direct.apply(event);
@@ -154,7 +146,7 @@ describe('a page that connects late', () => {
   });
 
   it('the CLI and runMetrics fold the snapshot into the same counts (one reducer)', () => {
-    const events = crowdedRun();
+    const events = crowdedRun({ concurrency: 3 });
     const cut = Math.floor(events.length / 3);
     const full = new RunState({ tallies: { agentsFrom: 'use' } });
     for (const event of events) full.apply(event);

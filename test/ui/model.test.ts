@@ -1,25 +1,16 @@
 /** The page's in-memory model, in Node: what it keeps, what it adds up, and what it bounds. */
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { RunTracker, execute, type RunEvent } from 'rx-orchestra';
+import { RunTracker, type RunEvent } from 'rx-orchestra';
 import { runMetrics } from 'rx-orchestra/observe';
 import { DashboardModel } from '../../src/ui/page/model.js';
 import { agentStepsHtml } from '../../src/ui/page/detail-view.js';
-import { CROWDED_NODES, crowdedPipeline } from './pipeline.js';
+import { CROWDED_NODES, crowdedRun } from './pipeline.js';
 import { agentRun } from '../observe/agent-run.js';
-
-function crowdedRun(): RunEvent[] {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const events: RunEvent[] = [];
-  execute(crowdedPipeline(scheduler), { scheduler, concurrency: 8 }).subscribe((event) => events.push(event));
-  scheduler.flush();
-  return events;
-}
 
 const summaryOf = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'run.completed' ? [e.summary] : []))[0]!;
 
 describe('the dashboard model', () => {
-  const events = crowdedRun();
+  const events = crowdedRun({ concurrency: 8 });
   const summary = summaryOf(events);
 
   it('adds up what the run summary and runMetrics say', () => {

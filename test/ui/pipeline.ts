@@ -1,7 +1,7 @@
 /** A small research pipeline on the simulated provider, in real time with short latencies. */
-import { throwError } from 'rxjs';
+import { VirtualAction, VirtualTimeScheduler, throwError } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
-import { fallbackTo, fallbacks, governedModel, graph, graphFromNodes, llm, simulatedModel, type Graph } from 'rx-orchestra';
+import { execute, fallbackTo, fallbacks, governedModel, graph, graphFromNodes, llm, simulatedModel, type Graph, type RunEvent } from 'rx-orchestra';
 
 /** Node ids, in definition order. */
 export const PIPELINE_NODES = ['plan', 'search_web', 'search_papers', 'search_code', 'synthesize', 'report'] as const;
@@ -61,4 +61,16 @@ export function crowdedPipeline(scheduler: SchedulerLike): Graph {
     },
     { id: 'publish', deps: ['review'], run: ask('publish') },
   ]);
+}
+
+/**
+ * The events of one run of {@link crowdedPipeline} in virtual time (retries, rate-limit waits, a
+ * fallback, streamed text), all of them, in order.
+ */
+export function crowdedRun(options: { concurrency: number; runId?: string }): RunEvent[] {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const events: RunEvent[] = [];
+  execute(crowdedPipeline(scheduler), { scheduler, ...options }).subscribe((event) => events.push(event));
+  scheduler.flush();
+  return events;
 }
