@@ -72,7 +72,11 @@ export class RunHub {
   #subscription: Subscription | undefined;
   #started = false;
   #ended: { error?: string } | undefined;
-  /** The `node.waiting` event (JSON) of each node waiting for a decision now: a page that connects later gets them after the snapshot (which has no payloads). */
+  /**
+   * The `node.waiting` event (JSON) of each node waiting for a decision now, sent after the snapshot.
+   * The snapshot carries the same payloads (a node view's `waiting`, its history), and the page takes
+   * the repeat as one ask; the terminal (`rx-orchestra watch`) still builds its prompt from this event.
+   */
   readonly #waiting = new Map<string, string>();
 
   constructor(source: Observable<RunEvent>, options: RunHubOptions) {
