@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { NodeContext } from '../graph/node-spec.js';
 import type { ChatTurn, Completion, CompletionRequest, MessageContent } from '../models/model.js';
 import { streamCall, type NodeModel } from '../nodes/model-call.js';
+import { tagStep } from '../models/call-scope.js';
 import { isBudgetStopError } from '../budget/errors.js';
 import { isRetryable, retryWithBackoff, type RetryConfig } from '../../operators/retry.js';
 import { errorInfo } from '../run/outcome.js';
@@ -106,6 +107,7 @@ export function agentLoop<T>(prompt: MessageContent, settings: AgentLoopSettings
       const startedAt = ctx.scheduler.now();
       let completion: Completion | undefined;
       const request: CompletionRequest = { ...settings.request, ...conversation.request() };
+      tagStep(request, { step, stepStartedAt: startedAt }); // the SDK's spans of this call (and its retries) nest under the step's (src/models/call-scope.ts)
       // Each attempt is a new call of the same request; only the attempt that answers emits a completion.
       const call = retried ? defer(() => (ctx.signal.aborted ? abortedCall(ctx.signal) : streamCall(settings.model, request, ctx))).pipe(retried) : streamCall(settings.model, request, ctx);
       current = call.subscribe({

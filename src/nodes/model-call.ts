@@ -115,7 +115,7 @@ type ThinkingReport = { type: 'node.thinking'; text: string };
  */
 export function streamCall(model: NodeModel, asked: CompletionRequest, ctx: Pick<NodeContext<unknown>, 'signal' | 'scheduler' | 'nodeId' | 'runId' | 'attempt' | 'emit'>): Observable<Completion> {
   const request = model.batched ? batchedRequest(asked, ctx.nodeId) : asked;
-  tagCall(request, { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt });
+  tagCall(request, { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt, signal: ctx.signal, clock: ctx.scheduler });
   const sent = model.provider.stream(request, ctx.signal);
   const timed = model.selfTimed && (request.timeoutMs ?? request.firstTokenMs ?? request.idleMs) !== undefined;
   const watched = timed
