@@ -2,7 +2,7 @@ import type * as OpenTelemetry from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { loadPeer } from '../peer/load-peer.js';
 import type { RunEvent } from '../run/events.js';
-import { openCallScope } from '../models/call-scope.js';
+import { openCallScope, type CallPlace } from '../models/call-scope.js';
 
 /**
  * Turns a run's events into OpenTelemetry spans: one per run, one per node (child of the run) and
@@ -13,10 +13,22 @@ import { openCallScope } from '../models/call-scope.js';
  * (`gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.usage.*`,
  * `gen_ai.tool.name`, `gen_ai.tool.call.id`); a failed tool call's span has an error status.
  * Through `@opentelemetry/api`: with no SDK registered every call is a no-op, so it costs nothing.
- * Span times are the events' timestamps. While an attempt span is open, the Claude adapter
- * (`anthropicModel`) sends the node's calls with it as the active context, so the Anthropic SDK's
- * own call spans (`anthropic.messages.create`) are its children; this needs a context manager
- * registered with the OpenTelemetry API, as every Node SDK setup has.
+ * Span times are the events' timestamps.
+ *
+ * While an attempt span is open, the Claude adapter (`anthropicModel`) sends the node's calls in a
+ * trace context of this tracer's (src/models/call-scope.ts), so the Anthropic SDK's own call spans
+ * (`anthropic.messages.create`) nest in the run's trace: an agent step's calls under that step's
+ * `chat` span, which the step's first call opens (started when the step began) and its
+ * `agent.step` event completes and ends; a call the step retried (`agent.retrying`) stays under the
+ * same span; other calls (`llm()` nodes) under the attempt span. A step that ends without its
+ * `agent.step` (its call failed, the node timed out or was stopped) has its span ended with an error
+ * status when the attempt ends; an attempt whose signal aborts with no event after it (the run was
+ * cancelled by unsubscribing, which emits none) has its step, tool and attempt spans ended then, on
+ * the run's clock, with an error status, so nothing stays open in the call-scope table. (The node and
+ * run spans of a cancelled run stay unended: no event says the run is over.) With a model that does
+ * not open the scope (a fake), each step span is made after the fact from its `agent.step` event,
+ * with the same times. Nesting needs a context manager registered with the OpenTelemetry API, as
+ * every Node SDK setup has.
  *
  * ## Example
  * ```ts
@@ -38,15 +50,35 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
   /** Per node: its latest step's span (tool calls are its children), and its open tool spans by tool_use id. */
   const steps = new Map<string, Span>();
   const tools = new Map<string, Map<string, Span>>();
-  const endTools = (nodeId: string, at: number) => {
+  /** Per node: the step span its current attempt's call opened, until that step's `agent.step` (or the attempt's end). */
+  const openSteps = new Map<string, { step: number; span: Span }>();
+  /** Per node: the current attempt's signal, watched for an abort that no event follows (see `watch`). */
+  const watched = new Map<string, { signal: AbortSignal; onAbort: () => void }>();
+  /** Ends the tool calls its attempt left running (in error when the attempt failed or was stopped). */
+  const endTools = (nodeId: string, at: number, error: { message: string } | undefined) => {
     const open = tools.get(nodeId);
     if (!open) return;
-    for (const span of open.values()) span.end(at);
+    for (const span of open.values()) {
+      if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      span.end(at);
+    }
     tools.delete(nodeId);
   };
   const endAttempt = (nodeId: string, at: number, error?: { name: string; message: string; code?: string }) => {
-    endTools(nodeId, at);
+    endTools(nodeId, at, error);
     steps.delete(nodeId);
+    const open = openSteps.get(nodeId);
+    if (open) {
+      // Its agent.step never came: the call failed or the attempt was stopped mid-step.
+      open.span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message ?? `step ${open.step} ended without an answer` });
+      open.span.end(at);
+      openSteps.delete(nodeId);
+    }
+    const watch = watched.get(nodeId);
+    if (watch) {
+      watch.signal.removeEventListener('abort', watch.onAbort);
+      watched.delete(nodeId);
+    }
     scopes.get(nodeId)?.();
     scopes.delete(nodeId);
     const span = attempts.get(nodeId);
@@ -59,6 +91,42 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
     attempts.delete(nodeId);
   };
   const childOf = (parent: Span | undefined) => (parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT);
+  /**
+   * Watches the attempt's signal (once per attempt): aborted (cancelled, timed out, stopped), an
+   * event ends the attempt in the same turn, except when the run was cancelled by unsubscribing,
+   * which emits nothing more. So a microtask later, an attempt still open is ended here, on the
+   * run's clock, and its call scope closed. (A timed-out attempt followed by a fallback's
+   * asynchronous work is ended here too: it was aborted then.)
+   */
+  const watch = (nodeId: string, attempt: Span, place: CallPlace) => {
+    const { signal, clock } = place;
+    if (!signal || !clock || watched.has(nodeId) || attempts.get(nodeId) !== attempt) return;
+    const onAbort = () =>
+      queueMicrotask(() => {
+        if (attempts.get(nodeId) !== attempt) return; // an event ended it
+        endAttempt(nodeId, clock.now(), { name: 'AbortError', message: 'the attempt was aborted and no event ended it (the run was cancelled)' });
+      });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    watched.set(nodeId, { signal, onAbort });
+  };
+  /**
+   * The trace context of a call made by the attempt `attempt` of `nodeId`: its agent step's span,
+   * opened by the step's first call (started when the step began), else the attempt's span.
+   */
+  const callContext = (nodeId: string, attempt: Span, inAttempt: OpenTelemetry.Context, place: CallPlace): OpenTelemetry.Context => {
+    watch(nodeId, attempt, place);
+    const { step, stepStartedAt } = place;
+    if (step === undefined || attempts.get(nodeId) !== attempt) return inAttempt;
+    let open = openSteps.get(nodeId);
+    if (open?.step !== step) {
+      // An earlier step still open (not expected: each step's agent.step comes before the next call) is ended, not leaked.
+      open?.span.end(stepStartedAt);
+      const span = tracer.startSpan('chat', { startTime: stepStartedAt, attributes: { 'gen_ai.operation.name': 'chat', 'rx.agent.step': step } }, inAttempt);
+      openSteps.set(nodeId, (open = { step, span }));
+    }
+    return trace.setSpan(ROOT_CONTEXT, open.span);
+  };
   return (event) => {
     switch (event.type) {
       case 'run.started':
@@ -75,7 +143,8 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
         attempts.set(event.nodeId, attempt);
         scopes.get(event.nodeId)?.();
         const inAttempt = childOf(attempt);
-        scopes.set(event.nodeId, openCallScope({ runId: event.runId, nodeId: event.nodeId, attempt: event.attempt }, (fn) => context.with(inAttempt, fn)));
+        const { nodeId } = event;
+        scopes.set(nodeId, openCallScope({ runId: event.runId, nodeId, attempt: event.attempt }, (fn, place) => context.with(callContext(nodeId, attempt, inAttempt, place), fn)));
         return;
       }
       case 'node.retrying':
@@ -113,7 +182,14 @@ export function traceRunEvents(tracer?: Tracer): (event: RunEvent) => void {
         if (model !== undefined) attributes['gen_ai.request.model'] = model;
         if (cacheCreationInputTokens !== undefined) attributes['gen_ai.usage.cache_creation.input_tokens'] = cacheCreationInputTokens;
         if (cacheReadInputTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = cacheReadInputTokens;
-        const span = tracer.startSpan(model === undefined ? 'chat' : `chat ${model}`, { startTime: event.at - event.durationMs, attributes }, childOf(attempts.get(event.nodeId)));
+        const name = model === undefined ? 'chat' : `chat ${model}`;
+        const open = openSteps.get(event.nodeId);
+        let span: Span;
+        if (open?.step === event.step) {
+          // Opened by the step's call: completed here.
+          span = open.span.updateName(name).setAttributes(attributes);
+          openSteps.delete(event.nodeId);
+        } else span = tracer.startSpan(name, { startTime: event.at - event.durationMs, attributes }, childOf(attempts.get(event.nodeId)));
         span.end(event.at);
         steps.set(event.nodeId, span);
         return;
