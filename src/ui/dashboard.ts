@@ -102,7 +102,7 @@ export interface Dashboard {
  * per-agent metrics with tokens and cost so far, and the streamed text of the node you click. The
  * page receives events over Server-Sent Events (`GET /events`) and validates each one with the
  * published `RunEventSchema`; a page that connects late starts from a `run.snapshot`. `GET /events.ndjson` streams the same as JSON lines (`curl … | jq`).
- * Events carry no secrets, and nothing else is served: the page's modules, zod and d3-dag. A page
+ * Events carry no secrets, and nothing else is served: the page's two bundled scripts and d3-dag. A page
  * that falls behind is cut off at `maxBufferedBytes`, and the snapshot is built once per change of
  * the run, however many pages connect, serializing again only the nodes that changed since.
  *

@@ -59,10 +59,10 @@ try {
     import { EMPTY } from 'rxjs';
     import { startDashboard } from 'rx-orchestra/ui';
     const dashboard = await startDashboard({ events$: EMPTY });
-    const statuses = await Promise.all(['/', '/vendor/d3-dag.js', '/app/ui/page/main.js'].map(async (path) => (await fetch(new URL(path, dashboard.url))).status));
+    const statuses = await Promise.all(['/', '/vendor/d3-dag.js', '/app/ui/page/main.js', '/app/ui/page/layout-worker.js'].map(async (path) => (await fetch(new URL(path, dashboard.url))).status));
     await dashboard.close();
     console.log(statuses.join(' '));`);
-  if (ui.trim() !== '200 200 200') fail(`rx-orchestra/ui: the dashboard's page, layout library and modules answered ${ui}`);
+  if (ui.trim() !== '200 200 200 200') fail(`rx-orchestra/ui: the dashboard's page, layout library and bundled scripts answered ${ui}`);
   console.log(`✓ package: publint, attw, ${installed.size} packages for the engine-only install, entry points and missing peers as documented`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });

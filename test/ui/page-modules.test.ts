@@ -1,30 +1,35 @@
 /**
- * The page imports the run's schema (`run/events`), which merges event declarations that live next
- * to the code that emits them: every module it reaches (relative imports, followed from the page's
- * entry) must be one the dashboard serves, or the page would 404 in the browser.
+ * The page is one bundled module (plus its layout worker). What went into it is the promise the
+ * dependency rules make for the page: its own modules, the run's schema with the event declarations
+ * it merges (zod-only leaves next to their emitters), the run's reducer, the percentile helper and
+ * zod. Nothing of the engine, Node or the server side may slip in.
  */
 import { describe, expect, it } from 'vitest';
 import { PageAssets } from '../../src/ui/assets.js';
+import { bundlePage } from '../../src/ui/page-bundle.js';
 
-/** Relative imports of an ES module's text (static `import`/`export ... from`). */
-function relativeImports(code: string): string[] {
-  return [...code.matchAll(/(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => (m[1] ?? m[2])!);
-}
+/** The sources the page may be made of. */
+const ALLOWED = /^(src\/ui\/page\/[a-z0-9-]+|src\/run\/events|src\/run\/event-fields|src\/run\/run-state|src\/(?:models|store|nodes)\/(?:[a-z-]+\/)?[a-z-]+-events|src\/patterns\/[a-z]+\/[a-z-]*events|src\/agents\/events|src\/observe\/percentile)\.ts$|^node_modules\/zod\//;
 
-describe('dashboard page modules', () => {
-  it('serves every module the page reaches from its entry, the run schema and its event declarations included', async () => {
+describe('the dashboard page bundle', () => {
+  it('is made only of the page, the run schema with its event declarations, the reducer and zod', async () => {
+    const { inputs, scripts } = await bundlePage();
+    expect(inputs.filter((input) => !ALLOWED.test(input))).toEqual([]);
+    expect(inputs).toEqual(
+      expect.arrayContaining(['src/ui/page/main.ts', 'src/ui/page/layout-worker.ts', 'src/run/events.ts', 'src/run/event-fields.ts', 'src/patterns/supervisor/events.ts', 'src/store/cache-events.ts', 'src/models/governance-events.ts', 'src/run/run-state.ts']),
+    );
+    expect(inputs.some((input) => input.startsWith('node_modules/zod/'))).toBe(true);
+    for (const code of Object.values(scripts)) expect(code).not.toMatch(/\bfrom\s*["'](?!\.)/); // no bare imports left for the browser to resolve
+  });
+
+  it('serves the two scripts and rebuilds nothing while the sources stay the same', async () => {
     const assets = new PageAssets();
-    const seen = new Set<string>();
-    const missing: string[] = [];
-    const visit = async (path: string): Promise<void> => {
-      if (seen.has(path)) return;
-      seen.add(path);
-      const asset = await assets.get(path);
-      if (!asset) return void missing.push(path);
-      for (const spec of relativeImports(String(asset.body))) await visit(new URL(spec, `http://page${path}`).pathname);
-    };
-    await visit('/app/ui/page/main.js');
-    expect(missing).toEqual([]);
-    expect([...seen]).toEqual(expect.arrayContaining(['/app/run/events.js', '/app/run/event-fields.js', '/app/patterns/supervisor/events.js', '/app/store/cache-events.js', '/app/models/governance-events.js']));
+    const main = await assets.get('/app/ui/page/main.js');
+    const worker = await assets.get('/app/ui/page/layout-worker.js');
+    expect(main?.type).toBe('text/javascript; charset=utf-8');
+    expect(String(main?.body)).toContain('run.snapshot'); // the schema's event names survive minifying
+    expect(String(worker?.body)).toContain('/vendor/d3-dag.js');
+    expect((await assets.get('/app/ui/page/main.js'))?.body).toBe(main?.body);
+    for (const path of ['/app/ui/page/model.js', '/app/run/events.js', '/vendor/zod/index.js', '/app/ui/page/main.ts']) expect(await assets.get(path), path).toBeUndefined();
   });
 });
