@@ -19,6 +19,7 @@ describe('the dashboard page bundle', () => {
       expect.arrayContaining(['src/ui/page/main.ts', 'src/ui/page/layout-worker.ts', 'src/run/events.ts', 'src/run/event-fields.ts', 'src/patterns/supervisor/events.ts', 'src/store/cache-events.ts', 'src/models/governance-events.ts', 'src/run/run-state.ts']),
     );
     expect(inputs.some((input) => input.startsWith('node_modules/zod/'))).toBe(true);
+    expect(inputs.filter((input) => input.includes('/locales/')).sort()).toEqual(['node_modules/zod/v4/locales/en.js', 'node_modules/zod/v4/locales/index.js']); // zod's English messages only
     for (const code of Object.values(scripts)) expect(code).not.toMatch(/\bfrom\s*["'](?!\.)/); // no bare imports left for the browser to resolve
   });
 
