@@ -179,6 +179,14 @@ export interface TextOptions<N extends TrackedNode> {
 /** What a later attempt's streamed text begins with, in a node's kept text. @internal */
 export const attemptHeading = (attempt: number): string => `\n\n[attempt ${attempt}]\n`;
 
+/**
+ * What a node's view keeps of its streamed text and a tally of its durations, by default: the bounds a
+ * `RunTracker` builds snapshots with and the dashboard page keeps to, which must be the same for a page
+ * joined late to show what one connected from the start shows. (Here, because the page may import this
+ * module and the event schema only.) @internal
+ */
+export const VIEW_BOUNDS = { maxTextPerNode: 16_000, maxTextTotal: 2_000_000, maxDurations: 20_000 } as const;
+
 /** Which call tallies a {@link RunState} keeps. @internal */
 export interface TallyOptions {
   /** An agent's tally appears on any event of one of its nodes (`'anyEvent'`), or on its first call, retry, end or usage (`'use'`). */

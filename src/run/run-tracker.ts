@@ -3,7 +3,7 @@ import type { EventOf, NodeEndEvent, NodeView, RunEvent } from './events.js';
 /** An event a node's history may hold (any but `run.snapshot`). */
 type HistoryEvent = Exclude<RunEvent, EventOf<'run.snapshot'>>;
 import { idRecord } from './id-record.js';
-import { NodeTemplate, RunState, nodeViewOf, type NodeInfo } from './run-state.js';
+import { NodeTemplate, RunState, VIEW_BOUNDS, nodeViewOf, type NodeInfo } from './run-state.js';
 
 /** Bounds of a {@link RunTracker}: what a `run.snapshot` may carry at most. */
 export interface RunTrackerOptions {
@@ -42,9 +42,7 @@ export interface SnapshotParts {
 export const DEFAULT_TRACKER_BOUNDS: Required<Omit<RunTrackerOptions, 'onCut'>> = {
   maxHistoryPerNode: 256,
   maxHistoryTotal: 200_000,
-  maxTextPerNode: 16_000,
-  maxTextTotal: 2_000_000,
-  maxDurations: 20_000,
+  ...VIEW_BOUNDS,
 };
 
 /** A node's history is trimmed to this many events when the run's total is over its bound. */

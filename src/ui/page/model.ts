@@ -6,7 +6,7 @@
  * Node (for unit tests).
  */
 import type { EventOf, NodeEndEvent, RunEvent, RunSummary } from '../../run/events.js';
-import { NodeTemplate, RunState, emptyStateCounts, parentFromId, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
+import { NodeTemplate, RunState, VIEW_BOUNDS, emptyStateCounts, parentFromId, type AgentTally, type NodeState, type RoutedAround, type RunTotals, type ToolTally, type TrackedNode } from '../../run/run-state.js';
 import type { GroupModel } from './groups.js';
 
 /** A node's lifecycle state, as in `run.snapshot`. */
@@ -178,12 +178,12 @@ export interface ModelLimits {
 
 /** The bounds used unless told otherwise. */
 export const DEFAULT_LIMITS: ModelLimits = {
-  maxTextPerNode: 16_000,
-  maxTextTotal: 2_000_000,
+  maxTextPerNode: VIEW_BOUNDS.maxTextPerNode, // a tracker's: a page joined late keeps what one connected from the start keeps
+  maxTextTotal: VIEW_BOUNDS.maxTextTotal,
   maxMarksPerNode: 64,
   maxIncidents: 200,
   maxRejections: 20,
-  maxDurationsPerAgent: 20_000,
+  maxDurationsPerAgent: VIEW_BOUNDS.maxDurations,
 };
 
 /** Totals of the run so far. */
