@@ -32,13 +32,16 @@ const fastRetry = { count: 2, initialDelay: 5, jitter: 0 };
 const runAll = (g: Parameters<typeof execute>[0], model: Model = claude) => lastValueFrom(execute(g, { model }).pipe(toArray()));
 
 describe('Claude node: streaming, usage and cost', () => {
-  it('streams text deltas as node.token events, ends with the full text, and reports usage and cost', async () => {
+  it('streams the text as node.token events in order, ends with the full text, and reports usage and cost', async () => {
     server.reply({ text: 'Schedulers own time.', usage: { input_tokens: 1000, output_tokens: 200, cache_creation_input_tokens: 100, cache_read_input_tokens: 400 } });
     const g = graph()
       .node('facts', { run: llm({ prompt: () => 'Three facts about schedulers', system: 'Be brief.', maxTokens: 300, temperature: 0.2 }) })
       .build();
     const events = await runAll(g);
-    expect(events.filter((e) => e.type === 'node.token').map((e) => (e as { text: string }).text)).toEqual(['Schedulers ', 'own ', 'time.']);
+    // Three deltas; those that arrive in one burst of I/O come as one token (src/models/anthropic/delta-burst.ts).
+    const tokens = events.filter((e) => e.type === 'node.token').map((e) => (e as { text: string }).text);
+    expect(tokens.join('')).toBe('Schedulers own time.');
+    expect(tokens.length).toBeGreaterThanOrEqual(1);
     expect(events.find((e) => e.type === 'node.succeeded')).toMatchObject({ value: 'Schedulers own time.' });
     // Sonnet 4.6: $3 in, $15 out, cache write 1.25x, cache read 0.1x per MTok
     const cost = (1000 * 3 + 200 * 15 + 100 * 3.75 + 400 * 0.3) / 1e6;

@@ -4,6 +4,8 @@ import type { Completion, CompletionRequest, Model, ModelEvent } from '../model.
 import { classifyAnthropicError } from './classify-error.js';
 import { rateLimitOf } from './headers.js';
 import { AnswerBlocks } from './answer-blocks.js';
+import { streamMessage } from './message-stream.js';
+import { DeltaBurst } from './delta-burst.js';
 import { textAndContent, usageOfMessage } from './message-usage.js';
 import { toParams } from './request-params.js';
 import { secretsOf } from './scrub-secrets.js';
@@ -33,7 +35,8 @@ export { MissingApiKeyError, defaultClaudeModelId } from './defaults.js';
 /**
  * Claude as a {@link Model}, over the official `@anthropic-ai/sdk` with streaming. Each call is a
  * cold Observable: subscribing sends the request; text deltas arrive as `{ type: 'text' }`,
- * extended thinking as `{ type: 'thinking' }`, each tool call once its input is complete as
+ * extended thinking as `{ type: 'thinking' }` (the deltas that arrive in one burst of I/O as one
+ * event, see src/models/anthropic/delta-burst.ts), each tool call once its input is complete as
  * `{ type: 'tool_use', id, name, input }`, every other server-sent event as `liveness`; the
  * completion (text, the assistant's blocks when it holds more than text, usage with cache tokens,
  * stop reason, request id and the `anthropic-ratelimit-*` quota state) comes last. Unsubscribing
@@ -69,19 +72,21 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model & { r
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const startedAt = scheduler.now();
-      // Sent in the trace context of the node attempt making the call, when `traceRunEvents()` traces
-      // the run: the SDK starts its call span from the active context, here, synchronously.
-      const messageStream = withCallScope(request, () => client.messages.stream(params, { signal: controller.signal }));
       const blocks = new AnswerBlocks();
+      const deltas = new DeltaBurst(subscriber);
       let failed = false;
+      let settled = false;
       // Every server-sent event is a sign of life (for `idleMs`), also before the first text: a text
       // or thinking delta says so with its text, any other event (message_start, ping, ...) as `liveness`.
-      messageStream.on('streamEvent', (event) => {
+      const onEvent = (event: Anthropic.MessageStreamEvent) => {
         if (failed) return;
         const delta = event.type === 'content_block_delta' ? event.delta : undefined;
-        if (delta?.type === 'text_delta') subscriber.next({ type: 'text', text: delta.text });
-        else if (delta?.type === 'thinking_delta') subscriber.next({ type: 'thinking', text: delta.thinking });
-        else subscriber.next({ type: 'liveness', event: event.type });
+        if (delta?.type === 'text_delta') deltas.add('text', delta.text);
+        else if (delta?.type === 'thinking_delta') deltas.add('thinking', delta.thinking);
+        else {
+          deltas.flush();
+          subscriber.next({ type: 'liveness', event: event.type });
+        }
         try {
           const call = blocks.add(event);
           if (call) subscriber.next(call);
@@ -90,30 +95,39 @@ export function anthropicModel(options: AnthropicModelOptions = {}): Model & { r
           subscriber.error(error);
           controller.abort();
         }
-      });
-      messageStream.finalMessage().then(
+      };
+      // Sent in the trace context of the node attempt making the call, when `traceRunEvents()` traces
+      // the run: the SDK starts its call span from the active context, synchronously, in `scope`.
+      const scope = <T>(fn: () => T): T => withCallScope(request, fn);
+      streamMessage(client, params, controller.signal, scope, onEvent).then(
         (message) => {
+          settled = true;
           if (failed) return;
+          deltas.flush();
           const content = blocks.content();
           const completion: Completion = {
             ...textAndContent(content),
             usage: usageOfMessage(message.usage),
             latencyMs: scheduler.now() - startedAt,
             model: message.model,
-            ...(message.stop_reason ? { stopReason: message.stop_reason } : {}),
-            ...withRateLimit(messageStream.response?.headers),
-            ...(messageStream.request_id ? { requestId: messageStream.request_id } : {}),
+            ...(message.stopReason ? { stopReason: message.stopReason } : {}),
+            ...withRateLimit(message.headers),
+            ...(message.requestId ? { requestId: message.requestId } : {}),
           };
           subscriber.next({ type: 'completion', completion });
           subscriber.complete();
         },
         (error: unknown) => {
-          if (!failed) subscriber.error(classifyAnthropicError(error, wallClockNow(), secrets));
+          settled = true;
+          if (failed) return;
+          deltas.flush(); // the text that came before the failure, as it would have without the burst
+          subscriber.error(classifyAnthropicError(error, wallClockNow(), secrets));
         },
       );
       return () => {
+        deltas.drop();
         signal?.removeEventListener('abort', onAbort);
-        if (!messageStream.ended) controller.abort(); // unsubscribed mid-call: stop the HTTP request
+        if (!settled) controller.abort(); // unsubscribed mid-call: stop the HTTP request
       };
     });
 
