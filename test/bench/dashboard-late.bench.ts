@@ -15,7 +15,7 @@ import { startDashboard } from '../../src/ui/index.js';
 import { SnapshotJson } from '../../src/ui/snapshot-json.js';
 import type { RunEvent } from '../../src/index.js';
 import { launchBrowser } from '../ui/browser.js';
-import { feedAtRate, joinTimes, sleep, syntheticEvents, timeJoins, waitDrawn, type JoinTimes } from './dashboard-run.js';
+import { feedAtRate, joinTimes, sleep, syntheticEvents, waitDrawn, type JoinTimes } from './dashboard-run.js';
 import { report, type Figure } from './report.js';
 
 /** 10,000 nodes x (queued, started, 10 tokens, usage, succeeded). */
@@ -53,7 +53,6 @@ export async function dashboardLateJoin(): Promise<Figure[]> {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-      await timeJoins(page);
       const atConnect = at;
       await page.goto(dashboard.url);
       const drawn = await waitDrawn(page, atConnect, 60_000).catch(async (error: unknown) => {

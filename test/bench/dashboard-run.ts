@@ -103,7 +103,7 @@ export async function waitDrawn(page: Page, lastAt: number, timeout = 120_000): 
   return (await handle.jsonValue()) as number;
 }
 
-/** When the page's stream opened, and its first batch (the snapshot) arrived and was applied: ms on the page's clock. */
+/** When the page's stream opened, and its first batch (the snapshot) arrived and was applied: ms on the page's clock (the page's own `stats().join`). */
 export interface JoinTimes {
   open?: number;
   firstBatch?: number;
@@ -111,32 +111,5 @@ export interface JoinTimes {
   firstBytes?: number;
 }
 
-/**
- * Before the page loads: notes when its event stream opens and how long its first batch (a late
- * page's snapshot) takes to parse, validate and apply, in `window.rxoBenchJoin` ({@link JoinTimes}).
- */
-export async function timeJoins(page: Page): Promise<void> {
-  // a string, not a function: the bench runs through tsx, whose helpers (`__name`) the page does not have
-  await page.addInitScript(`(() => {
-    const times = {};
-    window.rxoBenchJoin = times;
-    const add = EventSource.prototype.addEventListener;
-    EventSource.prototype.addEventListener = function (type, listener, options) {
-      if (type !== 'open' && type !== 'batch') return add.call(this, type, listener, options);
-      const wrapped = (event) => {
-        if (type === 'open') times.open ??= performance.now();
-        const first = type === 'batch' && times.firstBatch === undefined;
-        if (first) {
-          times.firstBatch = performance.now();
-          times.firstBytes = event.data.length;
-        }
-        listener(event);
-        if (first) times.firstApplied = performance.now();
-      };
-      return add.call(this, type, wrapped, options);
-    };
-  })();`);
-}
-
 /** The page's {@link JoinTimes}. */
-export const joinTimes = (page: Page): Promise<JoinTimes> => page.evaluate(() => (window as unknown as { rxoBenchJoin: JoinTimes }).rxoBenchJoin);
+export const joinTimes = (page: Page): Promise<JoinTimes> => page.evaluate(() => (window as unknown as { rxoDashboard: { stats(): { join: JoinTimes } } }).rxoDashboard.stats().join);
