@@ -12,6 +12,7 @@ import { Finder } from './finder.js';
 import { esc, formatInt, formatMs, formatUsd } from './format.js';
 import { GanttView } from './gantt-view.js';
 import { MetricsView } from './metrics-view.js';
+import { warmUp } from './warm-up.js';
 import { DashboardModel, NODE_STATES } from './model.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -157,6 +158,8 @@ const source = new EventStream('/events', {
     }
   },
 });
+
+warmUp(); // while the stream opens and the server sends what happened so far
 
 /**
  * What the stream brought and the page has not applied yet, in order. It is applied in turns of
