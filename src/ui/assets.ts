@@ -52,7 +52,9 @@ export class PageAssets {
       const now = await mtimesOf(current.bundle.inputs);
       if (now.every((mtime, i) => mtime === current.mtimes[i])) return current.bundle;
     }
-    const next = bundlePage().then(async (bundle) => ({ bundle, mtimes: await mtimesOf(bundle.inputs) }));
+    const startedAt = performance.timeOrigin + performance.now();
+    // A file saved while esbuild read it may be in the bundle as it was: its mtime is recorded as unknown, so the next request bundles again.
+    const next = bundlePage().then(async (bundle) => ({ bundle, mtimes: (await mtimesOf(bundle.inputs)).map((mtime) => (mtime >= startedAt ? -1 : mtime)) }));
     this.#fromSource = next;
     return (await next).bundle;
   }

@@ -88,6 +88,10 @@ describe('EventStream', () => {
     try {
       await until('end {}');
       expect(lines.slice(0, 6)).toEqual(['open', 'batch {"first":true}', 'error, retrying', 'open', 'batch {"second":true}', 'end {}']);
+      stream.close(); // (the page closes it on `end`; this server would be asked again every 5 ms otherwise)
+      const asked = sse.requests();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(sse.requests()).toBe(asked);
     } finally {
       stream.close();
       await sse.close();

@@ -23,7 +23,7 @@ describe('the dashboard page bundle', () => {
     for (const code of Object.values(scripts)) expect(code).not.toMatch(/\bfrom\s*["'](?!\.)/); // no bare imports left for the browser to resolve
   });
 
-  it('serves the two scripts and rebuilds nothing while the sources stay the same', async () => {
+  it('serves the two bundled scripts, and no source module one by one', async () => {
     const assets = new PageAssets();
     const main = await assets.get('/app/ui/page/main.js');
     const worker = await assets.get('/app/ui/page/layout-worker.js');

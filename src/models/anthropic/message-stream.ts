@@ -17,6 +17,7 @@
 import Anthropic, { AnthropicError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { APIPromise } from '@anthropic-ai/sdk/core/api-promise';
 import type { Stream } from '@anthropic-ai/sdk/core/streaming';
+import type { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 
 /** What a streamed call ends with, besides its content blocks. @internal */
 export interface StreamedMessage {
@@ -87,7 +88,12 @@ async function readEvents(created: APIPromise<Stream<Anthropic.MessageStreamEven
 
 /** The SDK's `MessageStream` helper, which records the Message on the call's span in content mode. */
 function viaHelper(client: Anthropic, params: Anthropic.MessageStreamParams, signal: AbortSignal, scope: Scope, onEvent: (event: Anthropic.MessageStreamEvent) => void): Promise<StreamedMessage> {
-  const stream = scope(() => client.messages.stream(params, { signal }));
+  let stream: MessageStream;
+  try {
+    stream = scope(() => client.messages.stream(params, { signal }));
+  } catch (error) {
+    return Promise.reject(asSdkError(error)); // as the raw path: a promise that rejects, never a throw
+  }
   stream.on('streamEvent', onEvent);
   return stream.finalMessage().then((message) => ({ model: message.model, usage: message.usage, stopReason: message.stop_reason, headers: stream.response?.headers, requestId: stream.request_id }));
 }

@@ -36,6 +36,8 @@ export const SVG_MAX_NODES = 2_500;
  * so above 150 nodes nothing pulses (waiting nodes keep their thick dashed outline). The canvas never animates.
  */
 export const ANIMATE_MAX_NODES = 150;
+/** A growing graph above `SVG_MAX_NODES` is laid out again at most this often (ms): each layout takes its 25-45 ms on the page's thread. */
+const RELAYOUT_MS = 250;
 /** How far a jump to a node zooms in, at least: its box this many times its laid-out size. */
 const FOCUS_SCALE = { labelled: 1, small: 2.5, tiny: 4 };
 
@@ -60,6 +62,8 @@ export class DagView {
   /** The user asked for a new layout (a filter, a group folded or unfolded): fit it into view. */
   #refitNext = false;
   #placed: Placed | undefined;
+  /** When the graph was last laid out (page clock). */
+  #laidOutAt = -Infinity;
   #indexOf: Map<string, number> | undefined;
 
   constructor(host: HTMLElement, info: HTMLElement, onSelect: (id: string) => void, requestFrame: () => void) {
@@ -90,8 +94,14 @@ export class DagView {
   /** Brings the drawing up to date with the model. */
   draw(model: DashboardModel, now: number): void {
     if (model.structure !== this.#structure) {
-      this.#structure = model.structure;
-      this.#relayout(model);
+      // A large graph that keeps growing (fan-outs adding children) is laid out on this thread: at most every RELAYOUT_MS, the drawing so far meanwhile.
+      const asked = this.#structure === -1; // the user asked (a filter, a group folded): at once
+      if (!asked && this.#renderer && model.order.length > SVG_MAX_NODES && now - this.#laidOutAt < RELAYOUT_MS) this.#requestFrame();
+      else {
+        this.#structure = model.structure;
+        this.#laidOutAt = now;
+        this.#relayout(model);
+      }
     }
     if (!this.#renderer) return; // the layout is on its way; dirty nodes wait in the model
     this.#renderer.update(model.drainDirty(), now); // a collapsed child's change dirties its parent too (the model's onMove)

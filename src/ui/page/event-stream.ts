@@ -131,8 +131,9 @@ export class EventStream {
         }
       }
     } catch {
-      // a network error, an abort (closed), or a response that is not a stream: said below
+      // a network error, an abort (closed), a response that is not a stream, or a handler that threw: said below
     }
+    abort.abort(); // this connection is done with, whatever ended it (a handler's throw leaves it open otherwise)
     if (this.#closed) return;
     this.#handlers.error(retry);
     // eslint-disable-next-line no-restricted-globals -- a browser page, not resilience code: the reconnect delay is EventSource's own, on the page's clock

@@ -185,11 +185,42 @@ function nextTurn(): void {
 turns.port1.onmessage = () => {
   const until = performance.now() + TURN_MS;
   let joined = false;
-  while (inbox.length > 0 && !joined && performance.now() < until) joined = inbox.shift()!();
-  if (inbox.length === 0) turnPending = false;
-  else if (joined) requestAnimationFrame(nextTurn); // the frame that draws the snapshot goes first (a message posted from a frame callback runs after that frame)
-  else nextTurn();
+  try {
+    while (inbox.length > 0 && !joined && performance.now() < until) joined = applyNext();
+  } finally {
+    // whatever happened, what is queued gets its turn
+    if (inbox.length === 0) turnPending = false;
+    else if (joined) afterFrame(nextTurn);
+    else nextTurn();
+  }
 };
+
+/** Applies the oldest thing received; one that throws (a bug, not bad input: that is rejected before) is counted among the rejected and the rest goes on. */
+function applyNext(): boolean {
+  try {
+    return inbox.shift()!();
+  } catch (error) {
+    model.reject({ type: '(page error)', issue: error instanceof Error ? error.message : String(error) });
+    requestFrame();
+    return false;
+  }
+}
+
+/**
+ * Runs `fn` once the next frame has been drawn (a message posted from a frame callback runs after
+ * that frame), or after 100 ms at most: a hidden tab draws no frames, and must not stop applying.
+ */
+function afterFrame(fn: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  requestAnimationFrame(once);
+  // eslint-disable-next-line no-restricted-globals -- the browser page's own clock (no scheduler here)
+  setTimeout(once, 100);
+}
 
 /** Applies a batch of events; true when it held a snapshot (the run joined or resynced). */
 function onBatch(data: string): boolean {
