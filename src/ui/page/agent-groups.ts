@@ -3,24 +3,18 @@
  * 2,000-node fan-out whose children have no `meta.agent` (each child its own "agent", named by its id)
  * reads as one row, `explore ×2,000`, instead of 2,000. Pure; runs in the browser and in Node.
  */
-import type { AgentTally } from '../../run/run-state.js';
+import type { AgentTally, CallTally } from '../../run/run-state.js';
 
-/** One row of the metrics table: an agent, or a family of agents summed. */
-export interface AgentRow {
+/**
+ * One row of the metrics table: an agent, or a family of agents summed. Its figures are a
+ * {@link CallTally}'s, but `durations` holds the durations of its agents' ended executions (at most
+ * {@link MAX_ROW_DURATIONS}), for p50/p95, and no count of those that left a ring.
+ */
+export interface AgentRow extends Omit<CallTally, 'durationCount'> {
   /** The agent's name, or the family's (`explore` for `explore[0]` … `explore[1999]`). */
   readonly name: string;
   /** Agents summed into this row (1 for a single agent). */
   members: number;
-  calls: number;
-  succeeded: number;
-  failures: number;
-  retries: number;
-  fellBack: number;
-  /** Durations of its agents' ended executions (at most {@link MAX_ROW_DURATIONS}), for p50/p95. */
-  durations: number[];
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
 }
 
 /** Durations kept per family row for its percentiles (the latest of each member first come, first kept). */
