@@ -152,6 +152,7 @@ const source = new EventStream('/events', {
         const { error } = JSON.parse(data) as { error?: string };
         stats.endError = error;
         setStream('ended');
+        return false;
       });
     }
   },
@@ -170,8 +171,9 @@ const TURN_MS = 8;
 const turns = new MessageChannel();
 let turnPending = false;
 
-function receive(apply: () => boolean | void): void {
-  inbox.push(() => apply() === true);
+/** Queues what applies a message: true when it applied a snapshot. */
+function receive(apply: () => boolean): void {
+  inbox.push(apply);
   if (!turnPending) nextTurn();
 }
 
@@ -183,17 +185,13 @@ function nextTurn(): void {
 turns.port1.onmessage = () => {
   const until = performance.now() + TURN_MS;
   let joined = false;
-  try {
-    while (inbox.length > 0 && !joined && performance.now() < until) joined = applyNext();
-  } finally {
-    // whatever happened, what is queued gets its turn
-    if (inbox.length === 0) turnPending = false;
-    else if (joined) afterFrame(nextTurn);
-    else nextTurn();
-  }
+  while (inbox.length > 0 && !joined && performance.now() < until) joined = applyNext();
+  if (inbox.length === 0) turnPending = false;
+  else if (joined) afterFrame(nextTurn);
+  else nextTurn();
 };
 
-/** Applies the oldest thing received; one that throws (a bug, not bad input: that is rejected before) is counted among the rejected and the rest goes on. */
+/** Applies the oldest thing received; one that throws (a bug, not bad input: that is rejected before) is counted among the rejected and the rest goes on (the pump never stops on it). */
 function applyNext(): boolean {
   try {
     return inbox.shift()!();
