@@ -24,6 +24,7 @@ const SCRIPT = new RegExp(`^/app/ui/page/(${PAGE_SCRIPTS.join('|')})\\.js$`);
 export class PageAssets {
   readonly #require = createRequire(import.meta.url);
   #fromSource: Promise<{ bundle: PageBundle; mtimes: number[] }> | undefined;
+  readonly #builtScripts = new Map<PageScript, Promise<string | undefined>>();
   /** The check in progress (requests that come together share it). */
   #checking: Promise<PageBundle> | undefined;
 
@@ -37,10 +38,17 @@ export class PageAssets {
 
   /** The published bundle (`dist/page/<name>.js`, beside `dist/src/`), else one made from the sources. */
   async #script(name: PageScript): Promise<string> {
-    const built = await readFile(new URL(`../../page/${name}.js`, import.meta.url), 'utf8').catch(() => undefined);
+    const built = await this.#built(name);
     if (built !== undefined) return built;
     this.#checking ??= this.#sourceBundle().finally(() => (this.#checking = undefined));
     return (await this.#checking).scripts[name];
+  }
+
+  /** The published bundle's script, read once (a package's files do not change under a running dashboard); undefined from source. */
+  #built(name: PageScript): Promise<string | undefined> {
+    let read = this.#builtScripts.get(name);
+    if (!read) this.#builtScripts.set(name, (read = readFile(new URL(`../../page/${name}.js`, import.meta.url), 'utf8').catch(() => undefined)));
+    return read;
   }
 
   /** Bundles the sources once, and again when a file that went into the bundle changed (editing the page while the dashboard runs). */
